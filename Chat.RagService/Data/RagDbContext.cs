@@ -1,0 +1,30 @@
+using Chat.RagService.Documents;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Design;
+
+namespace Chat.RagService.Data;
+
+/// <summary>Chat.RagService's database (<c>ragdb</c>): documents and, later, their chunks.</summary>
+public sealed class RagDbContext(DbContextOptions<RagDbContext> options) : DbContext(options)
+{
+    public DbSet<Document> Documents => Set<Document>();
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        modelBuilder.Entity<Document>(doc =>
+        {
+            doc.ToTable("documents");
+            doc.HasKey(d => d.Id);
+            doc.Property(d => d.Name).HasMaxLength(255);
+            doc.Property(d => d.Status).HasConversion<string>().HasMaxLength(20);
+            doc.HasIndex(d => d.FileId).IsUnique();
+        });
+    }
+}
+
+/// <summary>Lets <c>dotnet ef</c> build the model without starting the service.</summary>
+internal sealed class RagDbContextFactory : IDesignTimeDbContextFactory<RagDbContext>
+{
+    public RagDbContext CreateDbContext(string[] args) =>
+        new(new DbContextOptionsBuilder<RagDbContext>().UseNpgsql("Host=localhost;Database=ragdb").Options);
+}

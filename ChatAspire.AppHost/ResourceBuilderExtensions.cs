@@ -1,0 +1,9 @@
+namespace ChatAspire.AppHost;
+
+internal static class ResourceBuilderExtensions
+{
+    /// <summary>References a connection-string resource and waits for it: the two always go together here.</summary>
+    public static IResourceBuilder<ProjectResource> WithDependency(
+        this IResourceBuilder<ProjectResource> project, IResourceBuilder<IResourceWithConnectionString> dependency) =>
+        project.WithReference(dependency).WaitFor(dependency);
+}

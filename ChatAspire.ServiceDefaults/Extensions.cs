@@ -1,0 +1,135 @@
+using Microsoft.Extensions.Configuration;
+using ChatAspire.ServiceDefaults.Health;
+using ChatAspire.ServiceDefaults.Logging;
+using ChatAspire.ServiceDefaults.Observability;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
+
+namespace Microsoft.Extensions.Hosting;
+
+/// <summary>
+/// What every ChatAspire service shares: OpenTelemetry traces, metrics and logs, Prometheus <c>/metrics</c>,
+/// health endpoints, JSON logs, service discovery and resilient HTTP clients.
+/// </summary>
+public static class ServiceDefaultsExtensions
+{
+    /// <summary>Prefix of every ChatAspire meter and activity source; each service names its own under it.</summary>
+    public const string TelemetryPrefix = "ChatAspire";
+
+    public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
+    {
+        builder.Services.AddOptions<ObservabilityOptions>()
+            .BindConfiguration(ObservabilityOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+
+        builder.ConfigureLogging();
+        builder.ConfigureOpenTelemetry();
+
+        builder.Services.AddHealthChecks()
+            .AddCheck("self", () => HealthCheckResult.Healthy(), [HealthEndpoints.LiveTag]);
+
+        builder.Services.AddServiceDiscovery();
+        builder.Services.ConfigureHttpClientDefaults(http =>
+        {
+            http.AddStandardResilienceHandler();
+            http.AddServiceDiscovery();
+        });
+        builder.Services.AddProblemDetails();
+        return builder;
+    }
+
+    /// <summary>
+    /// Request observability (first in the pipeline), <c>/health</c>, <c>/health/ready</c>, <c>/health/live</c> and <c>/metrics</c>.
+    /// Call right after <c>Build()</c>.
+    /// </summary>
+    public static WebApplication MapDefaultEndpoints(this WebApplication app)
+    {
+        app.UseMiddleware<RequestObservabilityMiddleware>();
+        app.MapHealthEndpoints();
+        app.MapPrometheusScrapingEndpoint(InfrastructurePaths.Metrics).AllowAnonymous().DisableHttpMetrics();
+        return app;
+    }
+
+    private static void ConfigureLogging(this IHostApplicationBuilder builder)
+    {
+        builder.Logging.ClearProviders();
+        builder.Logging.AddConsole(options => options.FormatterName = JsonLogFormatter.FormatterName);
+        builder.Logging.AddConsoleFormatter<JsonLogFormatter, ConsoleFormatterOptions>();
+        builder.Logging.AddOpenTelemetry(logging =>
+        {
+            logging.IncludeFormattedMessage = true;
+            logging.IncludeScopes = true;
+        });
+    }
+
+    private static void ConfigureOpenTelemetry(this IHostApplicationBuilder builder)
+    {
+        var observability = builder.Configuration.GetSection(ObservabilityOptions.SectionName).Get<ObservabilityOptions>() ?? new();
+        builder.Services.AddSingleton<HttpMetrics>();
+        builder.Services.AddSingleton<ProcessMetrics>();
+
+        var otel = builder.Services.AddOpenTelemetry()
+            .WithMetrics(metrics => metrics
+                .AddAspNetCoreInstrumentation()
+                .AddHttpClientInstrumentation()
+                .AddRuntimeInstrumentation()
+                .AddProcessInstrumentation()
+                .AddMeter($"{TelemetryPrefix}.*")
+                .AddView(PrometheusLintView)
+                .AddPrometheusExporter())
+            .WithTracing(tracing => tracing
+                .SetSampler(new ParentBasedSampler(new TraceIdRatioBasedSampler(observability.TraceSamplingRatio)))
+                .AddSource(builder.Environment.ApplicationName)
+                .AddSource($"{TelemetryPrefix}.*")
+                .AddAspNetCoreInstrumentation(aspnet => aspnet.Filter = context => !InfrastructurePaths.IsInfrastructure(context.Request.Path))
+                .AddHttpClientInstrumentation(http => http.FilterHttpRequestMessage = request =>
+                    request.RequestUri is null || !InfrastructurePaths.IsInfrastructure(request.RequestUri.AbsolutePath)));
+
+        if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+        {
+            otel.UseOtlpExporter();
+        }
+
+        // Create the observable instruments once the container exists.
+        builder.Services.AddHostedService<MetricsActivator>();
+    }
+
+    /// <summary>
+    /// Prometheus lint (<c>promtool check metrics</c>) rejects a <c>_count</c> suffix on anything but histograms and summaries.
+    /// Rename the standard instruments that have one; drop the file-descriptor count we already publish as <c>process_open_fds</c>.
+    /// </summary>
+    internal static MetricStreamConfiguration? PrometheusLintView(System.Diagnostics.Metrics.Instrument instrument) => instrument.Name switch
+    {
+        "process.unix.file_descriptor.count" => MetricStreamConfiguration.Drop,
+        "db.client.connection.count" => new MetricStreamConfiguration { Name = "db.client.connections.usage" },
+        "process.thread.count" => new MetricStreamConfiguration { Name = "process.threads" },
+        "dotnet.assembly.count" => new MetricStreamConfiguration { Name = "dotnet.assemblies.loaded" },
+        "dotnet.timer.count" => new MetricStreamConfiguration { Name = "dotnet.timers" },
+        "dotnet.process.cpu.count" => new MetricStreamConfiguration { Name = "dotnet.process.cpus" },
+        { } name when name.EndsWith(".count", StringComparison.Ordinal) && !IsHistogram(instrument) =>
+            new MetricStreamConfiguration { Name = name + "_current" },
+        _ => null,
+    };
+
+    private static bool IsHistogram(System.Diagnostics.Metrics.Instrument instrument) =>
+        instrument.GetType().IsGenericType && instrument.GetType().GetGenericTypeDefinition() == typeof(System.Diagnostics.Metrics.Histogram<>);
+
+    private sealed class MetricsActivator(ProcessMetrics process, HttpMetrics http) : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken)
+        {
+            GC.KeepAlive(process);
+            GC.KeepAlive(http);
+            return Task.CompletedTask;
+        }
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+}

@@ -1,0 +1,40 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace ChatAspire.ServiceDefaults.Observability;
+
+/// <summary>The seed guide's HTTP metrics, labelled by route template so cardinality stays bounded.</summary>
+public sealed class HttpMetrics
+{
+    public const string MeterName = "ChatAspire.Http";
+
+    // Seconds buckets: the OpenTelemetry default buckets are meant for milliseconds.
+    internal static readonly double[] DurationBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30];
+    private static readonly long[] SizeBuckets = [0, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000];
+
+    private readonly Counter<long> _requests;
+    private readonly Histogram<double> _duration;
+    private readonly Histogram<long> _requestSize;
+    private readonly Histogram<long> _responseSize;
+
+    public HttpMetrics(IMeterFactory meterFactory)
+    {
+        var meter = meterFactory.Create(MeterName);
+        _requests = meter.CreateCounter<long>("http_requests", description: "HTTP requests by method, route template and status code.");
+        _duration = meter.CreateHistogram("http_request_duration_seconds", "s", "HTTP request duration.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = DurationBuckets });
+        _requestSize = meter.CreateHistogram("http_request_size_bytes", "By", "HTTP request body size.",
+            advice: new InstrumentAdvice<long> { HistogramBucketBoundaries = SizeBuckets });
+        _responseSize = meter.CreateHistogram("http_response_size_bytes", "By", "HTTP response body size.",
+            advice: new InstrumentAdvice<long> { HistogramBucketBoundaries = SizeBuckets });
+    }
+
+    public void Record(string method, string endpoint, int status, double seconds, long requestBytes, long responseBytes)
+    {
+        var tags = new TagList { { "method", method }, { "endpoint", endpoint }, { "status", status.ToString(System.Globalization.CultureInfo.InvariantCulture) } };
+        _requests.Add(1, tags);
+        _duration.Record(seconds, tags);
+        _requestSize.Record(requestBytes, tags);
+        _responseSize.Record(responseBytes, tags);
+    }
+}

@@ -1,0 +1,24 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace ChatAspire.ServiceDefaults.Observability;
+
+/// <summary>Observability settings shared by every service (section <c>Observability</c>).</summary>
+public sealed class ObservabilityOptions
+{
+    public const string SectionName = "Observability";
+
+    /// <summary>Requests slower than this log a <c>slow_request</c> warning.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "1.00:00:00")]
+    public TimeSpan SlowRequestThreshold { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Database commands slower than this log a <c>slow_query</c> warning.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "1.00:00:00")]
+    public TimeSpan SlowQueryThreshold { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Fraction of new traces recorded (parent-based: a sampled parent is always followed).</summary>
+    [Range(0.0, 1.0)]
+    public double TraceSamplingRatio { get; set; } = 1.0;
+
+    /// <summary>Development switch: put prompt and message text into telemetry. Never on in production.</summary>
+    public bool EnableSensitiveData { get; set; }
+}

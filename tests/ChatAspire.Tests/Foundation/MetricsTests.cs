@@ -1,0 +1,76 @@
+using System.Text.RegularExpressions;
+using ChatAspire.AppHost;
+using ChatAspire.Tests.Infrastructure;
+
+namespace ChatAspire.Tests.Foundation;
+
+[Collection(AppHostCollection.Name)]
+public sealed partial class MetricsTests(AppHostFixture fixture)
+{
+    private static readonly string[] HttpAndSystemMetrics =
+    [
+        "http_requests_total", "http_request_duration_seconds_bucket", "http_request_size_bytes_bucket",
+        "http_response_size_bytes_bucket", "process_cpu_seconds_total", "process_resident_memory_bytes", "process_open_fds",
+    ];
+
+    private static readonly string[] DatabaseMetrics = ["database_queries_total", "database_query_duration_seconds_bucket"];
+
+    public static TheoryData<string, bool> Services => new()
+    {
+        { ResourceNames.Api, true },
+        { ResourceNames.Files, true },
+        { ResourceNames.Rag, true },
+        { ResourceNames.AiWorker, false },
+    };
+
+    [Theory]
+    [MemberData(nameof(Services))]
+    public async Task Metrics_expose_the_seed_names_and_pass_promtool(string service, bool hasDatabase)
+    {
+        using var client = fixture.CreateClient(service);
+        // Any request outside /health and /metrics puts the HTTP series on the page.
+        await client.GetAsync("/no-such-route");
+
+        var metrics = await client.GetStringAsync("/metrics");
+        var (exitCode, lint) = await Promtool.RunAsync(["check", "metrics"], metrics);
+
+        var expected = hasDatabase ? [.. HttpAndSystemMetrics, .. DatabaseMetrics] : HttpAndSystemMetrics;
+        Assert.All(expected, name => Assert.Matches(new Regex($"^{name}\\{{", RegexOptions.Multiline), metrics));
+        if (!hasDatabase)
+        {
+            Assert.DoesNotContain("database_queries_total", metrics, StringComparison.Ordinal);
+        }
+        Assert.True(exitCode == 0, $"promtool check metrics failed for {service}:\n{lint}");
+    }
+
+    [Fact]
+    public async Task A_templated_route_is_labelled_by_its_template_not_its_path()
+    {
+        using var client = fixture.CreateClient(ResourceNames.Api);
+        var id = Guid.NewGuid();
+
+        using var response = await client.GetAsync($"/api/channels/{id}");
+        var metrics = await client.GetStringAsync("/metrics");
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Matches(new Regex("""^http_requests_total\{[^}]*endpoint="/api/channels/\{id\}"[^}]*method="GET"[^}]*status="404"[^}]*\} [1-9]""", RegexOptions.Multiline), metrics);
+        Assert.DoesNotContain(id.ToString(), metrics, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Health_and_metrics_requests_stay_out_of_the_http_metrics()
+    {
+        using var client = fixture.CreateClient(ResourceNames.Files);
+        for (var i = 0; i < 3; i++)
+        {
+            await client.GetAsync("/health/ready");
+        }
+
+        var metrics = await client.GetStringAsync("/metrics");
+
+        Assert.DoesNotMatch(HealthOrMetricsEndpointLabel(), metrics);
+    }
+
+    [GeneratedRegex("""endpoint="/(health|metrics)""")]
+    private static partial Regex HealthOrMetricsEndpointLabel();
+}

@@ -1,0 +1,25 @@
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace ChatAspire.Tests.Infrastructure;
+
+/// <summary>
+/// Hosts one service in-process against the AppHost's real Postgres and Redis, with settings of the test's choosing
+/// and its logs captured.
+/// </summary>
+public sealed class ServiceFactory<TEntryPoint>(IReadOnlyDictionary<string, string?> settings) : WebApplicationFactory<TEntryPoint>
+    where TEntryPoint : class
+{
+    public LogCapture Logs { get; } = new();
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        foreach (var (key, value) in settings)
+        {
+            builder.UseSetting(key, value);
+        }
+        builder.ConfigureServices(services => services.AddSingleton<ILoggerProvider>(Logs));
+    }
+}
