@@ -32,11 +32,11 @@ public sealed class ManifestTests
 
             var resources = JsonDocument.Parse(await File.ReadAllTextAsync(output)).RootElement.GetProperty("resources");
 
-            Assert.StartsWith("container.v", resources.GetProperty(ResourceNames.Postgres).GetProperty("type").GetString());
-            Assert.StartsWith("container.v", resources.GetProperty(ResourceNames.Redis).GetProperty("type").GetString());
+            Assert.Equal("container.v0", resources.GetProperty(ResourceNames.Postgres).GetProperty("type").GetString());
+            Assert.Equal("container.v0", resources.GetProperty(ResourceNames.Redis).GetProperty("type").GetString());
             foreach (var service in ResourceNames.Services)
             {
-                Assert.StartsWith("project.v", resources.GetProperty(service).GetProperty("type").GetString());
+                Assert.Equal("project.v0", resources.GetProperty(service).GetProperty("type").GetString());
             }
             foreach (var db in (string[])[ResourceNames.ChatDb, ResourceNames.FilesDb, ResourceNames.RagDb])
             {
