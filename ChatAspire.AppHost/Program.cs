@@ -1,5 +1,6 @@
 using ChatAspire.AppHost;
 using ChatAspire.AppHost.Infrastructure;
+using ChatAspire.AppHost.Monitoring;
 
 var builder = DistributedApplication.CreateBuilder(args);
 
@@ -23,5 +24,7 @@ var api = builder.AddProject<Projects.Chat_Api>(ResourceNames.Api)
 builder.AddProject<Projects.Chat_AiWorker>(ResourceNames.AiWorker)
     .WithDependency(infra.Redis)
     .WithHttpHealthCheck("/health/ready");
+
+builder.AddChatMonitoring(infra);
 
 builder.Build().Run();

@@ -34,6 +34,14 @@ public static class ServiceDefaultsExtensions
 
         builder.Services.AddHealthChecks()
             .AddCheck("self", () => HealthCheckResult.Healthy(), [HealthEndpoints.LiveTag]);
+        builder.Services.AddSingleton<HealthMetrics>();
+        builder.Services.AddSingleton<IHealthCheckPublisher>(sp => sp.GetRequiredService<HealthMetrics>());
+        builder.Services.Configure<HealthCheckPublisherOptions>(options =>
+        {
+            options.Delay = TimeSpan.FromSeconds(2);
+            options.Period = TimeSpan.FromSeconds(10);
+            options.Predicate = r => r.Tags.Contains(HealthEndpoints.ReadyTag);
+        });
 
         builder.Services.AddServiceDiscovery();
         builder.Services.ConfigureHttpClientDefaults(http =>
@@ -83,7 +91,7 @@ public static class ServiceDefaultsExtensions
                 .AddProcessInstrumentation()
                 .AddMeter($"{TelemetryPrefix}.*")
                 .AddView(PrometheusLintView)
-                .AddPrometheusExporter())
+                .AddPrometheusExporter(prometheus => prometheus.ScrapeResponseCacheDurationMilliseconds = 0))
             .WithTracing(tracing => tracing
                 .SetSampler(new ParentBasedSampler(new TraceIdRatioBasedSampler(observability.TraceSamplingRatio)))
                 .AddSource(builder.Environment.ApplicationName)
@@ -121,12 +129,13 @@ public static class ServiceDefaultsExtensions
     private static bool IsHistogram(System.Diagnostics.Metrics.Instrument instrument) =>
         instrument.GetType().IsGenericType && instrument.GetType().GetGenericTypeDefinition() == typeof(System.Diagnostics.Metrics.Histogram<>);
 
-    private sealed class MetricsActivator(ProcessMetrics process, HttpMetrics http) : IHostedService
+    private sealed class MetricsActivator(ProcessMetrics process, HttpMetrics http, HealthMetrics health) : IHostedService
     {
         public Task StartAsync(CancellationToken cancellationToken)
         {
             GC.KeepAlive(process);
             GC.KeepAlive(http);
+            GC.KeepAlive(health);
             return Task.CompletedTask;
         }
 

@@ -18,6 +18,28 @@ public sealed class ProcessMetrics
         meter.CreateObservableGauge("process_resident_memory_bytes", () => Environment.WorkingSet, "By",
             "Resident memory size in bytes.");
         meter.CreateObservableGauge("process_open_fds", OpenFileDescriptors, description: "Number of open file descriptors.");
+        // The memory the runtime may use: the container's cgroup limit when there is one, physical memory otherwise.
+        meter.CreateObservableGauge("process_memory_limit_bytes", () => GC.GetGCMemoryInfo().TotalAvailableMemoryBytes, "By",
+            "Memory available to this process (cgroup limit or physical memory).");
+        meter.CreateObservableGauge("disk_available_bytes", () => Disk(d => d.AvailableFreeSpace), "By",
+            "Free space available to this process on the filesystem of its working directory.");
+        meter.CreateObservableGauge("disk_size_bytes", () => Disk(d => d.TotalSize), "By",
+            "Size of the filesystem of this process' working directory.");
+    }
+
+    private static IEnumerable<Measurement<long>> Disk(Func<DriveInfo, long> read)
+    {
+        var directory = AppContext.BaseDirectory;
+        long value;
+        try
+        {
+            value = read(new DriveInfo(directory));
+        }
+        catch (Exception ex) when (ex is IOException or ArgumentException or UnauthorizedAccessException)
+        {
+            yield break;
+        }
+        yield return new Measurement<long>(value, new KeyValuePair<string, object?>("path", directory.TrimEnd('/')));
     }
 
     private static IEnumerable<Measurement<long>> OpenFileDescriptors()

@@ -28,7 +28,13 @@ public sealed class AppHostFixture : IAsyncLifetime
     public static async Task<DistributedApplication> StartAsync(string[] extraArgs, Action<IDistributedApplicationTestingBuilder>? configure = null)
     {
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.ChatAspire_AppHost>(
-            ["--ChatAspire:Infrastructure=process", "--ChatAspire:Ephemeral=true", .. extraArgs]);
+        [
+            "--ChatAspire:Infrastructure=process", "--ChatAspire:Ephemeral=true",
+            // Prometheus on a free port, scraping fast, with the alert rules' `for:` shortened (same source file).
+            "--ChatAspire:Monitoring:Port=0", "--ChatAspire:Monitoring:ScrapeInterval=1s",
+            $"--ChatAspire:Monitoring:RulesFile={TestRules.ShortenedRulesFile}",
+            .. extraArgs,
+        ]);
         // No dashboard here: without this the OTLP exporters retry a dead endpoint and slow every shutdown.
         foreach (var project in builder.Resources.OfType<ProjectResource>())
         {
@@ -38,7 +44,7 @@ public sealed class AppHostFixture : IAsyncLifetime
         var app = await builder.BuildAsync();
         using var cts = new CancellationTokenSource(StartTimeout);
         await app.StartAsync(cts.Token);
-        foreach (var service in ResourceNames.Services)
+        foreach (var service in (string[])[.. ResourceNames.Services, "prometheus"])
         {
             await app.ResourceNotifications.WaitForResourceHealthyAsync(service, cts.Token);
         }

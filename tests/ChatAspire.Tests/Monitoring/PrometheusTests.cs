@@ -1,0 +1,114 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using ChatAspire.AppHost;
+using ChatAspire.Tests.Infrastructure;
+
+namespace ChatAspire.Tests.Monitoring;
+
+[Collection(AppHostCollection.Name)]
+public sealed partial class PrometheusTests(AppHostFixture fixture)
+{
+    /// <summary>The seed guide's metric names that exist so far (the rest arrive with chat, files, RAG and AI).</summary>
+    public static readonly string[] GuideMetricsBuilt =
+    [
+        "http_requests_total", "http_request_duration_seconds_bucket", "http_request_size_bytes_bucket", "http_response_size_bytes_bucket",
+        "database_queries_total", "database_query_duration_seconds_bucket",
+        "process_cpu_seconds_total", "process_resident_memory_bytes", "process_open_fds",
+    ];
+
+    [Fact]
+    public async Task Every_service_target_is_up_and_every_built_guide_metric_returns_data()
+    {
+        using var prometheus = PrometheusClient.For(fixture.App);
+        foreach (var service in ResourceNames.Services)
+        {
+            using var client = fixture.CreateClient(service);
+            await client.GetAsync("/no-such-route"); // puts the HTTP series on every service
+        }
+
+        var allUp = await PrometheusClient.EventuallyAsync(async () =>
+        {
+            var up = await prometheus.ResultAsync("up");
+            var jobs = up.Where(r => r.GetProperty("value")[1].GetString() == "1")
+                .Select(r => r.GetProperty("metric").GetProperty("job").GetString()).ToHashSet();
+            return ResourceNames.Services.All(jobs.Contains);
+        }, TimeSpan.FromSeconds(30));
+        Assert.True(allUp, "not every service target is up: " + JsonSerializer.Serialize(await prometheus.ResultAsync("up")));
+
+        var missing = new List<string>();
+        var allData = await PrometheusClient.EventuallyAsync(async () =>
+        {
+            missing.Clear();
+            foreach (var metric in GuideMetricsBuilt)
+            {
+                if ((await prometheus.ResultAsync(metric)).Length == 0)
+                {
+                    missing.Add(metric);
+                }
+            }
+            return missing.Count == 0;
+        }, TimeSpan.FromSeconds(20));
+        Assert.True(allData, "no data for " + string.Join(", ", missing));
+    }
+
+    [Fact]
+    public async Task Every_dashboard_query_runs_and_names_only_metrics_that_exist()
+    {
+        using var prometheus = PrometheusClient.For(fixture.App);
+        var dashboard = JsonDocument.Parse(await File.ReadAllTextAsync(RepoPaths.Combine("monitoring", "grafana-dashboard.json"))).RootElement;
+        var expressions = dashboard.GetProperty("panels").EnumerateArray()
+            .Where(p => p.TryGetProperty("targets", out _))
+            .SelectMany(p => p.GetProperty("targets").EnumerateArray().Select(t => t.GetProperty("expr").GetString()!))
+            .ToArray();
+        // Recording rules count as existing once Prometheus has evaluated them.
+        await PrometheusClient.EventuallyAsync(async () => (await prometheus.MetricNamesAsync()).Contains("slo:http_error_ratio:rate5m"), TimeSpan.FromSeconds(30));
+        var known = await prometheus.MetricNamesAsync();
+
+        Assert.NotEmpty(expressions);
+        foreach (var expr in expressions)
+        {
+            var body = await prometheus.QueryAsync(expr);
+            Assert.True(body.GetProperty("status").GetString() == "success", $"{expr}: {body}");
+            foreach (var name in MetricNamesIn(expr))
+            {
+                Assert.True(known.Contains(name), $"dashboard query names {name}, which Prometheus has never seen: {expr}");
+            }
+        }
+    }
+
+    /// <summary>Identifiers in a PromQL expression that are metric names (not functions, keywords, labels or strings).</summary>
+    internal static IEnumerable<string> MetricNamesIn(string expr)
+    {
+        var withoutStrings = QuotedString().Replace(expr, "\"\"");
+        var withoutMatchers = LabelMatchers().Replace(withoutStrings, "{}");
+        var withoutGrouping = Grouping().Replace(withoutMatchers, " ");
+        var withoutRanges = RangeSelector().Replace(withoutGrouping, "");
+        foreach (Match m in Identifier().Matches(withoutRanges))
+        {
+            var name = m.Value;
+            var next = withoutRanges.AsSpan(m.Index + m.Length).TrimStart();
+            if (next.StartsWith("(") || PromQlKeywords.Contains(name))
+            {
+                continue; // a function call or an operator keyword
+            }
+            yield return name;
+        }
+    }
+
+    private static readonly HashSet<string> PromQlKeywords = ["by", "without", "on", "ignoring", "group_left", "group_right", "and", "or", "unless", "bool", "offset", "inf", "nan"];
+
+    [GeneratedRegex("\"[^\"]*\"")]
+    private static partial Regex QuotedString();
+
+    [GeneratedRegex(@"\{[^}]*\}")]
+    private static partial Regex LabelMatchers();
+
+    [GeneratedRegex(@"\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)")]
+    private static partial Regex Grouping();
+
+    [GeneratedRegex(@"\[[^\]]*\]")]
+    private static partial Regex RangeSelector();
+
+    [GeneratedRegex(@"(?<![\w.])[a-zA-Z_:][a-zA-Z0-9_:]*")]
+    private static partial Regex Identifier();
+}
