@@ -1,5 +1,14 @@
+using System.Threading.RateLimiting;
+using Chat.Api.Accounts;
 using Chat.Api.Channels;
 using Chat.Api.Data;
+using Chat.Api.Messages;
+using Chat.Api.Realtime;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.SignalR.StackExchangeRedis;
+using Scalar.AspNetCore;
+using StackExchange.Redis;
 
 namespace Chat.Api;
 
@@ -9,12 +18,72 @@ internal static class Extensions
     {
         builder.AddServiceDatabase<ChatDbContext>("chatdb");
         builder.AddServiceRedis("cache");
+        builder.AddServiceAuthentication();
+
+        builder.Services.AddOptions<AccountsOptions>().BindConfiguration(AccountsOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<MessagesOptions>().BindConfiguration(MessagesOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<RealtimeOptions>().BindConfiguration(RealtimeOptions.SectionName);
+
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<ChatTelemetry>();
+        builder.Services.AddSingleton<IPasswordHasher<User>, PasswordHasher<User>>();
+        builder.Services.AddSingleton<TokenService>();
+        builder.Services.AddSingleton<LoginThrottle>();
+        builder.Services.AddSingleton<SendRateLimiter>();
+        builder.Services.AddSingleton<PresenceTracker>();
+        builder.Services.AddSingleton<ChatNotifier>();
+        builder.Services.AddSingleton<UserDirectory>();
+        builder.Services.AddMemoryCache();
+        builder.Services.AddScoped<ChannelAccess>();
+        builder.Services.AddScoped<MessageService>();
+        builder.Services.AddHostedService<PresenceHeartbeat>();
+        builder.Services.AddExceptionHandler<ChatExceptionHandler>();
+
+        builder.Services.AddRateLimiter(limiter =>
+        {
+            limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            // Per client address: slows password guessing across many user names.
+            limiter.AddPolicy(AccountsApi.AuthRateLimitPolicy, context => RateLimitPartition.GetFixedWindowLimiter(
+                context.Connection.RemoteIpAddress?.ToString() ?? "unknown",
+                _ => new FixedWindowRateLimiterOptions { PermitLimit = 60, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 }));
+        });
+
+        builder.Services.AddSingleton<IUserIdProvider, SubjectUserIdProvider>();
+        builder.Services.AddSignalR(hub =>
+        {
+            hub.AddFilter<ChatHubFilter>();
+            hub.MaximumReceiveMessageSize = 64 * 1024;
+        }).AddStackExchangeRedis();
+        // The backplane keeps a connection of its own to the same Redis: it must outlive the shared one at shutdown.
+        builder.Services.AddOptions<RedisOptions>().Configure<IConfiguration>((options, configuration) =>
+        {
+            options.Configuration = ConfigurationOptions.Parse(configuration.GetConnectionString("cache")
+                ?? throw new InvalidOperationException("Connection string 'cache' is missing."));
+            options.Configuration.AbortOnConnectFail = false;
+            options.Configuration.ChannelPrefix = RedisChannel.Literal("chataspire");
+        });
+
+        builder.Services.AddOpenApi();
     }
 
     public static void MapChatApi(this WebApplication app)
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseMiddleware<HubOriginMiddleware>();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.UseRateLimiter();
+
+        app.MapAccountsApi();
         app.MapChannelsApi();
+        app.MapMessagesApi();
+        app.MapHub<ChatHub>("/hubs/chat", hub => hub.AllowStatefulReconnects = true);
+
+        if (app.Environment.IsDevelopment())
+        {
+            app.MapOpenApi().AllowAnonymous();
+            app.MapScalarApiReference().AllowAnonymous();
+        }
     }
 }

@@ -9,12 +9,15 @@ internal static class Extensions
     {
         builder.AddServiceDatabase<FilesDbContext>("filesdb");
         builder.AddServiceRedis("cache");
+        builder.AddServiceAuthentication();
     }
 
     public static void MapFilesService(this WebApplication app)
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseAuthentication();
+        app.UseAuthorization();
         app.MapFilesApi();
     }
 }

@@ -9,12 +9,15 @@ internal static class Extensions
     {
         builder.AddServiceDatabase<RagDbContext>("ragdb");
         builder.AddServiceRedis("cache");
+        builder.AddServiceAuthentication();
     }
 
     public static void MapRagService(this WebApplication app)
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseAuthentication();
+        app.UseAuthorization();
         app.MapDocumentsApi();
     }
 }

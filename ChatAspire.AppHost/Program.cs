@@ -6,23 +6,32 @@ var builder = DistributedApplication.CreateBuilder(args);
 
 var infra = builder.AddChatInfrastructure();
 
+// One signing key for every service: Chat.Api issues tokens, the others validate them.
+var jwtKey = builder.AddResource(ParameterResourceBuilderExtensions.CreateGeneratedParameter(
+    builder, "jwt-signing-key", secret: true, new GenerateParameterDefault { MinLength = 64, Special = false }));
+
 var files = builder.AddProject<Projects.Chat_Files>(ResourceNames.Files)
     .WithDependency(infra.FilesDb)
     .WithDependency(infra.Redis)
+    .WithSigningKey(jwtKey)
     .WithHttpHealthCheck("/health/ready");
 
 var rag = builder.AddProject<Projects.Chat_RagService>(ResourceNames.Rag)
     .WithDependency(infra.RagDb)
     .WithDependency(infra.Redis)
+    .WithSigningKey(jwtKey)
     .WithHttpHealthCheck("/health/ready");
 
 var api = builder.AddProject<Projects.Chat_Api>(ResourceNames.Api)
+    .WithReplicas(2)
     .WithDependency(infra.ChatDb)
     .WithDependency(infra.Redis)
+    .WithSigningKey(jwtKey)
     .WithHttpHealthCheck("/health/ready");
 
 builder.AddProject<Projects.Chat_AiWorker>(ResourceNames.AiWorker)
     .WithDependency(infra.Redis)
+    .WithSigningKey(jwtKey)
     .WithHttpHealthCheck("/health/ready");
 
 builder.AddChatMonitoring(infra);

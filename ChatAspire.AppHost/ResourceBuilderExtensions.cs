@@ -6,4 +6,8 @@ internal static class ResourceBuilderExtensions
     public static IResourceBuilder<ProjectResource> WithDependency(
         this IResourceBuilder<ProjectResource> project, IResourceBuilder<IResourceWithConnectionString> dependency) =>
         project.WithReference(dependency).WaitFor(dependency);
+
+    /// <summary>Hands the shared JWT signing key to a service (configuration key <c>Auth:SigningKey</c>).</summary>
+    public static IResourceBuilder<ProjectResource> WithSigningKey(this IResourceBuilder<ProjectResource> project, IResourceBuilder<ParameterResource> key) =>
+        project.WithEnvironment("Auth__SigningKey", key);
 }

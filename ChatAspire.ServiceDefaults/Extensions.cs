@@ -68,6 +68,8 @@ public static class ServiceDefaultsExtensions
     private static void ConfigureLogging(this IHostApplicationBuilder builder)
     {
         builder.Logging.ClearProviders();
+        // Request-start lines include the query string, and with it a hub's access_token.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning);
         builder.Logging.AddConsole(options => options.FormatterName = JsonLogFormatter.FormatterName);
         builder.Logging.AddConsoleFormatter<JsonLogFormatter, ConsoleFormatterOptions>();
         builder.Logging.AddOpenTelemetry(logging =>
@@ -96,7 +98,18 @@ public static class ServiceDefaultsExtensions
                 .SetSampler(new ParentBasedSampler(new TraceIdRatioBasedSampler(observability.TraceSamplingRatio)))
                 .AddSource(builder.Environment.ApplicationName)
                 .AddSource($"{TelemetryPrefix}.*")
-                .AddAspNetCoreInstrumentation(aspnet => aspnet.Filter = context => !InfrastructurePaths.IsInfrastructure(context.Request.Path))
+                .AddAspNetCoreInstrumentation(aspnet =>
+                {
+                    aspnet.Filter = context => !InfrastructurePaths.IsInfrastructure(context.Request.Path);
+                    // Browsers pass the hub token in the query string: never let it reach a span.
+                    aspnet.EnrichWithHttpRequest = (activity, request) =>
+                    {
+                        if (request.Query.ContainsKey("access_token"))
+                        {
+                            activity.SetTag("url.query", "access_token=REDACTED");
+                        }
+                    };
+                })
                 .AddHttpClientInstrumentation(http => http.FilterHttpRequestMessage = request =>
                     request.RequestUri is null || !InfrastructurePaths.IsInfrastructure(request.RequestUri.AbsolutePath)));
 

@@ -1,25 +1,232 @@
+using System.Security.Claims;
+using Chat.Api.Accounts;
 using Chat.Api.Data;
+using Chat.Api.Realtime;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
+using Roles = Microsoft.Extensions.Hosting.AuthExtensions.Roles;
 
 namespace Chat.Api.Channels;
+
+public sealed record CreateChannelRequest(string Name, string? Kind, string? Topic);
+public sealed record UpdateChannelRequest(string? Topic, bool? AiMode);
+public sealed record InviteRequest(Guid UserId);
 
 internal static class ChannelsApi
 {
     public static IEndpointRouteBuilder MapChannelsApi(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/api/channels").WithTags("Channels");
-        group.MapGet("/", ListChannels).WithName("ListChannels").WithSummary("Channels, newest first.");
-        group.MapGet("/{id:guid}", GetChannel).WithName("GetChannel").WithSummary("One channel.");
+        var group = app.MapGroup("/api/channels").WithTags("Channels")
+            .ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound);
+        group.MapGet("/", ListChannels).WithName("ListChannels").WithSummary("Channels I belong to, plus every public channel.");
+        group.MapPost("/", CreateChannel).WithName("CreateChannel").WithSummary("Create a public or private channel; the creator owns it.");
+        group.MapGet("/{id:guid}", GetChannel).WithName("GetChannel").WithSummary("One channel I may read.");
+        group.MapPatch("/{id:guid}", UpdateChannel).WithName("UpdateChannel").WithSummary("Change topic or AI mode (owner/admin).");
+        group.MapPost("/{id:guid}/join", Join).WithName("JoinChannel").WithSummary("Join a public channel.");
+        group.MapPost("/{id:guid}/leave", Leave).WithName("LeaveChannel").WithSummary("Leave a channel.");
+        group.MapPost("/{id:guid}/archive", Archive).WithName("ArchiveChannel").WithSummary("Archive a channel (owner/admin): readable, no new posts.");
+        group.MapGet("/{id:guid}/members", Members).WithName("ListMembers").WithSummary("Members with their role and presence.");
+        group.MapPost("/{id:guid}/members", Invite).WithName("InviteMember").WithSummary("Add someone to a private or public channel (owner/admin).");
+        group.MapPost("/{id:guid}/read", MarkRead).WithName("MarkRead").WithSummary("Mark everything up to a sequence number as read.");
+        app.MapPost("/api/direct/{userId:guid}", OpenDirect).WithTags("Channels").WithName("OpenDirect")
+            .WithSummary("The direct channel between me and another user, created on first use.");
         return app;
     }
 
-    private static async Task<Ok<ChannelDto[]>> ListChannels(ChatDbContext db, CancellationToken ct) =>
-        TypedResults.Ok(await db.Channels.AsNoTracking().OrderByDescending(c => c.CreatedAt).Take(100)
-            .Select(c => new ChannelDto(c.Id, c.Name, c.CreatedAt)).ToArrayAsync(ct));
+    internal static Caller Caller(this ClaimsPrincipal user) => new(user.UserId(), user.Role());
 
-    private static async Task<Results<Ok<ChannelDto>, NotFound>> GetChannel(Guid id, ChatDbContext db, CancellationToken ct) =>
-        await db.Channels.AsNoTracking().FirstOrDefaultAsync(c => c.Id == id, ct) is { } channel
-            ? TypedResults.Ok(ChannelDto.From(channel))
-            : TypedResults.NotFound();
+    private static async Task<Ok<ChannelDto[]>> ListChannels(ClaimsPrincipal user, ChatDbContext db, CancellationToken ct)
+    {
+        var me = user.UserId();
+        var rows = await (from c in db.Channels.AsNoTracking()
+                          join m in db.Members.Where(m => m.UserId == me) on c.Id equals m.ChannelId into mine
+                          from m in mine.DefaultIfEmpty()
+                          where m != null || c.Kind == ChannelKinds.Public
+                          orderby c.Name
+                          select new { c, m }).Take(500).ToListAsync(ct);
+        return TypedResults.Ok(rows.Select(r => ChannelDto.From(r.c, r.m)).ToArray());
+    }
+
+    private static async Task<Results<Created<ChannelDto>, ValidationProblem, ProblemHttpResult>> CreateChannel(
+        CreateChannelRequest request, ClaimsPrincipal user, ChatDbContext db, CancellationToken ct)
+    {
+        var caller = user.Caller();
+        if (caller.Role == Roles.Guest)
+        {
+            return TypedResults.Problem("Guests cannot create channels.", statusCode: StatusCodes.Status403Forbidden);
+        }
+        var name = (request.Name ?? "").Trim();
+        var kind = request.Kind ?? ChannelKinds.Public;
+        var errors = new Dictionary<string, string[]>();
+        if (name.Length is 0 or > Channel.MaxNameLength || name.Any(char.IsControl))
+        {
+            errors["name"] = [$"1 to {Channel.MaxNameLength} printable characters."];
+        }
+        if (kind is not (ChannelKinds.Public or ChannelKinds.Private))
+        {
+            errors["kind"] = ["public or private (direct channels come from /api/direct/{userId})."];
+        }
+        if (request.Topic is { Length: > Channel.MaxTopicLength })
+        {
+            errors["topic"] = [$"At most {Channel.MaxTopicLength} characters."];
+        }
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+        if (await db.Channels.AnyAsync(c => c.Name == name && c.Kind != ChannelKinds.Direct, ct))
+        {
+            return TypedResults.Problem("A channel with that name exists.", statusCode: StatusCodes.Status409Conflict);
+        }
+        var channel = new Channel { Name = name, Kind = kind, Topic = request.Topic, CreatedBy = caller.UserId };
+        var owner = new ChannelMember { ChannelId = channel.Id, UserId = caller.UserId, Role = MemberRoles.Owner };
+        db.Channels.Add(channel);
+        db.Members.Add(owner);
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateException ex) when (ex.InnerException is Npgsql.PostgresException { SqlState: Npgsql.PostgresErrorCodes.UniqueViolation })
+        {
+            return TypedResults.Problem("A channel with that name exists.", statusCode: StatusCodes.Status409Conflict);
+        }
+        return TypedResults.Created($"/api/channels/{channel.Id}", ChannelDto.From(channel, owner));
+    }
+
+    private static async Task<Ok<ChannelDto>> GetChannel(Guid id, ClaimsPrincipal user, ChannelAccess access, CancellationToken ct)
+    {
+        var (channel, member) = await access.ReadableAsync(id, user.Caller(), ct);
+        return TypedResults.Ok(ChannelDto.From(channel, member));
+    }
+
+    private static async Task<Ok<ChannelDto>> UpdateChannel(Guid id, UpdateChannelRequest request, ClaimsPrincipal user, ChannelAccess access,
+        ChatDbContext db, ChatNotifier notifier, CancellationToken ct)
+    {
+        var (channel, member) = await access.ManageableAsync(id, user.Caller(), ct);
+        if (request.Topic is { Length: > Channel.MaxTopicLength })
+        {
+            throw ChatException.Invalid($"The topic is longer than {Channel.MaxTopicLength} characters.");
+        }
+        channel.Topic = request.Topic ?? channel.Topic;
+        channel.AiMode = request.AiMode ?? channel.AiMode;
+        await db.Channels.Where(c => c.Id == id)
+            .ExecuteUpdateAsync(s => s.SetProperty(c => c.Topic, channel.Topic).SetProperty(c => c.AiMode, channel.AiMode), ct);
+        var dto = ChannelDto.From(channel, member);
+        await notifier.ChannelUpdatedAsync(dto with { MyRole = null, UnreadCount = null });
+        return TypedResults.Ok(dto);
+    }
+
+    private static async Task<Ok<ChannelDto>> Join(Guid id, ClaimsPrincipal user, ChannelAccess access, ChatDbContext db, ChatNotifier notifier, CancellationToken ct)
+    {
+        var caller = user.Caller();
+        var (channel, member) = await access.ReadableAsync(id, caller, ct);
+        if (member is null)
+        {
+            if (channel.ArchivedAt is not null)
+            {
+                throw ChatException.Forbidden("The channel is archived.");
+            }
+            member = new ChannelMember { ChannelId = id, UserId = caller.UserId, LastReadSeq = channel.LastSeq };
+            db.Members.Add(member);
+            await db.SaveChangesAsync(ct);
+            await notifier.MemberJoinedAsync(id, caller.UserId);
+        }
+        return TypedResults.Ok(ChannelDto.From(channel, member));
+    }
+
+    private static async Task<NoContent> Leave(Guid id, ClaimsPrincipal user, ChatDbContext db, ChatNotifier notifier, CancellationToken ct)
+    {
+        var me = user.UserId();
+        if (await db.Members.Where(m => m.ChannelId == id && m.UserId == me).ExecuteDeleteAsync(ct) > 0)
+        {
+            await notifier.MemberLeftAsync(id, me);
+        }
+        return TypedResults.NoContent();
+    }
+
+    private static async Task<Ok<ChannelDto>> Archive(Guid id, ClaimsPrincipal user, ChannelAccess access, ChatDbContext db, ChatNotifier notifier, CancellationToken ct)
+    {
+        var (channel, member) = await access.ManageableAsync(id, user.Caller(), ct);
+        channel.ArchivedAt ??= DateTimeOffset.UtcNow;
+        await db.Channels.Where(c => c.Id == id && c.ArchivedAt == null).ExecuteUpdateAsync(s => s.SetProperty(c => c.ArchivedAt, channel.ArchivedAt), ct);
+        var dto = ChannelDto.From(channel, member);
+        await notifier.ChannelUpdatedAsync(dto with { MyRole = null, UnreadCount = null });
+        return TypedResults.Ok(dto);
+    }
+
+    private static async Task<Ok<MemberDto[]>> Members(Guid id, ClaimsPrincipal user, ChannelAccess access, ChatDbContext db, PresenceTracker presence, CancellationToken ct)
+    {
+        await access.ReadableAsync(id, user.Caller(), ct);
+        var rows = await (from m in db.Members.AsNoTracking()
+                          join u in db.Users on m.UserId equals u.Id
+                          where m.ChannelId == id
+                          orderby u.UserName
+                          select new { m.UserId, u.UserName, u.DisplayName, m.Role }).Take(1000).ToListAsync(ct);
+        var online = await presence.OnlineUsersAsync();
+        return TypedResults.Ok(rows.Select(r => new MemberDto(r.UserId, r.UserName, r.DisplayName, r.Role, online.Contains(r.UserId))).ToArray());
+    }
+
+    private static async Task<Results<NoContent, NotFound>> Invite(Guid id, InviteRequest request, ClaimsPrincipal user, ChannelAccess access,
+        ChatDbContext db, ChatNotifier notifier, CancellationToken ct)
+    {
+        var (channel, _) = await access.ManageableAsync(id, user.Caller(), ct);
+        if (channel.Kind == ChannelKinds.Direct)
+        {
+            throw ChatException.Invalid("Direct channels have exactly two members.");
+        }
+        if (!await db.Users.AnyAsync(u => u.Id == request.UserId && !u.IsSystem, ct))
+        {
+            return TypedResults.NotFound();
+        }
+        if (!await db.Members.AnyAsync(m => m.ChannelId == id && m.UserId == request.UserId, ct))
+        {
+            db.Members.Add(new ChannelMember { ChannelId = id, UserId = request.UserId, LastReadSeq = 0 });
+            await db.SaveChangesAsync(ct);
+            await notifier.MemberJoinedAsync(id, request.UserId);
+        }
+        return TypedResults.NoContent();
+    }
+
+    private static async Task<NoContent> MarkRead(Guid id, long seq, ClaimsPrincipal user, ChatDbContext db, CancellationToken ct)
+    {
+        var me = user.UserId();
+        await db.Members.Where(m => m.ChannelId == id && m.UserId == me && m.LastReadSeq < seq)
+            .ExecuteUpdateAsync(s => s.SetProperty(m => m.LastReadSeq, seq), ct);
+        return TypedResults.NoContent();
+    }
+
+    private static async Task<Ok<ChannelDto>> OpenDirect(Guid userId, ClaimsPrincipal user, ChatDbContext db, CancellationToken ct)
+    {
+        var caller = user.Caller();
+        if (caller.Role == Roles.Guest)
+        {
+            throw ChatException.Forbidden("Guests cannot open direct messages.");
+        }
+        if (userId == caller.UserId)
+        {
+            throw ChatException.Invalid("A direct channel needs another person.");
+        }
+        var other = await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Id == userId && !u.IsSystem, ct)
+            ?? throw ChatException.NotFound("No such user.");
+        var key = string.Join(':', new[] { caller.UserId, userId }.Order());
+        if (await db.Channels.AsNoTracking().FirstOrDefaultAsync(c => c.DirectKey == key, ct) is not { } channel)
+        {
+            var me = await db.Users.AsNoTracking().SingleAsync(u => u.Id == caller.UserId, ct);
+            channel = new Channel { Name = $"{me.UserName}, {other.UserName}", Kind = ChannelKinds.Direct, DirectKey = key, CreatedBy = caller.UserId };
+            db.Channels.Add(channel);
+            db.Members.Add(new ChannelMember { ChannelId = channel.Id, UserId = caller.UserId, Role = MemberRoles.Owner });
+            db.Members.Add(new ChannelMember { ChannelId = channel.Id, UserId = userId, Role = MemberRoles.Owner });
+            try
+            {
+                await db.SaveChangesAsync(ct);
+            }
+            catch (DbUpdateException ex) when (ex.InnerException is Npgsql.PostgresException { SqlState: Npgsql.PostgresErrorCodes.UniqueViolation })
+            {
+                db.ChangeTracker.Clear(); // the other person opened it at the same moment
+                channel = await db.Channels.AsNoTracking().SingleAsync(c => c.DirectKey == key, ct);
+            }
+        }
+        var mine = await db.Members.AsNoTracking().FirstAsync(m => m.ChannelId == channel.Id && m.UserId == caller.UserId, ct);
+        return TypedResults.Ok(ChannelDto.From(channel, mine));
+    }
 }

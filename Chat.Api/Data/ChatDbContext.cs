@@ -1,4 +1,6 @@
+using Chat.Api.Accounts;
 using Chat.Api.Channels;
+using Chat.Api.Messages;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Design;
 
@@ -7,16 +9,78 @@ namespace Chat.Api.Data;
 /// <summary>Chat.Api's database (<c>chatdb</c>).</summary>
 public sealed class ChatDbContext(DbContextOptions<ChatDbContext> options) : DbContext(options)
 {
+    public DbSet<User> Users => Set<User>();
+    public DbSet<RefreshToken> RefreshTokens => Set<RefreshToken>();
     public DbSet<Channel> Channels => Set<Channel>();
+    public DbSet<ChannelMember> Members => Set<ChannelMember>();
+    public DbSet<Message> Messages => Set<Message>();
+    public DbSet<Reaction> Reactions => Set<Reaction>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
+        modelBuilder.Entity<User>(user =>
+        {
+            user.ToTable("users");
+            user.HasKey(u => u.Id);
+            user.Property(u => u.UserName).HasMaxLength(User.MaxUserNameLength);
+            user.Property(u => u.DisplayName).HasMaxLength(User.MaxDisplayNameLength);
+            user.Property(u => u.Role).HasMaxLength(16);
+            user.HasIndex(u => u.UserName).IsUnique();
+            user.HasData(new User
+            {
+                Id = User.AssistantId,
+                UserName = User.AssistantUserName,
+                DisplayName = "Assistant",
+                Role = "user",
+                IsSystem = true,
+                CreatedAt = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero),
+            });
+        });
+        modelBuilder.Entity<RefreshToken>(token =>
+        {
+            token.ToTable("refresh_tokens");
+            token.HasKey(t => t.Id);
+            token.Property(t => t.TokenHash).HasMaxLength(64);
+            token.HasIndex(t => t.TokenHash).IsUnique();
+            token.HasOne<User>().WithMany().HasForeignKey(t => t.UserId).OnDelete(DeleteBehavior.Cascade);
+        });
         modelBuilder.Entity<Channel>(channel =>
         {
             channel.ToTable("channels");
             channel.HasKey(c => c.Id);
             channel.Property(c => c.Name).HasMaxLength(Channel.MaxNameLength);
-            channel.HasIndex(c => c.Name).IsUnique();
+            channel.Property(c => c.Topic).HasMaxLength(Channel.MaxTopicLength);
+            channel.Property(c => c.Kind).HasMaxLength(16);
+            channel.Property(c => c.DirectKey).HasMaxLength(80);
+            channel.HasIndex(c => c.Name).IsUnique().HasFilter("\"Kind\" <> 'direct'");
+            channel.HasIndex(c => c.DirectKey).IsUnique();
+        });
+        modelBuilder.Entity<ChannelMember>(member =>
+        {
+            member.ToTable("channel_members");
+            member.HasKey(m => new { m.ChannelId, m.UserId });
+            member.Property(m => m.Role).HasMaxLength(16);
+            member.HasIndex(m => m.UserId);
+            member.HasOne<Channel>().WithMany().HasForeignKey(m => m.ChannelId).OnDelete(DeleteBehavior.Cascade);
+            member.HasOne<User>().WithMany().HasForeignKey(m => m.UserId).OnDelete(DeleteBehavior.Cascade);
+        });
+        modelBuilder.Entity<Message>(message =>
+        {
+            message.ToTable("messages");
+            message.HasKey(m => m.Id);
+            message.Property(m => m.Type).HasMaxLength(16);
+            message.HasIndex(m => new { m.ChannelId, m.Seq }).IsUnique();
+            message.HasIndex(m => new { m.ChannelId, m.SenderId, m.ClientMessageId }).IsUnique().HasFilter("\"ClientMessageId\" IS NOT NULL");
+            message.HasGeneratedTsVectorColumn(m => m.SearchVector, "simple", m => new { m.Content }).HasIndex(m => m.SearchVector).HasMethod("GIN");
+            message.HasOne<Channel>().WithMany().HasForeignKey(m => m.ChannelId).OnDelete(DeleteBehavior.Cascade);
+            message.HasOne<User>().WithMany().HasForeignKey(m => m.SenderId).OnDelete(DeleteBehavior.Restrict);
+            message.HasMany(m => m.Reactions).WithOne().HasForeignKey(r => r.MessageId).OnDelete(DeleteBehavior.Cascade);
+        });
+        modelBuilder.Entity<Reaction>(reaction =>
+        {
+            reaction.ToTable("reactions");
+            reaction.HasKey(r => new { r.MessageId, r.UserId, r.Emoji });
+            reaction.Property(r => r.Emoji).HasMaxLength(Reaction.MaxEmojiLength);
         });
     }
 }

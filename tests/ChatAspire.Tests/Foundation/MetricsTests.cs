@@ -52,8 +52,8 @@ public sealed partial class MetricsTests(AppHostFixture fixture)
         using var response = await client.GetAsync($"/api/channels/{id}");
         var metrics = await client.GetStringAsync("/metrics");
 
-        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
-        Assert.Matches(new Regex("""^http_requests_total\{[^}]*endpoint="/api/channels/\{id\}"[^}]*method="GET"[^}]*status="404"[^}]*\} [1-9]""", RegexOptions.Multiline), metrics);
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Matches(new Regex("""^http_requests_total\{[^}]*endpoint="/api/channels/\{id\}"[^}]*method="GET"[^}]*status="401"[^}]*\} [1-9]""", RegexOptions.Multiline), metrics);
         Assert.DoesNotContain(id.ToString(), metrics, StringComparison.Ordinal);
     }
 

@@ -2,6 +2,7 @@ using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
 using ChatAspire.AppHost;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace ChatAspire.Tests.Infrastructure;
 
@@ -12,6 +13,9 @@ namespace ChatAspire.Tests.Infrastructure;
 public sealed class AppHostFixture : IAsyncLifetime
 {
     public static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(4);
+
+    /// <summary>The JWT signing key the AppHost hands to every service; in-process service hosts use it too.</summary>
+    public static readonly string SigningKey = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
 
     public DistributedApplication App { get; private set; } = null!;
 
@@ -33,6 +37,7 @@ public sealed class AppHostFixture : IAsyncLifetime
             // Prometheus on a free port, scraping fast, with the alert rules' `for:` shortened (same source file).
             "--ChatAspire:Monitoring:Port=0", "--ChatAspire:Monitoring:ScrapeInterval=1s",
             $"--ChatAspire:Monitoring:RulesFile={TestRules.ShortenedRulesFile}",
+            $"--Parameters:jwt-signing-key={SigningKey}",
             .. extraArgs,
         ]);
         // No dashboard here: without this the OTLP exporters retry a dead endpoint and slow every shutdown.
@@ -51,7 +56,41 @@ public sealed class AppHostFixture : IAsyncLifetime
         return app;
     }
 
-    public HttpClient CreateClient(string resource) => App.CreateHttpClient(resource);
+    /// <summary>
+    /// A client bound to one replica (the first unless <paramref name="replica"/> says otherwise), so a request and the
+    /// <c>/metrics</c> read after it meet the same process. <see cref="ProxyClient"/> goes through the load-balancing proxy.
+    /// </summary>
+    public HttpClient CreateClient(string resource, int replica = 0) =>
+        new() { BaseAddress = ReplicaUrlsAsync(App, resource).GetAwaiter().GetResult()[replica] };
+
+    public HttpClient ProxyClient(string resource) => App.CreateHttpClient(resource);
+
+    /// <summary>The direct URL of every running replica of a project resource, ordered by replica id.</summary>
+    public static async Task<IReadOnlyList<Uri>> ReplicaUrlsAsync(DistributedApplication app, string resource)
+    {
+        var expected = app.Services.GetRequiredService<DistributedApplicationModel>().Resources.OfType<ProjectResource>()
+            .Single(r => r.Name == resource).Annotations.OfType<ReplicaAnnotation>().SingleOrDefault()?.Replicas ?? 1;
+        var urls = new SortedDictionary<string, Uri>(StringComparer.Ordinal);
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await foreach (var e in app.ResourceNotifications.WatchAsync(cts.Token))
+        {
+            if (e.Resource.Name != resource || e.Snapshot.State?.Text != KnownResourceStates.Running)
+            {
+                continue;
+            }
+            var aspnetUrls = e.Snapshot.EnvironmentVariables.FirstOrDefault(v => v.Name == "ASPNETCORE_URLS")?.Value;
+            var http = aspnetUrls?.Split(';').FirstOrDefault(u => u.StartsWith("http://", StringComparison.Ordinal));
+            if (http is not null)
+            {
+                urls[e.ResourceId] = new Uri(http.Replace("+", "localhost", StringComparison.Ordinal).Replace("*", "localhost", StringComparison.Ordinal));
+            }
+            if (urls.Count == expected)
+            {
+                break;
+            }
+        }
+        return [.. urls.Values];
+    }
 
     public async Task<string> ConnectionStringAsync(string resource) =>
         await App.GetConnectionStringAsync(resource) ?? throw new InvalidOperationException($"No connection string for {resource}");

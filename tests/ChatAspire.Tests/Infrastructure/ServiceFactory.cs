@@ -16,6 +16,7 @@ public sealed class ServiceFactory<TEntryPoint>(IReadOnlyDictionary<string, stri
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
+        builder.UseSetting("Auth:SigningKey", AppHostFixture.SigningKey);
         foreach (var (key, value) in settings)
         {
             builder.UseSetting(key, value);

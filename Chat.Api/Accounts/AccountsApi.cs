@@ -1,0 +1,175 @@
+using System.Security.Claims;
+using System.Text.RegularExpressions;
+using Chat.Api.Data;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Roles = Microsoft.Extensions.Hosting.AuthExtensions.Roles;
+
+namespace Chat.Api.Accounts;
+
+public sealed record RegisterRequest(string UserName, string Password, string? DisplayName);
+public sealed record LoginRequest(string UserName, string Password);
+public sealed record RefreshRequest(string RefreshToken);
+public sealed record AuthResponse(UserDto User, TokenPair Tokens);
+public sealed record ChangeRoleRequest(string Role);
+
+internal static partial class AccountsApi
+{
+    public const string AuthRateLimitPolicy = "auth";
+    private const string GenericLoginFailure = "Invalid user name or password.";
+
+    public static IEndpointRouteBuilder MapAccountsApi(this IEndpointRouteBuilder app)
+    {
+        var auth = app.MapGroup("/api/auth").WithTags("Accounts").RequireRateLimiting(AuthRateLimitPolicy);
+        auth.MapPost("/register", Register).AllowAnonymous().WithName("Register").WithSummary("Create an account and log in.");
+        auth.MapPost("/login", Login).AllowAnonymous().WithName("Login").WithSummary("Log in with user name and password.");
+        auth.MapPost("/refresh", Refresh).AllowAnonymous().WithName("Refresh").WithSummary("Trade a refresh token for new tokens (the old one is revoked).");
+        auth.MapPost("/logout", Logout).WithName("Logout").WithSummary("Revoke a refresh token.");
+        auth.MapGet("/me", Me).WithName("CurrentUser").WithSummary("The logged-in user.");
+
+        var users = app.MapGroup("/api/users").WithTags("Accounts");
+        users.MapGet("/", SearchUsers).WithName("SearchUsers").WithSummary("Find users by name (for invites and direct messages).");
+        users.MapPut("/{id:guid}/role", ChangeRole).RequireAuthorization(p => p.RequireRole(Roles.Admin))
+            .WithName("ChangeRole").WithSummary("Admins change a user's system role.");
+        return app;
+    }
+
+    private static async Task<Results<Created<AuthResponse>, ValidationProblem, ProblemHttpResult>> Register(
+        RegisterRequest request, ChatDbContext db, TokenService tokens, IPasswordHasher<User> hasher, IOptions<AccountsOptions> options, CancellationToken ct)
+    {
+        if (!options.Value.AllowRegistration)
+        {
+            return TypedResults.Problem("Registration is closed.", statusCode: StatusCodes.Status403Forbidden);
+        }
+        var userName = (request.UserName ?? "").Trim().ToLowerInvariant();
+        var errors = new Dictionary<string, string[]>();
+        if (!UserNamePattern().IsMatch(userName))
+        {
+            errors["userName"] = ["3 to 32 characters: letters, digits, '.', '_' or '-'."];
+        }
+        if (request.Password is null || request.Password.Length is < 8 or > 128)
+        {
+            errors["password"] = ["8 to 128 characters."];
+        }
+        var displayName = string.IsNullOrWhiteSpace(request.DisplayName) ? userName : request.DisplayName.Trim();
+        if (displayName.Length > User.MaxDisplayNameLength || displayName.Any(char.IsControl))
+        {
+            errors["displayName"] = [$"At most {User.MaxDisplayNameLength} printable characters."];
+        }
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        // Serialise registrations so "the first account is admin" holds under concurrency.
+        await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock(7301)", ct);
+        if (await db.Users.AnyAsync(u => u.UserName == userName, ct))
+        {
+            return TypedResults.Problem("That user name is taken.", statusCode: StatusCodes.Status409Conflict);
+        }
+        var first = !await db.Users.AnyAsync(u => !u.IsSystem, ct);
+        var user = new User
+        {
+            UserName = userName,
+            DisplayName = displayName,
+            Role = first || userName == options.Value.AdminUserName?.ToLowerInvariant() ? Roles.Admin : Roles.User,
+        };
+        user.PasswordHash = hasher.HashPassword(user, request.Password!);
+        db.Users.Add(user);
+        await db.SaveChangesAsync(ct);
+        var pair = await tokens.IssueAsync(db, user, ct);
+        await tx.CommitAsync(ct);
+        return TypedResults.Created("/api/auth/me", new AuthResponse(UserDto.From(user), pair));
+    }
+
+    private static async Task<Results<Ok<AuthResponse>, ProblemHttpResult>> Login(
+        LoginRequest request, ChatDbContext db, TokenService tokens, IPasswordHasher<User> hasher, LoginThrottle throttle, CancellationToken ct)
+    {
+        var userName = (request.UserName ?? "").Trim().ToLowerInvariant();
+        if (userName.Length is 0 or > User.MaxUserNameLength || string.IsNullOrEmpty(request.Password))
+        {
+            return TypedResults.Problem(GenericLoginFailure, statusCode: StatusCodes.Status401Unauthorized);
+        }
+        if (await throttle.LockedForAsync(userName) is { } lockedFor)
+        {
+            return TypedResults.Problem($"Too many failed attempts; try again in {Math.Ceiling(lockedFor.TotalMinutes)} minutes.",
+                statusCode: StatusCodes.Status429TooManyRequests);
+        }
+        var user = await db.Users.FirstOrDefaultAsync(u => u.UserName == userName && !u.IsSystem, ct);
+        // Hash even for unknown names so the response time does not reveal which accounts exist.
+        var verified = user?.PasswordHash is { } hash
+            ? hasher.VerifyHashedPassword(user, hash, request.Password)
+            : VerifyAgainstDummy(hasher, request.Password);
+        if (user is null || verified == PasswordVerificationResult.Failed)
+        {
+            await throttle.FailedAsync(userName);
+            return TypedResults.Problem(GenericLoginFailure, statusCode: StatusCodes.Status401Unauthorized);
+        }
+        if (verified == PasswordVerificationResult.SuccessRehashNeeded)
+        {
+            user.PasswordHash = hasher.HashPassword(user, request.Password);
+        }
+        await throttle.SucceededAsync(userName);
+        return TypedResults.Ok(new AuthResponse(UserDto.From(user), await tokens.IssueAsync(db, user, ct)));
+    }
+
+    private static async Task<Results<Ok<AuthResponse>, ProblemHttpResult>> Refresh(RefreshRequest request, ChatDbContext db, TokenService tokens, CancellationToken ct)
+    {
+        if (string.IsNullOrEmpty(request.RefreshToken) || await tokens.RedeemAsync(db, request.RefreshToken, ct) is not { } user)
+        {
+            return TypedResults.Problem("The refresh token is invalid or expired.", statusCode: StatusCodes.Status401Unauthorized);
+        }
+        return TypedResults.Ok(new AuthResponse(UserDto.From(user), await tokens.IssueAsync(db, user, ct)));
+    }
+
+    private static async Task<NoContent> Logout(RefreshRequest request, ClaimsPrincipal principal, ChatDbContext db, CancellationToken ct)
+    {
+        var hash = TokenService.Hash(request.RefreshToken ?? "");
+        var userId = principal.UserId();
+        await db.RefreshTokens.Where(t => t.TokenHash == hash && t.UserId == userId && t.RevokedAt == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(t => t.RevokedAt, DateTimeOffset.UtcNow), ct);
+        return TypedResults.NoContent();
+    }
+
+    private static async Task<Results<Ok<UserDto>, NotFound>> Me(ClaimsPrincipal principal, ChatDbContext db, CancellationToken ct) =>
+        await db.Users.FindAsync([principal.UserId()], ct) is { } user ? TypedResults.Ok(UserDto.From(user)) : TypedResults.NotFound();
+
+    private static async Task<Ok<UserDto[]>> SearchUsers(string? q, ChatDbContext db, CancellationToken ct)
+    {
+        var prefix = (q ?? "").Trim().ToLowerInvariant();
+        var users = await db.Users.AsNoTracking()
+            .Where(u => prefix.Length == 0 || u.UserName.StartsWith(prefix))
+            .OrderBy(u => u.UserName).Take(20).ToArrayAsync(ct);
+        return TypedResults.Ok(users.Select(UserDto.From).ToArray());
+    }
+
+    private static async Task<Results<Ok<UserDto>, NotFound, ValidationProblem>> ChangeRole(
+        Guid id, ChangeRoleRequest request, ChatDbContext db, CancellationToken ct)
+    {
+        if (!Roles.All.Contains(request.Role))
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["role"] = [$"One of: {string.Join(", ", Roles.All)}."] });
+        }
+        if (await db.Users.FirstOrDefaultAsync(u => u.Id == id && !u.IsSystem, ct) is not { } user)
+        {
+            return TypedResults.NotFound();
+        }
+        user.Role = request.Role;
+        await db.SaveChangesAsync(ct);
+        return TypedResults.Ok(UserDto.From(user));
+    }
+
+    private static readonly string DummyHash = new PasswordHasher<User>().HashPassword(null!, "not-a-real-password");
+
+    private static PasswordVerificationResult VerifyAgainstDummy(IPasswordHasher<User> hasher, string password)
+    {
+        hasher.VerifyHashedPassword(null!, DummyHash, password);
+        return PasswordVerificationResult.Failed;
+    }
+
+    [GeneratedRegex("^[a-z0-9._-]{3,32}$")]
+    private static partial Regex UserNamePattern();
+}

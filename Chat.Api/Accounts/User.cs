@@ -1,0 +1,37 @@
+namespace Chat.Api.Accounts;
+
+/// <summary>A chat account. The built-in <c>assistant</c> account has no password and cannot log in.</summary>
+public sealed class User
+{
+    public const int MaxUserNameLength = 32;
+    public const int MaxDisplayNameLength = 64;
+    public static readonly Guid AssistantId = new("00000000-0000-7000-8000-00000000a551");
+    public const string AssistantUserName = "assistant";
+
+    public Guid Id { get; init; } = Guid.CreateVersion7();
+
+    /// <summary>Lower-case, unique; what people log in with and @mention.</summary>
+    public required string UserName { get; init; }
+
+    public required string DisplayName { get; set; }
+    public string? PasswordHash { get; set; }
+    public required string Role { get; set; }
+    public bool IsSystem { get; init; }
+    public DateTimeOffset CreatedAt { get; init; } = DateTimeOffset.UtcNow;
+}
+
+/// <summary>A refresh token, stored only as its SHA-256.</summary>
+public sealed class RefreshToken
+{
+    public Guid Id { get; init; } = Guid.CreateVersion7();
+    public required Guid UserId { get; init; }
+    public required string TokenHash { get; init; }
+    public required DateTimeOffset ExpiresAt { get; init; }
+    public DateTimeOffset? RevokedAt { get; set; }
+    public DateTimeOffset CreatedAt { get; init; } = DateTimeOffset.UtcNow;
+}
+
+public sealed record UserDto(Guid Id, string UserName, string DisplayName, string Role)
+{
+    public static UserDto From(User u) => new(u.Id, u.UserName, u.DisplayName, u.Role);
+}

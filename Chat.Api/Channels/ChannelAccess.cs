@@ -1,0 +1,58 @@
+using Chat.Api.Data;
+using Microsoft.EntityFrameworkCore;
+using Roles = Microsoft.Extensions.Hosting.AuthExtensions.Roles;
+
+namespace Chat.Api.Channels;
+
+/// <summary>A caller as the chat rules see them.</summary>
+public readonly record struct Caller(Guid UserId, string Role)
+{
+    public bool IsSystemModerator => Role is Roles.Admin or Roles.Moderator;
+}
+
+/// <summary>The one place that decides who may read, post in and manage a channel.</summary>
+public sealed class ChannelAccess(ChatDbContext db)
+{
+    /// <summary>Public channels are readable by every account; private and direct ones by members only.</summary>
+    public async Task<(Channel Channel, ChannelMember? Member)> ReadableAsync(Guid channelId, Caller caller, CancellationToken ct)
+    {
+        var channel = await db.Channels.AsNoTracking().FirstOrDefaultAsync(c => c.Id == channelId, ct)
+            ?? throw ChatException.NotFound("No such channel.");
+        var member = await db.Members.AsNoTracking().FirstOrDefaultAsync(m => m.ChannelId == channelId && m.UserId == caller.UserId, ct);
+        if (member is null && channel.Kind != ChannelKinds.Public)
+        {
+            throw ChatException.Forbidden("You are not a member of this channel.");
+        }
+        return (channel, member);
+    }
+
+    /// <summary>Posting needs membership, a live channel, and a role above guest.</summary>
+    public async Task<(Channel Channel, ChannelMember Member)> WritableAsync(Guid channelId, Caller caller, CancellationToken ct)
+    {
+        var (channel, member) = await ReadableAsync(channelId, caller, ct);
+        if (caller.Role == Roles.Guest)
+        {
+            throw ChatException.Forbidden("Guests can read public channels but not post.");
+        }
+        if (member is null)
+        {
+            throw ChatException.Forbidden("Join the channel before posting.");
+        }
+        if (channel.ArchivedAt is not null)
+        {
+            throw ChatException.Forbidden("The channel is archived.");
+        }
+        return (channel, member);
+    }
+
+    /// <summary>Owners and channel admins manage a channel; system admins may too.</summary>
+    public async Task<(Channel Channel, ChannelMember? Member)> ManageableAsync(Guid channelId, Caller caller, CancellationToken ct)
+    {
+        var (channel, member) = await ReadableAsync(channelId, caller, ct);
+        if (caller.Role != Roles.Admin && (member is null || !MemberRoles.CanManage(member.Role)))
+        {
+            throw ChatException.Forbidden("Only the channel's owner or admins may do that.");
+        }
+        return (channel, member);
+    }
+}

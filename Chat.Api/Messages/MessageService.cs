@@ -1,0 +1,261 @@
+using System.Diagnostics;
+using System.Threading.RateLimiting;
+using Chat.Api.Channels;
+using Chat.Api.Data;
+using Chat.Api.Realtime;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Chat.Api.Messages;
+
+public sealed record SendMessageRequest(string Content, Guid? ClientMessageId = null, Guid? ReplyToId = null, string? Type = null,
+    IReadOnlyList<Guid>? Attachments = null);
+
+public sealed record EditMessageRequest(string Content);
+
+/// <summary>
+/// Sending, editing, deleting and reacting, shared by REST and the hub so both behave the same:
+/// check, persist in one transaction, then broadcast.
+/// </summary>
+public sealed partial class MessageService(
+    ChatDbContext db,
+    ChannelAccess access,
+    UserDirectory users,
+    ChatNotifier notifier,
+    ChatTelemetry telemetry,
+    SendRateLimiter rateLimiter,
+    IOptions<MessagesOptions> options,
+    ILogger<MessageService> logger)
+{
+    public async Task<(MessageDto Message, bool Created)> SendAsync(Caller caller, Guid channelId, SendMessageRequest request, CancellationToken ct)
+    {
+        using var activity = ChatTelemetry.Source.StartActivity("message.send");
+        activity?.SetTag("chat.channel_id", channelId);
+        var type = request.Type ?? MessageTypes.User;
+        var content = Validate(request.Content);
+        if (!MessageTypes.ClientSendable.Contains(type))
+        {
+            throw ChatException.Invalid($"Message type must be one of: {string.Join(", ", MessageTypes.ClientSendable)}.");
+        }
+        var attachments = request.Attachments ?? [];
+        if (attachments.Count > options.Value.MaxAttachments)
+        {
+            throw ChatException.Invalid($"At most {options.Value.MaxAttachments} attachments.");
+        }
+        await access.WritableAsync(channelId, caller, ct);
+        rateLimiter.Acquire(caller.UserId);
+
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        // Bumping the channel's counter locks its row: sends to one channel serialise here, numbers stay gap-free,
+        // and a retried client id is seen by the second of two concurrent attempts.
+        await db.Channels.Where(c => c.Id == channelId).ExecuteUpdateAsync(s => s.SetProperty(c => c.LastSeq, c => c.LastSeq + 1), ct);
+        if (request.ClientMessageId is { } clientId
+            && await db.Messages.AsNoTracking().Include(m => m.Reactions)
+                .FirstOrDefaultAsync(m => m.ChannelId == channelId && m.SenderId == caller.UserId && m.ClientMessageId == clientId, ct) is { } existing)
+        {
+            await tx.RollbackAsync(ct);
+            activity?.SetTag("chat.duplicate", true);
+            return (await ToDtoAsync(existing, ct), false);
+        }
+        if (request.ReplyToId is { } replyTo && !await db.Messages.AnyAsync(m => m.Id == replyTo && m.ChannelId == channelId, ct))
+        {
+            throw ChatException.Invalid("The message replied to is not in this channel.");
+        }
+        var seq = await db.Channels.Where(c => c.Id == channelId).Select(c => c.LastSeq).SingleAsync(ct);
+        var message = new Message
+        {
+            ChannelId = channelId,
+            Seq = seq,
+            SenderId = caller.UserId,
+            ClientMessageId = request.ClientMessageId,
+            Type = type,
+            Content = content,
+            ReplyToId = request.ReplyToId,
+            Attachments = [.. attachments.Distinct()],
+        };
+        db.Messages.Add(message);
+        await db.SaveChangesAsync(ct);
+        await db.Members.Where(m => m.ChannelId == channelId && m.UserId == caller.UserId && m.LastReadSeq < seq)
+            .ExecuteUpdateAsync(s => s.SetProperty(m => m.LastReadSeq, seq), ct);
+        await tx.CommitAsync(ct);
+
+        activity?.SetTag("chat.seq", seq);
+        activity?.SetTag("chat.message_type", type);
+        activity?.SetTag("chat.message_length", content.Length);
+        telemetry.MessageSent(caller.Role, type);
+        LogMessageSent(logger, caller.UserId, channelId, content.Length, seq);
+        var dto = await ToDtoAsync(message, ct);
+        await notifier.MessageCreatedAsync(dto);
+        return (dto, true);
+    }
+
+    public async Task<IReadOnlyList<MessageDto>> HistoryAsync(Caller caller, Guid channelId, long? before, long? after, int? limit, CancellationToken ct)
+    {
+        await access.ReadableAsync(channelId, caller, ct);
+        var take = Math.Clamp(limit ?? 50, 1, options.Value.MaxPageSize);
+        var query = db.Messages.AsNoTracking().Include(m => m.Reactions).Where(m => m.ChannelId == channelId);
+        List<Message> page;
+        if (after is { } a)
+        {
+            page = await query.Where(m => m.Seq > a).OrderBy(m => m.Seq).Take(take).ToListAsync(ct);
+        }
+        else
+        {
+            var upper = before ?? long.MaxValue;
+            page = await query.Where(m => m.Seq < upper).OrderByDescending(m => m.Seq).Take(take).ToListAsync(ct);
+            page.Reverse();
+        }
+        return await ToDtosAsync(page, ct);
+    }
+
+    public async Task<IReadOnlyList<MessageDto>> SearchAsync(Caller caller, string query, Guid? channelId, int? limit, CancellationToken ct)
+    {
+        if (string.IsNullOrWhiteSpace(query) || query.Length > 200)
+        {
+            throw ChatException.Invalid("The search query must be 1 to 200 characters.");
+        }
+        var take = Math.Clamp(limit ?? 20, 1, options.Value.MaxPageSize);
+        var readable = db.Channels.Where(c => c.Kind == ChannelKinds.Public || db.Members.Any(m => m.ChannelId == c.Id && m.UserId == caller.UserId))
+            .Select(c => c.Id);
+        var matches = db.Messages.AsNoTracking().Include(m => m.Reactions)
+            .Where(m => m.DeletedAt == null && readable.Contains(m.ChannelId)
+                && m.SearchVector.Matches(EF.Functions.WebSearchToTsQuery("simple", query)));
+        if (channelId is { } only)
+        {
+            matches = matches.Where(m => m.ChannelId == only);
+        }
+        var found = await matches
+            .OrderByDescending(m => m.SearchVector.Rank(EF.Functions.WebSearchToTsQuery("simple", query)))
+            .ThenByDescending(m => m.CreatedAt)
+            .Take(take).ToListAsync(ct);
+        return await ToDtosAsync(found, ct);
+    }
+
+    public async Task<MessageDto> EditAsync(Caller caller, Guid channelId, Guid messageId, string content, CancellationToken ct)
+    {
+        var text = Validate(content);
+        await access.WritableAsync(channelId, caller, ct);
+        var message = await LoadAsync(channelId, messageId, ct);
+        if (message.SenderId != caller.UserId)
+        {
+            throw ChatException.Forbidden("You can edit only your own messages.");
+        }
+        if (message.DeletedAt is not null)
+        {
+            throw ChatException.Invalid("The message was deleted.");
+        }
+        message.Content = text;
+        message.EditedAt = DateTimeOffset.UtcNow;
+        await db.SaveChangesAsync(ct);
+        var dto = await ToDtoAsync(message, ct);
+        await notifier.MessageEditedAsync(dto);
+        return dto;
+    }
+
+    public async Task DeleteAsync(Caller caller, Guid channelId, Guid messageId, CancellationToken ct)
+    {
+        var (_, member) = await access.ReadableAsync(channelId, caller, ct);
+        var message = await LoadAsync(channelId, messageId, ct);
+        var moderator = caller.IsSystemModerator || (member is not null && MemberRoles.CanModerate(member.Role));
+        if (message.SenderId != caller.UserId && !moderator)
+        {
+            throw ChatException.Forbidden("You can delete only your own messages.");
+        }
+        if (message.DeletedAt is null)
+        {
+            message.DeletedAt = DateTimeOffset.UtcNow;
+            message.Content = "";
+            await db.SaveChangesAsync(ct);
+            await notifier.MessageDeletedAsync(channelId, messageId, message.Seq);
+        }
+    }
+
+    public async Task<IReadOnlyList<ReactionCount>> ReactAsync(Caller caller, Guid channelId, Guid messageId, string emoji, bool add, CancellationToken ct)
+    {
+        if (string.IsNullOrWhiteSpace(emoji) || emoji.Length > Reaction.MaxEmojiLength || emoji.Any(char.IsControl))
+        {
+            throw ChatException.Invalid($"A reaction is 1 to {Reaction.MaxEmojiLength} printable characters.");
+        }
+        await access.WritableAsync(channelId, caller, ct);
+        var message = await LoadAsync(channelId, messageId, ct);
+        if (add)
+        {
+            await db.Database.ExecuteSqlAsync(
+                $"INSERT INTO reactions (\"MessageId\", \"UserId\", \"Emoji\", \"CreatedAt\") VALUES ({messageId}, {caller.UserId}, {emoji}, now()) ON CONFLICT DO NOTHING", ct);
+        }
+        else
+        {
+            await db.Reactions.Where(r => r.MessageId == messageId && r.UserId == caller.UserId && r.Emoji == emoji).ExecuteDeleteAsync(ct);
+        }
+        var reactions = Count(await db.Reactions.AsNoTracking().Where(r => r.MessageId == messageId).ToListAsync(ct));
+        await notifier.ReactionsChangedAsync(channelId, messageId, message.Seq, reactions);
+        return reactions;
+    }
+
+    private string Validate(string? content)
+    {
+        var text = content?.Trim() ?? "";
+        if (text.Length == 0)
+        {
+            throw ChatException.Invalid("The message is empty.");
+        }
+        if (text.Length > options.Value.MaxLength)
+        {
+            throw ChatException.Invalid($"The message is {text.Length} characters long; the limit is {options.Value.MaxLength}.");
+        }
+        return text;
+    }
+
+    private async Task<Message> LoadAsync(Guid channelId, Guid messageId, CancellationToken ct) =>
+        await db.Messages.Include(m => m.Reactions).FirstOrDefaultAsync(m => m.Id == messageId && m.ChannelId == channelId, ct)
+        ?? throw ChatException.NotFound("No such message in this channel.");
+
+    private async Task<MessageDto> ToDtoAsync(Message m, CancellationToken ct) => (await ToDtosAsync([m], ct))[0];
+
+    private async Task<IReadOnlyList<MessageDto>> ToDtosAsync(IReadOnlyList<Message> messages, CancellationToken ct)
+    {
+        var names = await users.NamesAsync(messages.Select(m => m.SenderId), ct);
+        return [.. messages.Select(m => new MessageDto(m.Id, m.ChannelId, m.Seq, m.SenderId, names.GetValueOrDefault(m.SenderId, "unknown"), m.Type,
+            m.DeletedAt is null ? m.Content : "", m.ReplyToId, m.ClientMessageId, m.Attachments, m.CreatedAt, m.EditedAt, m.DeletedAt is not null,
+            Count(m.Reactions)))];
+    }
+
+    private static IReadOnlyList<ReactionCount> Count(IEnumerable<Reaction> reactions) =>
+        [.. reactions.GroupBy(r => r.Emoji).OrderBy(g => g.Min(r => r.CreatedAt))
+            .Select(g => new ReactionCount(g.Key, g.Count(), [.. g.Select(r => r.UserId)]))];
+
+    [LoggerMessage(EventId = 2001, EventName = "message_sent", Level = LogLevel.Information,
+        Message = "message_sent by {user_id} in {channel_id}: {message_length} characters, seq {seq}")]
+    private static partial void LogMessageSent(ILogger logger, Guid user_id, Guid channel_id, int message_length, long seq);
+}
+
+/// <summary>Per-user send limit (token bucket). In memory, so each replica enforces it on the sends it handles.</summary>
+public sealed class SendRateLimiter : IDisposable
+{
+    private readonly PartitionedRateLimiter<Guid> _limiter;
+
+    public SendRateLimiter(IOptions<MessagesOptions> options)
+    {
+        var o = options.Value;
+        _limiter = PartitionedRateLimiter.Create<Guid, Guid>(userId => RateLimitPartition.GetTokenBucketLimiter(userId, _ => new TokenBucketRateLimiterOptions
+        {
+            TokenLimit = o.SendBurst,
+            TokensPerPeriod = o.SendPerSecond,
+            ReplenishmentPeriod = TimeSpan.FromSeconds(1),
+            QueueLimit = 0,
+            AutoReplenishment = true,
+        }));
+    }
+
+    public void Acquire(Guid userId)
+    {
+        using var lease = _limiter.AttemptAcquire(userId);
+        if (!lease.IsAcquired)
+        {
+            var retry = lease.TryGetMetadata(MetadataName.RetryAfter, out var after) ? after : TimeSpan.FromSeconds(1);
+            throw new ChatException(ChatErrorKind.RateLimited, $"You are sending too fast; wait {Math.Ceiling(retry.TotalSeconds)} s.", retry);
+        }
+    }
+
+    public void Dispose() => _limiter.Dispose();
+}

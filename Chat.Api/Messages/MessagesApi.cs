@@ -1,0 +1,61 @@
+using System.Security.Claims;
+using Chat.Api.Channels;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Chat.Api.Messages;
+
+internal static class MessagesApi
+{
+    public static IEndpointRouteBuilder MapMessagesApi(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/channels/{channelId:guid}/messages").WithTags("Messages")
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status429TooManyRequests);
+        group.MapGet("/", History).WithName("History")
+            .WithSummary("Messages by sequence number: the newest page, `before` a number (older), or `after` a number (catch-up, ascending).");
+        group.MapPost("/", Send).WithName("SendMessage")
+            .WithSummary("Post a message. With a clientMessageId a retry returns the original message (200) instead of a duplicate (201).");
+        group.MapPut("/{id:guid}", Edit).WithName("EditMessage").WithSummary("Edit my own message.");
+        group.MapDelete("/{id:guid}", Delete).WithName("DeleteMessage").WithSummary("Delete my own message, or any as a moderator.");
+        group.MapPut("/{id:guid}/reactions/{emoji}", AddReaction).WithName("AddReaction").WithSummary("React to a message.");
+        group.MapDelete("/{id:guid}/reactions/{emoji}", RemoveReaction).WithName("RemoveReaction").WithSummary("Remove my reaction.");
+        app.MapGet("/api/messages/search", Search).WithTags("Messages").WithName("SearchMessages")
+            .WithSummary("Full-text search over the messages I may read.");
+        return app;
+    }
+
+    private static async Task<Ok<IReadOnlyList<MessageDto>>> History(Guid channelId, long? before, long? after, int? limit,
+        ClaimsPrincipal user, MessageService messages, CancellationToken ct) =>
+        TypedResults.Ok(await messages.HistoryAsync(user.Caller(), channelId, before, after, limit, ct));
+
+    private static async Task<Results<Created<MessageDto>, Ok<MessageDto>>> Send(Guid channelId, SendMessageRequest request,
+        ClaimsPrincipal user, MessageService messages, CancellationToken ct)
+    {
+        var (message, created) = await messages.SendAsync(user.Caller(), channelId, request, ct);
+        return created
+            ? TypedResults.Created($"/api/channels/{channelId}/messages?after={message.Seq - 1}&limit=1", message)
+            : TypedResults.Ok(message);
+    }
+
+    private static async Task<Ok<MessageDto>> Edit(Guid channelId, Guid id, EditMessageRequest request, ClaimsPrincipal user,
+        MessageService messages, CancellationToken ct) =>
+        TypedResults.Ok(await messages.EditAsync(user.Caller(), channelId, id, request.Content, ct));
+
+    private static async Task<NoContent> Delete(Guid channelId, Guid id, ClaimsPrincipal user, MessageService messages, CancellationToken ct)
+    {
+        await messages.DeleteAsync(user.Caller(), channelId, id, ct);
+        return TypedResults.NoContent();
+    }
+
+    private static async Task<Ok<IReadOnlyList<ReactionCount>>> AddReaction(Guid channelId, Guid id, string emoji, ClaimsPrincipal user,
+        MessageService messages, CancellationToken ct) =>
+        TypedResults.Ok(await messages.ReactAsync(user.Caller(), channelId, id, emoji, add: true, ct));
+
+    private static async Task<Ok<IReadOnlyList<ReactionCount>>> RemoveReaction(Guid channelId, Guid id, string emoji, ClaimsPrincipal user,
+        MessageService messages, CancellationToken ct) =>
+        TypedResults.Ok(await messages.ReactAsync(user.Caller(), channelId, id, emoji, add: false, ct));
+
+    private static async Task<Ok<IReadOnlyList<MessageDto>>> Search(string q, Guid? channelId, int? limit, ClaimsPrincipal user,
+        MessageService messages, CancellationToken ct) =>
+        TypedResults.Ok(await messages.SearchAsync(user.Caller(), q, channelId, limit, ct));
+}

@@ -1,0 +1,108 @@
+using Chat.Api.Channels;
+using Chat.Api.Data;
+using Chat.Api.Messages;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.EntityFrameworkCore;
+
+namespace Chat.Api.Realtime;
+
+/// <summary>
+/// The real-time endpoint (<c>/hubs/chat</c>). On connect a client joins the groups of every channel it belongs to;
+/// <see cref="Subscribe"/> adds a public channel it only reads. Sends go through the same <see cref="MessageService"/> as REST.
+/// After a reconnect a client asks <see cref="GetMessagesAfter"/> (or REST <c>?after=</c>) per channel: see docs/realtime.md.
+/// </summary>
+[Authorize]
+public sealed class ChatHub(
+    ChatDbContext db,
+    ChannelAccess access,
+    MessageService messages,
+    PresenceTracker presence,
+    ChatTelemetry telemetry) : Hub<IChatHubClient>
+{
+    public override async Task OnConnectedAsync()
+    {
+        var caller = Caller;
+        telemetry.ConnectionOpened();
+        var channels = await db.Members.AsNoTracking().Where(m => m.UserId == caller.UserId).Select(m => m.ChannelId).ToListAsync(Context.ConnectionAborted);
+        foreach (var channelId in channels)
+        {
+            await Groups.AddToGroupAsync(Context.ConnectionId, ChatNotifier.Group(channelId));
+        }
+        if (await presence.ConnectedAsync(caller.UserId, Context.ConnectionId))
+        {
+            await BroadcastPresence(caller.UserId, channels, online: true);
+        }
+        await base.OnConnectedAsync();
+    }
+
+    public override async Task OnDisconnectedAsync(Exception? exception)
+    {
+        telemetry.ConnectionClosed();
+        var caller = Caller;
+        if (await presence.DisconnectedAsync(caller.UserId, Context.ConnectionId))
+        {
+            var channels = await db.Members.AsNoTracking().Where(m => m.UserId == caller.UserId).Select(m => m.ChannelId).ToListAsync();
+            await BroadcastPresence(caller.UserId, channels, online: false);
+        }
+        await base.OnDisconnectedAsync(exception);
+    }
+
+    /// <summary>Receive a channel's events (members are subscribed to their channels automatically).</summary>
+    public async Task Subscribe(Guid channelId)
+    {
+        await access.ReadableAsync(channelId, Caller, Context.ConnectionAborted);
+        await Groups.AddToGroupAsync(Context.ConnectionId, ChatNotifier.Group(channelId));
+    }
+
+    public Task Unsubscribe(Guid channelId) => Groups.RemoveFromGroupAsync(Context.ConnectionId, ChatNotifier.Group(channelId));
+
+    public async Task<MessageDto> SendMessage(Guid channelId, SendMessageRequest request) =>
+        (await messages.SendAsync(Caller, channelId, request, Context.ConnectionAborted)).Message;
+
+    /// <summary>Catch-up after a disconnect: messages with seq greater than <paramref name="afterSeq"/>, ascending, one page.</summary>
+    public Task<IReadOnlyList<MessageDto>> GetMessagesAfter(Guid channelId, long afterSeq, int limit = 100) =>
+        messages.HistoryAsync(Caller, channelId, before: null, after: afterSeq, limit, Context.ConnectionAborted);
+
+    public async Task Typing(Guid channelId)
+    {
+        await access.WritableAsync(channelId, Caller, Context.ConnectionAborted);
+        await Clients.OthersInGroup(ChatNotifier.Group(channelId)).Typing(channelId, Caller.UserId, Context.User?.Identity?.Name ?? "");
+        telemetry.HubMessage("out");
+    }
+
+    private Caller Caller => Context.User!.Caller();
+
+    private async Task BroadcastPresence(Guid userId, IReadOnlyList<Guid> channels, bool online)
+    {
+        if (channels.Count == 0)
+        {
+            return;
+        }
+        await Clients.Groups([.. channels.Select(ChatNotifier.Group)]).PresenceChanged(userId, online);
+        telemetry.HubMessage("out");
+    }
+}
+
+/// <summary>Counts incoming hub calls and turns refused requests into hub errors the client can show.</summary>
+internal sealed class ChatHubFilter(ChatTelemetry telemetry) : IHubFilter
+{
+    public async ValueTask<object?> InvokeMethodAsync(HubInvocationContext context, Func<HubInvocationContext, ValueTask<object?>> next)
+    {
+        telemetry.HubMessage("in");
+        try
+        {
+            return await next(context);
+        }
+        catch (ChatException ex)
+        {
+            throw new HubException($"{ex.Kind}: {ex.Message}");
+        }
+    }
+}
+
+/// <summary>The hub's user id is the token's <c>sub</c>, so <c>Clients.User(id)</c> reaches every connection of a user.</summary>
+internal sealed class SubjectUserIdProvider : IUserIdProvider
+{
+    public string? GetUserId(HubConnectionContext connection) => connection.User?.FindFirst("sub")?.Value;
+}

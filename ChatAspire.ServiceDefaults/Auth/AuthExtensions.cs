@@ -1,0 +1,73 @@
+using ChatAspire.ServiceDefaults.Auth;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.Tokens;
+
+namespace Microsoft.Extensions.Hosting;
+
+public static class AuthExtensions
+{
+    /// <summary>The system roles, ordered from most to least privileged.</summary>
+    public static class Roles
+    {
+        public const string Admin = "admin";
+        public const string Moderator = "moderator";
+        public const string User = "user";
+        public const string Guest = "guest";
+
+        public static readonly string[] All = [Admin, Moderator, User, Guest];
+    }
+
+    /// <summary>
+    /// JWT bearer validation with the shared key; every endpoint requires an authenticated user unless it opts out
+    /// (health, metrics, login). Hubs read the token from <c>access_token</c> in the query, as browsers must.
+    /// </summary>
+    public static IHostApplicationBuilder AddServiceAuthentication(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<TokenOptions>()
+            .BindConfiguration(TokenOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
+        builder.Services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
+            .Configure<IOptions<TokenOptions>>((jwt, tokens) =>
+            {
+                var t = tokens.Value;
+                jwt.MapInboundClaims = false;
+                jwt.TokenValidationParameters = new TokenValidationParameters
+                {
+                    ValidIssuer = t.Issuer,
+                    ValidAudience = t.Audience,
+                    IssuerSigningKey = t.Key(),
+                    NameClaimType = "name",
+                    RoleClaimType = "role",
+                    ClockSkew = TimeSpan.FromSeconds(30),
+                };
+                jwt.Events = new JwtBearerEvents
+                {
+                    OnMessageReceived = context =>
+                    {
+                        if (context.Request.Path.StartsWithSegments("/hubs") && context.Request.Query["access_token"] is { Count: > 0 } token)
+                        {
+                            context.Token = token;
+                        }
+                        return Task.CompletedTask;
+                    },
+                };
+            });
+        builder.Services.AddAuthorizationBuilder()
+            .SetFallbackPolicy(new Microsoft.AspNetCore.Authorization.AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build());
+        return builder;
+    }
+}
+
+public static class ClaimsPrincipalExtensions
+{
+    /// <summary>The caller's user id (the token's <c>sub</c>).</summary>
+    public static Guid UserId(this System.Security.Claims.ClaimsPrincipal user) =>
+        Guid.TryParse(user.FindFirst("sub")?.Value, out var id) ? id : throw new InvalidOperationException("The token has no user id.");
+
+    public static string Role(this System.Security.Claims.ClaimsPrincipal user) => user.FindFirst("role")?.Value ?? AuthExtensions.Roles.Guest;
+}

@@ -1,0 +1,31 @@
+using System.ComponentModel.DataAnnotations;
+using System.Text;
+using Microsoft.IdentityModel.Tokens;
+
+namespace ChatAspire.ServiceDefaults.Auth;
+
+/// <summary>
+/// JWT settings shared by every service (section <c>Auth</c>). Chat.Api issues tokens; the others only validate them.
+/// The signing key is an Aspire secret parameter (<c>jwt-signing-key</c>) handed to all services.
+/// </summary>
+public sealed class TokenOptions
+{
+    public const string SectionName = "Auth";
+
+    [Required, MinLength(32)]
+    public string SigningKey { get; set; } = "";
+
+    [Required]
+    public string Issuer { get; set; } = "chataspire";
+
+    [Required]
+    public string Audience { get; set; } = "chataspire";
+
+    [Range(typeof(TimeSpan), "00:01:00", "1.00:00:00")]
+    public TimeSpan AccessTokenLifetime { get; set; } = TimeSpan.FromMinutes(15);
+
+    [Range(typeof(TimeSpan), "00:10:00", "90.00:00:00")]
+    public TimeSpan RefreshTokenLifetime { get; set; } = TimeSpan.FromDays(14);
+
+    public SymmetricSecurityKey Key() => new(Encoding.UTF8.GetBytes(SigningKey));
+}
