@@ -45,6 +45,8 @@ public sealed class AppHostFixture : IAsyncLifetime
         {
             project.Annotations.Add(new EnvironmentCallbackAnnotation(context => context.EnvironmentVariables.Remove("OTEL_EXPORTER_OTLP_ENDPOINT")));
         }
+        builder.Resources.OfType<ProjectResource>().Single(r => r.Name == ResourceNames.Api).Annotations
+            .Add(new EnvironmentCallbackAnnotation(context => context.EnvironmentVariables["Accounts__AdminUserName"] = ChatUsers.AdminUserName));
         configure?.Invoke(builder);
         var app = await builder.BuildAsync();
         using var cts = new CancellationTokenSource(StartTimeout);

@@ -14,6 +14,7 @@ public sealed partial class PrometheusTests(AppHostFixture fixture)
         "http_requests_total", "http_request_duration_seconds_bucket", "http_request_size_bytes_bucket", "http_response_size_bytes_bucket",
         "database_queries_total", "database_query_duration_seconds_bucket",
         "process_cpu_seconds_total", "process_resident_memory_bytes", "process_open_fds",
+        "websocket_connections_active", "websocket_messages_total", "chat_messages_sent_total", "active_users", "cache_hits_total",
     ];
 
     [Fact]
@@ -25,6 +26,7 @@ public sealed partial class PrometheusTests(AppHostFixture fixture)
             using var client = fixture.CreateClient(service);
             await client.GetAsync("/no-such-route"); // puts the HTTP series on every service
         }
+        await GenerateChatTrafficAsync();
 
         var allUp = await PrometheusClient.EventuallyAsync(async () =>
         {
@@ -51,6 +53,21 @@ public sealed partial class PrometheusTests(AppHostFixture fixture)
         Assert.True(allData, "no data for " + string.Join(", ", missing));
     }
 
+    /// <summary>A user sends a message over the hub twice (cache miss, then hit) and stays connected a while.</summary>
+    private async Task GenerateChatTrafficAsync()
+    {
+        var replica = fixture.CreateClient(ResourceNames.Api).BaseAddress!;
+        var user = await ChatUsers.RegisterAsync(replica);
+        var channel = await user.CreateChannelAsync();
+        var hub = await user.ConnectAsync(replica);
+        for (var i = 0; i < 2; i++)
+        {
+            await Microsoft.AspNetCore.SignalR.Client.HubConnectionExtensions.InvokeAsync<global::Chat.Api.Messages.MessageDto>(
+                hub, "SendMessage", channel, new global::Chat.Api.Messages.SendMessageRequest("traffic"));
+        }
+        _ = Task.Delay(TimeSpan.FromSeconds(30)).ContinueWith(_ => hub.DisposeAsync().AsTask(), TaskScheduler.Default);
+    }
+
     [Fact]
     public async Task Every_dashboard_query_runs_and_names_only_metrics_that_exist()
     {
@@ -60,8 +77,13 @@ public sealed partial class PrometheusTests(AppHostFixture fixture)
             .Where(p => p.TryGetProperty("targets", out _))
             .SelectMany(p => p.GetProperty("targets").EnumerateArray().Select(t => t.GetProperty("expr").GetString()!))
             .ToArray();
-        // Recording rules count as existing once Prometheus has evaluated them.
-        await PrometheusClient.EventuallyAsync(async () => (await prometheus.MetricNamesAsync()).Contains("slo:http_error_ratio:rate5m"), TimeSpan.FromSeconds(30));
+        await GenerateChatTrafficAsync();
+        // Recording rules count as existing once Prometheus has evaluated them over two scrapes of traffic.
+        await PrometheusClient.EventuallyAsync(async () =>
+        {
+            var names = await prometheus.MetricNamesAsync();
+            return names.Contains("slo:http_error_ratio:rate5m") && names.Contains("chat_messages_sent_total");
+        }, TimeSpan.FromSeconds(40));
         var known = await prometheus.MetricNamesAsync();
 
         Assert.NotEmpty(expressions);

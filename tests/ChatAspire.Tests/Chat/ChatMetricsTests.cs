@@ -1,0 +1,46 @@
+using Chat.Api.Messages;
+using ChatAspire.AppHost;
+using ChatAspire.Tests.Infrastructure;
+using Microsoft.AspNetCore.SignalR.Client;
+
+namespace ChatAspire.Tests.Chat;
+
+[Collection(AppHostCollection.Name)]
+public sealed class ChatMetricsTests(AppHostFixture fixture)
+{
+    [Fact]
+    public async Task Chat_metrics_count_the_scenario_with_the_right_labels()
+    {
+        var replica = (await AppHostFixture.ReplicaUrlsAsync(fixture.App, ResourceNames.Api))[0];
+        using var scrape = new HttpClient { BaseAddress = replica };
+        var alice = await ChatUsers.RegisterAsync(replica);
+        var channel = await alice.CreateChannelAsync();
+        var before = await scrape.GetStringAsync("/metrics");
+
+        await using var hub = await alice.ConnectAsync(replica);
+        for (var i = 0; i < 3; i++)
+        {
+            await hub.InvokeAsync<MessageDto>("SendMessage", channel, new SendMessageRequest($"metric {i}"));
+        }
+        var during = await scrape.GetStringAsync("/metrics");
+
+        double Delta(string name, params (string, string)[] labels) => MetricsText.Sum(during, name, labels) - MetricsText.Sum(before, name, labels);
+        Assert.Equal(3, Delta("chat_messages_sent_total", ("user_role", "admin"), ("message_type", "user"))
+            + Delta("chat_messages_sent_total", ("user_role", "user"), ("message_type", "user")));
+        Assert.True(Delta("websocket_messages_total", ("direction", "in")) >= 3);
+        Assert.True(Delta("websocket_messages_total", ("direction", "out")) >= 3);
+        Assert.True(Delta("websocket_connection_attempts_total", ("outcome", "success")) >= 1);
+        Assert.True(MetricsText.Sum(during, "websocket_connections_active") >= 1);
+        Assert.True(MetricsText.Has(during, "cache_hits_total") || MetricsText.Has(during, "cache_misses_total"));
+        Assert.True(MetricsText.Sum(during, "database_queries_total", ("operation", "insert")) > MetricsText.Sum(before, "database_queries_total", ("operation", "insert")));
+
+        // active_users comes from the presence heartbeat (every 10 s) and counts users on every replica.
+        var active = await PrometheusClient.EventuallyAsync(async () =>
+            MetricsText.Sum(await scrape.GetStringAsync("/metrics"), "active_users") >= 1, TimeSpan.FromSeconds(25));
+        Assert.True(active);
+
+        await hub.StopAsync();
+        var after = await scrape.GetStringAsync("/metrics");
+        Assert.Equal(MetricsText.Sum(during, "websocket_connections_active") - 1, MetricsText.Sum(after, "websocket_connections_active"));
+    }
+}

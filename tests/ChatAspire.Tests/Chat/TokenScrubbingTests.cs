@@ -1,0 +1,40 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Chat.Api.Data;
+using ChatAspire.AppHost;
+using ChatAspire.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using OpenTelemetry.Trace;
+
+namespace ChatAspire.Tests.Chat;
+
+[Collection(AppHostCollection.Name)]
+public sealed class TokenScrubbingTests(AppHostFixture fixture)
+{
+    [Fact]
+    public async Task A_hub_token_passed_in_the_query_string_reaches_neither_logs_nor_spans()
+    {
+        var spans = new List<Activity>();
+        await using var api = new ServiceFactory<ChatDbContext>(new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:chatdb"] = await fixture.ConnectionStringAsync(ResourceNames.ChatDb),
+            ["ConnectionStrings:cache"] = await fixture.ConnectionStringAsync(ResourceNames.Redis),
+            ["Logging:LogLevel:Default"] = "Trace",
+        });
+        using var client = api.WithWebHostBuilder(b => b.ConfigureServices(s =>
+            s.ConfigureOpenTelemetryTracerProvider(t => t.AddInMemoryExporter(spans)))).CreateClient();
+        using var register = await client.PostAsJsonAsync("/api/auth/register",
+            new { userName = $"t-{Guid.NewGuid():N}"[..20], password = ChatUsers.Password });
+        var token = (await register.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("tokens").GetProperty("accessToken").GetString()!;
+
+        using var negotiate = await client.PostAsync($"/hubs/chat/negotiate?negotiateVersion=1&access_token={token}", null);
+
+        Assert.Equal(HttpStatusCode.OK, negotiate.StatusCode); // the query token was accepted...
+        Assert.NotEmpty(api.Logs.Records);
+        Assert.DoesNotContain(api.Logs.Records, r => r.Message.Contains(token, StringComparison.Ordinal)
+            || r.Fields.Values.Any(v => v?.ToString()?.Contains(token, StringComparison.Ordinal) == true));
+        var negotiateSpan = Assert.Single(spans, s => s.GetTagItem("url.path") as string == "/hubs/chat/negotiate");
+        Assert.DoesNotContain(negotiateSpan.TagObjects, t => t.Value?.ToString()?.Contains(token, StringComparison.Ordinal) == true);
+        Assert.Equal("access_token=REDACTED", negotiateSpan.GetTagItem("url.query"));
+    }
+}
