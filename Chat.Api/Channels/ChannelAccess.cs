@@ -16,9 +16,12 @@ public sealed class ChannelAccess(ChatDbContext db)
     /// <summary>Public channels are readable by every account; private and direct ones by members only.</summary>
     public async Task<(Channel Channel, ChannelMember? Member)> ReadableAsync(Guid channelId, Caller caller, CancellationToken ct)
     {
-        var channel = await db.Channels.AsNoTracking().FirstOrDefaultAsync(c => c.Id == channelId, ct)
-            ?? throw ChatException.NotFound("No such channel.");
-        var member = await db.Members.AsNoTracking().FirstOrDefaultAsync(m => m.ChannelId == channelId && m.UserId == caller.UserId, ct);
+        // One query for the channel and the caller's membership: this runs on every read and every send.
+        var row = await (from c in db.Channels.AsNoTracking()
+                         where c.Id == channelId
+                         select new { Channel = c, Member = db.Members.FirstOrDefault(m => m.ChannelId == c.Id && m.UserId == caller.UserId) })
+            .FirstOrDefaultAsync(ct) ?? throw ChatException.NotFound("No such channel.");
+        var (channel, member) = (row.Channel, row.Member);
         if (member is null && channel.Kind != ChannelKinds.Public)
         {
             throw ChatException.Forbidden("You are not a member of this channel.");

@@ -46,9 +46,14 @@ public sealed partial class MessageService(
         rateLimiter.Acquire(caller.UserId);
 
         await using var tx = await db.Database.BeginTransactionAsync(ct);
-        // Bumping the channel's counter locks its row: sends to one channel serialise here, numbers stay gap-free,
-        // and a retried client id is seen by the second of two concurrent attempts.
-        await db.Channels.Where(c => c.Id == channelId).ExecuteUpdateAsync(s => s.SetProperty(c => c.LastSeq, c => c.LastSeq + 1), ct);
+        // One round trip: bump the channel's counter (locking its row, so sends to one channel serialise, numbers stay
+        // gap-free and a retried client id is seen by the second of two concurrent attempts) and move the sender's read mark.
+        var seq = (await db.Database.SqlQuery<long>($"""
+            WITH bump AS (UPDATE channels SET "LastSeq" = "LastSeq" + 1 WHERE "Id" = {channelId} RETURNING "LastSeq"),
+                 mark AS (UPDATE channel_members SET "LastReadSeq" = (SELECT "LastSeq" FROM bump)
+                          WHERE "ChannelId" = {channelId} AND "UserId" = {caller.UserId})
+            SELECT "LastSeq" AS "Value" FROM bump
+            """).ToListAsync(ct)).Single();
         if (request.ClientMessageId is { } clientId
             && await db.Messages.AsNoTracking().Include(m => m.Reactions)
                 .FirstOrDefaultAsync(m => m.ChannelId == channelId && m.SenderId == caller.UserId && m.ClientMessageId == clientId, ct) is { } existing)
@@ -61,7 +66,6 @@ public sealed partial class MessageService(
         {
             throw ChatException.Invalid("The message replied to is not in this channel.");
         }
-        var seq = await db.Channels.Where(c => c.Id == channelId).Select(c => c.LastSeq).SingleAsync(ct);
         var message = new Message
         {
             ChannelId = channelId,
@@ -75,8 +79,6 @@ public sealed partial class MessageService(
         };
         db.Messages.Add(message);
         await db.SaveChangesAsync(ct);
-        await db.Members.Where(m => m.ChannelId == channelId && m.UserId == caller.UserId && m.LastReadSeq < seq)
-            .ExecuteUpdateAsync(s => s.SetProperty(m => m.LastReadSeq, seq), ct);
         await tx.CommitAsync(ct);
 
         activity?.SetTag("chat.seq", seq);
