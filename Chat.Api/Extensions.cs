@@ -1,5 +1,6 @@
 using System.Threading.RateLimiting;
 using Chat.Api.Accounts;
+using Chat.Api.Attachments;
 using Chat.Api.Channels;
 using Chat.Api.Data;
 using Chat.Api.Messages;
@@ -63,6 +64,7 @@ internal static class Extensions
             options.Configuration.ChannelPrefix = RedisChannel.Literal("chataspire");
         });
 
+        builder.Services.AddHttpClient<Attachments.FilesClient>(http => http.BaseAddress = new Uri("https+http://files"));
         builder.Services.AddOpenApi();
     }
 
@@ -78,6 +80,7 @@ internal static class Extensions
         app.MapAccountsApi();
         app.MapChannelsApi();
         app.MapMessagesApi();
+        app.MapFileAccessApi();
         app.MapHub<ChatHub>("/hubs/chat", hub => hub.AllowStatefulReconnects = true);
 
         if (app.Environment.IsDevelopment())

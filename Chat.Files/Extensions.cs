@@ -1,4 +1,5 @@
 using Chat.Files.Data;
+using Chat.Files.Events;
 using Chat.Files.Storage;
 
 namespace Chat.Files;
@@ -10,6 +11,16 @@ internal static class Extensions
         builder.AddServiceDatabase<FilesDbContext>("filesdb");
         builder.AddServiceRedis("cache");
         builder.AddServiceAuthentication();
+
+        builder.Services.AddOptions<FilesOptions>().BindConfiguration(FilesOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<FilesTelemetry>();
+        builder.Services.AddSingleton<BlobStore>();
+        builder.Services.AddSingleton<IFileScanner, NoScanner>();
+        builder.Services.AddSingleton<OutboxPublisher>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<OutboxPublisher>());
+        builder.Services.AddScoped<UploadService>();
+        builder.Services.AddHttpClient<ChannelShares>(http => http.BaseAddress = new Uri("https+http://api"));
+        builder.Services.AddOpenApi();
     }
 
     public static void MapFilesService(this WebApplication app)
@@ -19,5 +30,9 @@ internal static class Extensions
         app.UseAuthentication();
         app.UseAuthorization();
         app.MapFilesApi();
+        if (app.Environment.IsDevelopment())
+        {
+            app.MapOpenApi().AllowAnonymous();
+        }
     }
 }

@@ -14,6 +14,7 @@ var files = builder.AddProject<Projects.Chat_Files>(ResourceNames.Files)
     .WithDependency(infra.FilesDb)
     .WithDependency(infra.Redis)
     .WithSigningKey(jwtKey)
+    .WithEnvironment("Files__StoragePath", infra.FilesStoragePath)
     .WithHttpHealthCheck("/health/ready");
 
 var rag = builder.AddProject<Projects.Chat_RagService>(ResourceNames.Rag)
@@ -28,6 +29,10 @@ var api = builder.AddProject<Projects.Chat_Api>(ResourceNames.Api)
     .WithDependency(infra.Redis)
     .WithSigningKey(jwtKey)
     .WithHttpHealthCheck("/health/ready");
+
+// Chat.Api checks attachments with Chat.Files; Chat.Files asks Chat.Api where a file was shared.
+api.WithReference(files);
+files.WithReference(api);
 
 builder.AddProject<Projects.Chat_AiWorker>(ResourceNames.AiWorker)
     .WithDependency(infra.Redis)

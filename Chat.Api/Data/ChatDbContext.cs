@@ -70,6 +70,7 @@ public sealed class ChatDbContext(DbContextOptions<ChatDbContext> options) : DbC
             message.HasKey(m => m.Id);
             message.Property(m => m.Type).HasMaxLength(16);
             message.HasIndex(m => new { m.ChannelId, m.Seq }).IsUnique();
+            message.HasIndex(m => m.Attachments).HasMethod("GIN"); // "where was this file shared"
             message.HasIndex(m => new { m.ChannelId, m.SenderId, m.ClientMessageId }).IsUnique().HasFilter("\"ClientMessageId\" IS NOT NULL");
             message.HasGeneratedTsVectorColumn(m => m.SearchVector, "simple", m => new { m.Content }).HasIndex(m => m.SearchVector).HasMethod("GIN");
             message.HasOne<Channel>().WithMany().HasForeignKey(m => m.ChannelId).OnDelete(DeleteBehavior.Cascade);

@@ -24,10 +24,12 @@ public sealed partial class MessageService(
     ChatNotifier notifier,
     ChatTelemetry telemetry,
     SendRateLimiter rateLimiter,
+    Attachments.FilesClient files,
     IOptions<MessagesOptions> options,
     ILogger<MessageService> logger)
 {
-    public async Task<(MessageDto Message, bool Created)> SendAsync(Caller caller, Guid channelId, SendMessageRequest request, CancellationToken ct)
+    /// <param name="bearerToken">The caller's token, forwarded to Chat.Files to check attachments.</param>
+    public async Task<(MessageDto Message, bool Created)> SendAsync(Caller caller, Guid channelId, SendMessageRequest request, string? bearerToken, CancellationToken ct)
     {
         using var activity = ChatTelemetry.Source.StartActivity("message.send");
         activity?.SetTag("chat.channel_id", channelId);
@@ -44,6 +46,13 @@ public sealed partial class MessageService(
         }
         await access.WritableAsync(channelId, caller, ct);
         rateLimiter.Acquire(caller.UserId);
+        foreach (var fileId in attachments.Distinct())
+        {
+            if (bearerToken is null || !await files.CallerMaySeeAsync(fileId, bearerToken, ct))
+            {
+                throw ChatException.Invalid($"Attachment {fileId} does not exist or is not yours to share.");
+            }
+        }
 
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         // One round trip: bump the channel's counter (locking its row, so sends to one channel serialise, numbers stay

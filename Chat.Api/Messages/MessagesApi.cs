@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using Chat.Api.Attachments;
 using Chat.Api.Channels;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -29,9 +30,9 @@ internal static class MessagesApi
         TypedResults.Ok(await messages.HistoryAsync(user.Caller(), channelId, before, after, limit, ct));
 
     private static async Task<Results<Created<MessageDto>, Ok<MessageDto>>> Send(Guid channelId, SendMessageRequest request,
-        ClaimsPrincipal user, MessageService messages, CancellationToken ct)
+        HttpContext context, MessageService messages, CancellationToken ct)
     {
-        var (message, created) = await messages.SendAsync(user.Caller(), channelId, request, ct);
+        var (message, created) = await messages.SendAsync(context.User.Caller(), channelId, request, BearerToken.From(context), ct);
         return created
             ? TypedResults.Created($"/api/channels/{channelId}/messages?after={message.Seq - 1}&limit=1", message)
             : TypedResults.Ok(message);

@@ -14,7 +14,7 @@ public sealed class StoredFile
     public DateTimeOffset CreatedAt { get; init; } = DateTimeOffset.UtcNow;
 }
 
-public sealed record FileMetadata(Guid Id, string Name, string ContentType, long Size, string Sha256, DateTimeOffset CreatedAt)
+public sealed record FileMetadata(Guid Id, Guid OwnerId, string Name, string ContentType, long Size, string Sha256, DateTimeOffset CreatedAt)
 {
-    public static FileMetadata From(StoredFile f) => new(f.Id, f.Name, f.ContentType, f.Size, f.Sha256, f.CreatedAt);
+    public static FileMetadata From(StoredFile f) => new(f.Id, f.OwnerId, f.Name, f.ContentType, f.Size, f.Sha256, f.CreatedAt);
 }

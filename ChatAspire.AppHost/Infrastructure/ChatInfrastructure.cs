@@ -12,7 +12,8 @@ public sealed record ChatInfrastructure(
     IResourceBuilder<IResourceWithConnectionString> RagDb,
     IResourceBuilder<IResourceWithConnectionString> Redis,
     bool Containers,
-    string? DataRoot);
+    string? DataRoot,
+    string FilesStoragePath);
 
 public static class ChatInfrastructureExtensions
 {
@@ -47,7 +48,10 @@ public static class ChatInfrastructureExtensions
             postgres.AddDatabase(ResourceNames.RagDb),
             redis,
             Containers: true,
-            DataRoot: null);
+            DataRoot: null,
+            // Publish mode: mount a volume here (docs/deployment.md). Run mode: projects run locally, beside the data folder.
+            FilesStoragePath: builder.ExecutionContext.IsPublishMode ? "/data/files"
+                : Path.Combine(options.Ephemeral ? Path.Combine(Path.GetTempPath(), $"chataspire-files-{Guid.NewGuid():N}") : options.DataPath, "files"));
     }
 
     [UnsupportedOSPlatform("windows")]
@@ -72,7 +76,8 @@ public static class ChatInfrastructureExtensions
             builder.AddLocalDatabase(postgres, ResourceNames.RagDb),
             redis,
             Containers: false,
-            DataRoot: dataRoot);
+            DataRoot: dataRoot,
+            FilesStoragePath: Path.Combine(dataRoot, "files"));
     }
 
     /// <summary>

@@ -235,6 +235,10 @@ namespace Chat.Api.Data.Migrations
 
                     b.HasKey("Id");
 
+                    b.HasIndex("Attachments");
+
+                    NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("Attachments"), "GIN");
+
                     b.HasIndex("SearchVector");
 
                     NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("SearchVector"), "GIN");

@@ -67,6 +67,20 @@ public sealed class AppHostFixture : IAsyncLifetime
 
     public HttpClient ProxyClient(string resource) => App.CreateHttpClient(resource);
 
+    /// <summary>An environment variable as the AppHost handed it to a (first) replica of a resource.</summary>
+    public async Task<string?> EnvironmentOfAsync(string resource, string name)
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        await foreach (var e in App.ResourceNotifications.WatchAsync(cts.Token))
+        {
+            if (e.Resource.Name == resource && e.Snapshot.EnvironmentVariables.FirstOrDefault(v => v.Name == name) is { } variable)
+            {
+                return variable.Value;
+            }
+        }
+        return null;
+    }
+
     /// <summary>The direct URL of every running replica of a project resource, ordered by replica id.</summary>
     public static async Task<IReadOnlyList<Uri>> ReplicaUrlsAsync(DistributedApplication app, string resource)
     {

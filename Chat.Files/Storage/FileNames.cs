@@ -1,0 +1,28 @@
+using System.Text;
+
+namespace Chat.Files.Storage;
+
+/// <summary>Original names are metadata only (storage names are content hashes); they are still made harmless.</summary>
+public static class FileNames
+{
+    public static string Sanitize(string? raw)
+    {
+        var name = (raw ?? "").Replace('\\', '/');
+        name = name[(name.LastIndexOf('/') + 1)..]; // no directories, absolute or relative
+        var clean = new StringBuilder(name.Length);
+        foreach (var c in name.Normalize(NormalizationForm.FormC))
+        {
+            if (!char.IsControl(c) && c is not ('<' or '>' or ':' or '"' or '|' or '?' or '*'))
+            {
+                clean.Append(c);
+            }
+        }
+        var result = clean.ToString().Trim().Trim('.').Trim();
+        if (result.Length > StoredFile.MaxNameLength)
+        {
+            var extension = Path.GetExtension(result);
+            result = result[..(StoredFile.MaxNameLength - extension.Length)] + extension;
+        }
+        return result.Length == 0 ? "file" : result;
+    }
+}

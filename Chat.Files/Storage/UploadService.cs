@@ -1,0 +1,200 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Chat.Files.Data;
+using Chat.Files.Events;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Microsoft.Net.Http.Headers;
+
+namespace Chat.Files.Storage;
+
+public enum UploadRejection { TooLarge, Quota, Empty, UnsupportedType, NotMultipart, Scan }
+
+public sealed record UploadResult(FileMetadata? File, UploadRejection? Rejection, string? Detail);
+
+/// <summary>
+/// Streams one multipart file to a temp file (hashing and counting as it goes, never holding it in memory), decides its
+/// type from the bytes, checks quota and scanner, then stores blob and metadata + outbox event together. Every failure
+/// path removes what it wrote.
+/// </summary>
+public sealed partial class UploadService(
+    FilesDbContext db,
+    BlobStore blobs,
+    IFileScanner scanner,
+    OutboxPublisher outbox,
+    FilesTelemetry telemetry,
+    IOptions<FilesOptions> options,
+    ILogger<UploadService> logger)
+{
+    public async Task<UploadResult> UploadAsync(HttpRequest request, Guid ownerId, CancellationToken ct)
+    {
+        using var activity = FilesTelemetry.Source.StartActivity("file.upload");
+        var max = options.Value.MaxFileSize;
+        if (request.ContentLength > max + 64 * 1024)
+        {
+            return Reject(activity, UploadRejection.TooLarge, $"The file is larger than the {max / (1024 * 1024)} MB limit.", ownerId);
+        }
+        if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var mediaType) || !mediaType.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase)
+            || HeaderUtilities.RemoveQuotes(mediaType.Boundary).Value is not { Length: > 0 } boundary)
+        {
+            return Reject(activity, UploadRejection.NotMultipart, "Send the file as multipart/form-data.", ownerId);
+        }
+
+        var reader = new MultipartReader(boundary, request.Body);
+        while (await reader.ReadNextSectionAsync(ct) is { } section)
+        {
+            if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition) || !disposition.IsFileDisposition())
+            {
+                continue;
+            }
+            var name = FileNames.Sanitize(HeaderUtilities.RemoveQuotes(disposition.FileNameStar.HasValue ? disposition.FileNameStar : disposition.FileName).Value);
+            var received = await blobs.ReceiveAsync(section.Body, max, ct);
+            if (received is null)
+            {
+                return Reject(activity, UploadRejection.TooLarge, $"The file is larger than the {max / (1024 * 1024)} MB limit.", ownerId);
+            }
+            try
+            {
+                return await AcceptAsync(received, name, ownerId, activity, ct);
+            }
+            finally
+            {
+                blobs.Discard(received); // no-op when it was moved into place
+            }
+        }
+        return Reject(activity, UploadRejection.NotMultipart, "The request has no file part.", ownerId);
+    }
+
+    private async Task<UploadResult> AcceptAsync(BlobStore.Received received, string name, Guid ownerId, Activity? activity, CancellationToken ct)
+    {
+        if (received.Size == 0)
+        {
+            return Reject(activity, UploadRejection.Empty, "The file is empty.", ownerId);
+        }
+        if (ContentTypes.Decide(received.TempPath, name) is not { } contentType)
+        {
+            return Reject(activity, UploadRejection.UnsupportedType,
+                "Accepted: text, Markdown, CSV, JSON, PDF, PNG, JPEG, GIF, WebP and DOCX, with a name that matches the content.", ownerId);
+        }
+        var used = await db.Files.Where(f => f.OwnerId == ownerId).SumAsync(f => (long?)f.Size, ct) ?? 0;
+        if (used + received.Size > options.Value.UserQuotaBytes)
+        {
+            return Reject(activity, UploadRejection.Quota, $"This upload would exceed your storage quota of {options.Value.UserQuotaBytes / (1024 * 1024)} MB.", ownerId);
+        }
+        if (await scanner.ScanAsync(received.TempPath, contentType, ct) is { } reason)
+        {
+            return Reject(activity, UploadRejection.Scan, reason, ownerId);
+        }
+
+        var file = new StoredFile { OwnerId = ownerId, Name = name, ContentType = contentType, Size = received.Size, Sha256 = received.Sha256 };
+        await using (await BlobLock.AcquireAsync(db, received.Sha256, ct))
+        {
+            blobs.Commit(received);
+            try
+            {
+                await using var tx = await db.Database.BeginTransactionAsync(ct);
+                db.Files.Add(file);
+                db.Outbox.Add(Event(new FileUploaded(file.Id, ownerId, name, contentType, file.Size, file.Sha256)));
+                await db.SaveChangesAsync(ct);
+                await tx.CommitAsync(ct);
+            }
+            catch
+            {
+                if (!await db.Files.AnyAsync(f => f.Sha256 == received.Sha256, CancellationToken.None))
+                {
+                    blobs.Delete(received.Sha256);
+                }
+                throw;
+            }
+        }
+        outbox.Notify();
+        telemetry.Accepted(file.Size);
+        activity?.SetTag("file.size", file.Size);
+        activity?.SetTag("file.content_type", contentType);
+        activity?.SetTag("file.result", "accepted");
+        LogAccepted(logger, file.Id, ownerId, contentType, file.Size);
+        return new UploadResult(FileMetadata.From(file), null, null);
+    }
+
+    public async Task<bool> DeleteAsync(Guid fileId, Guid callerId, CancellationToken ct)
+    {
+        if (await db.Files.FirstOrDefaultAsync(f => f.Id == fileId && f.OwnerId == callerId, ct) is not { } file)
+        {
+            return false;
+        }
+        await using (await BlobLock.AcquireAsync(db, file.Sha256, ct))
+        {
+            await using var tx = await db.Database.BeginTransactionAsync(ct);
+            db.Files.Remove(file);
+            db.Outbox.Add(Event(new FileDeleted(file.Id, file.OwnerId, file.Sha256)));
+            await db.SaveChangesAsync(ct);
+            await tx.CommitAsync(ct);
+            // Still under the lock: no upload of the same bytes can commit between this check and the delete.
+            if (!await db.Files.AnyAsync(f => f.Sha256 == file.Sha256, ct))
+            {
+                blobs.Delete(file.Sha256);
+            }
+        }
+        outbox.Notify();
+        LogDeleted(logger, file.Id, callerId);
+        return true;
+    }
+
+    private static OutboxMessage Event<T>(T payload) => new()
+    {
+        Type = typeof(T).Name,
+        Payload = JsonSerializer.Serialize(payload, JsonSerializerOptions.Web),
+        TraceParent = Activity.Current?.Id,
+    };
+
+    private UploadResult Reject(Activity? activity, UploadRejection rejection, string detail, Guid ownerId)
+    {
+        var reason = rejection switch
+        {
+            UploadRejection.TooLarge => "too_large",
+            UploadRejection.Quota => "quota",
+            UploadRejection.Empty => "empty",
+            UploadRejection.UnsupportedType => "unsupported_type",
+            UploadRejection.Scan => "scan",
+            _ => "malformed",
+        };
+        telemetry.Rejected(reason);
+        activity?.SetTag("file.result", $"rejected_{reason}");
+        LogRejected(logger, ownerId, reason);
+        return new UploadResult(null, rejection, detail);
+    }
+
+    [LoggerMessage(EventId = 3001, EventName = "file_uploaded", Level = LogLevel.Information,
+        Message = "file_uploaded {FileId} by {UserId}: {ContentType}, {Size} bytes")]
+    private static partial void LogAccepted(ILogger logger, Guid fileId, Guid userId, string contentType, long size);
+
+    [LoggerMessage(EventId = 3002, EventName = "file_rejected", Level = LogLevel.Information, Message = "file_rejected for {UserId}: {Reason}")]
+    private static partial void LogRejected(ILogger logger, Guid userId, string reason);
+
+    [LoggerMessage(EventId = 3003, EventName = "file_deleted", Level = LogLevel.Information, Message = "file_deleted {FileId} by {UserId}")]
+    private static partial void LogDeleted(ILogger logger, Guid fileId, Guid userId);
+}
+
+/// <summary>A session-level Postgres advisory lock per content hash: uploads and deletes of the same bytes take turns.</summary>
+internal sealed class BlobLock : IAsyncDisposable
+{
+    private readonly FilesDbContext _db;
+    private readonly long _key;
+
+    private BlobLock(FilesDbContext db, long key) => (_db, _key) = (db, key);
+
+    public static async Task<BlobLock> AcquireAsync(FilesDbContext db, string sha256, CancellationToken ct)
+    {
+        var key = Convert.ToInt64(sha256[..15], 16);
+        await db.Database.OpenConnectionAsync(ct);
+        await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_lock({key})", ct);
+        return new BlobLock(db, key);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _db.Database.ExecuteSqlAsync($"SELECT pg_advisory_unlock({_key})");
+        await _db.Database.CloseConnectionAsync();
+    }
+}
