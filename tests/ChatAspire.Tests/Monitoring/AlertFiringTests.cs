@@ -6,7 +6,12 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace ChatAspire.Tests.Monitoring;
 
-/// <summary>Breaks a dependency in an AppHost of its own (the shared one must stay healthy for other tests).</summary>
+/// <summary>
+/// Breaks a dependency in an AppHost of its own (the shared one must stay healthy for other tests). It sits in the shared
+/// collection only so the two AppHosts never start at the same moment: two DCP instances starting together can hand out
+/// the same ports.
+/// </summary>
+[Collection(AppHostCollection.Name)]
 public sealed class AlertFiringTests
 {
     [Fact]

@@ -47,6 +47,8 @@ public sealed partial class MetricsDocumentationTests(AppHostFixture fixture)
                 hub, "SendMessage", channel, new global::Chat.Api.Messages.SendMessageRequest("for the metrics"));
             using var refused = new HttpClient { BaseAddress = replica };
             await refused.PostAsync("/hubs/chat/negotiate", null); // no token: a failed attempt
+            using var files = user.Http(fixture.CreateClient(ResourceNames.Files).BaseAddress);
+            await files.PostAsync("/api/files", Files.Samples.Multipart("metrics.txt", Files.Samples.For("x.txt")));
         }
     }
 

@@ -15,6 +15,7 @@ public sealed partial class PrometheusTests(AppHostFixture fixture)
         "database_queries_total", "database_query_duration_seconds_bucket",
         "process_cpu_seconds_total", "process_resident_memory_bytes", "process_open_fds",
         "websocket_connections_active", "websocket_messages_total", "chat_messages_sent_total", "active_users", "cache_hits_total",
+        "file_uploads_total", "file_upload_size_bytes_bucket",
     ];
 
     [Fact]
@@ -65,6 +66,8 @@ public sealed partial class PrometheusTests(AppHostFixture fixture)
             await Microsoft.AspNetCore.SignalR.Client.HubConnectionExtensions.InvokeAsync<global::Chat.Api.Messages.MessageDto>(
                 hub, "SendMessage", channel, new global::Chat.Api.Messages.SendMessageRequest("traffic"));
         }
+        using var files = user.Http(fixture.CreateClient(ResourceNames.Files).BaseAddress);
+        await files.PostAsync("/api/files", Files.Samples.Multipart("traffic.txt", Files.Samples.For("x.txt")));
         _ = Task.Delay(TimeSpan.FromSeconds(30)).ContinueWith(_ => hub.DisposeAsync().AsTask(), TaskScheduler.Default);
     }
 
@@ -79,11 +82,8 @@ public sealed partial class PrometheusTests(AppHostFixture fixture)
             .ToArray();
         await GenerateChatTrafficAsync();
         // Recording rules count as existing once Prometheus has evaluated them over two scrapes of traffic.
-        await PrometheusClient.EventuallyAsync(async () =>
-        {
-            var names = await prometheus.MetricNamesAsync();
-            return names.Contains("slo:http_error_ratio:rate5m") && names.Contains("chat_messages_sent_total");
-        }, TimeSpan.FromSeconds(40));
+        var needed = expressions.SelectMany(MetricNamesIn).ToHashSet();
+        await PrometheusClient.EventuallyAsync(async () => needed.IsSubsetOf(await prometheus.MetricNamesAsync()), TimeSpan.FromSeconds(40));
         var known = await prometheus.MetricNamesAsync();
 
         Assert.NotEmpty(expressions);
