@@ -3,6 +3,7 @@
 // persisted-message rate with a same-run baseline: the same inserts (sequence bump + message row, one transaction
 // each) straight into Postgres with the same concurrency.
 //   dotnet run -c Release --project bench/Chat.Bench -- [clients=40] [channels=8] [messagesPerClient=50]
+//   dotnet run -c Release --project bench/Chat.Bench -- files      (20 MB upload throughput, see FilesBench.cs)
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
@@ -17,6 +18,12 @@ using ChatAspire.AppHost;
 using Microsoft.AspNetCore.Http.Connections;
 using Microsoft.AspNetCore.SignalR.Client;
 using Npgsql;
+using Chat.Bench;
+
+if (args.FirstOrDefault() == "files")
+{
+    return await FilesBench.RunAsync();
+}
 
 var clients = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 40;
 var channels = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 8;
@@ -193,7 +200,7 @@ var report = $"""
     | fan-out latency max | {(sorted.Length > 0 ? sorted[^1] : double.NaN):F1} ms |
     """;
 Console.WriteLine(report);
-var output = Path.Combine(FindRoot(), "bench", "results", "chat-bench.md");
+var output = Path.Combine(Repo.Root(), "bench", "results", "chat-bench.md");
 await File.WriteAllTextAsync(output, report + Environment.NewLine);
 Console.WriteLine($"written to {output}");
 foreach (var c in connections)
@@ -201,15 +208,3 @@ foreach (var c in connections)
     await c.DisposeAsync();
 }
 return 0;
-
-static string FindRoot()
-{
-    for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-    {
-        if (File.Exists(Path.Combine(dir.FullName, "ChatAspire.sln")))
-        {
-            return dir.FullName;
-        }
-    }
-    return Environment.CurrentDirectory;
-}
