@@ -163,3 +163,35 @@ public sealed class FilesTests(AppHostFixture fixture)
     private static int BlobCount(string storage) =>
         Directory.Exists(Path.Combine(storage, "blobs")) ? Directory.GetFiles(Path.Combine(storage, "blobs"), "*", SearchOption.AllDirectories).Length : 0;
 }
+
+[Collection(AppHostCollection.Name)]
+public sealed class FileQuotaTests(AppHostFixture fixture)
+{
+    [Fact]
+    public async Task An_upload_over_the_quota_is_refused_with_a_clear_error_and_stores_nothing()
+    {
+        var user = await ChatUsers.RegisterAsync(fixture.ProxyClient(ResourceNames.Api).BaseAddress!);
+        var storage = Path.Combine(Path.GetTempPath(), $"chataspire-quota-{Guid.NewGuid():N}");
+        await using var files = new ServiceFactory<global::Chat.Files.Data.FilesDbContext>(new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:filesdb"] = await fixture.ConnectionStringAsync(ResourceNames.FilesDb),
+            ["ConnectionStrings:cache"] = await fixture.ConnectionStringAsync(ResourceNames.Redis),
+            ["Files:StoragePath"] = storage,
+            ["Files:UserQuotaBytes"] = "100",
+        });
+        using var client = files.CreateClient();
+        client.DefaultRequestHeaders.Authorization = new("Bearer", user.Token);
+
+        using var fits = await client.PostAsync("/api/files", Samples.Multipart("a.txt", new byte[60].Select(_ => (byte)'a').ToArray()));
+        using var over = await client.PostAsync("/api/files", Samples.Multipart("b.txt", new byte[60].Select(_ => (byte)'b').ToArray()));
+        var problem = await over.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>();
+
+        Assert.Equal(HttpStatusCode.Created, fits.StatusCode);
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, over.StatusCode);
+        Assert.Contains("quota", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Single(await client.GetFromJsonAsync<FileMetadata[]>("/api/files") ?? []);
+        Assert.Single(Directory.GetFiles(Path.Combine(storage, "blobs"), "*", SearchOption.AllDirectories));
+        Assert.Empty(Directory.GetFiles(Path.Combine(storage, "tmp")));
+        Directory.Delete(storage, recursive: true);
+    }
+}
