@@ -5,6 +5,7 @@ using Chat.Api.Channels;
 using Chat.Api.Data;
 using Chat.Api.Messages;
 using Chat.Api.Realtime;
+using Chat.Api.Web;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.StackExchangeRedis;
@@ -70,6 +71,7 @@ internal static class Extensions
 
     public static void MapChatApi(this WebApplication app)
     {
+        app.UseWebClient();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseMiddleware<HubOriginMiddleware>();

@@ -20,6 +20,12 @@ internal static class Extensions
         builder.Services.AddHostedService(sp => sp.GetRequiredService<OutboxPublisher>());
         builder.Services.AddScoped<UploadService>();
         builder.Services.AddHttpClient<ChannelShares>(http => http.BaseAddress = new Uri("https+http://api"));
+        // The web chat (served by Chat.Api) uploads and downloads from the browser.
+        builder.Services.AddCors(cors => cors.AddDefaultPolicy(policy => policy
+            .WithOrigins(builder.Configuration.GetSection("Cors:AllowedOrigins").Get<string[]>() ?? [])
+            .WithHeaders("Authorization", "Content-Type")
+            .WithMethods("GET", "POST", "DELETE")
+            .WithExposedHeaders("Content-Disposition")));
         builder.Services.AddOpenApi();
     }
 
@@ -27,6 +33,7 @@ internal static class Extensions
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseCors();
         app.UseAuthentication();
         app.UseAuthorization();
         app.MapFilesApi();

@@ -32,7 +32,8 @@ var api = builder.AddProject<Projects.Chat_Api>(ResourceNames.Api)
 
 // Chat.Api checks attachments with Chat.Files; Chat.Files asks Chat.Api where a file was shared.
 api.WithReference(files);
-files.WithReference(api);
+files.WithReference(api)
+    .WithEnvironment("Cors__AllowedOrigins__0", api.GetEndpoint("http")); // the web chat's origin
 
 builder.AddProject<Projects.Chat_AiWorker>(ResourceNames.AiWorker)
     .WithDependency(infra.Redis)

@@ -40,6 +40,10 @@ public static class Samples
         };
     }
 
+    /// <summary>A real 1×1 PNG that browsers render.</summary>
+    public static byte[] TinyPng() => Convert.FromBase64String(
+        "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==");
+
     public static byte[] Executable() => [0x4D, 0x5A, 0x90, 0x00, 0x03, 0x00, 0x00, 0x00, .. Encoding.ASCII.GetBytes(Guid.NewGuid().ToString())];
 
     private static byte[] Docx(string text)

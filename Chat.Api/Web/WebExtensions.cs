@@ -1,0 +1,39 @@
+namespace Chat.Api.Web;
+
+/// <summary>The browser chat at <c>/</c>: static files built into the service, a strict CSP, and the client's settings.</summary>
+internal static class WebExtensions
+{
+    public sealed record ClientConfig(string FilesUrl);
+
+    public static WebApplication UseWebClient(this WebApplication app)
+    {
+        var filesUrl = FilesUrl(app.Configuration);
+        var csp = string.Join("; ",
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "img-src 'self' blob: data:",
+            $"connect-src 'self' ws: wss: {filesUrl}".TrimEnd(),
+            "frame-ancestors 'none'",
+            "base-uri 'self'",
+            "form-action 'self'",
+            "object-src 'none'");
+        app.Use(async (context, next) =>
+        {
+            var headers = context.Response.Headers;
+            headers.ContentSecurityPolicy = csp;
+            headers.XContentTypeOptions = "nosniff";
+            headers.XFrameOptions = "DENY";
+            headers["Referrer-Policy"] = "no-referrer";
+            await next(context);
+        });
+        app.UseDefaultFiles();
+        app.UseStaticFiles();
+        app.MapGet("/config", () => TypedResults.Ok(new ClientConfig(filesUrl))).AllowAnonymous().ExcludeFromDescription();
+        return app;
+    }
+
+    /// <summary>Chat.Files' address as a browser reaches it: service discovery's <c>services:files:http:0</c>, or <c>Web:FilesUrl</c>.</summary>
+    private static string FilesUrl(IConfiguration configuration) =>
+        (configuration["Web:FilesUrl"] ?? configuration["services:files:http:0"] ?? configuration["services:files:https:0"] ?? "").TrimEnd('/');
+}

@@ -1,0 +1,561 @@
+// ChatAspire web chat: plain JavaScript, no build step. Message text is only ever set with textContent.
+"use strict";
+(() => {
+  const $ = (id) => document.getElementById(id);
+  const el = (tag, props = {}, ...children) => {
+    const e = document.createElement(tag);
+    for (const [k, v] of Object.entries(props)) {
+      if (k === "text") e.textContent = v;
+      else if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
+      else if (v !== undefined && v !== null && v !== false) e.setAttribute(k, v === true ? "" : v);
+    }
+    for (const c of children) if (c) e.append(c);
+    return e;
+  };
+
+  const state = {
+    session: JSON.parse(localStorage.getItem("chataspire.session") || "null"),
+    config: null,
+    channels: new Map(),     // id -> ChannelDto
+    logs: new Map(),         // id -> { bySeq: Map, lastSeq, oldestSeq, hasMore }
+    current: null,
+    online: new Set(),
+    names: new Map(),
+    replyTo: null,
+    attachment: null,
+    connection: null,
+    typingTimers: new Map(),
+    lastTypingSent: 0,
+  };
+  window.__chat = state; // for tests and debugging
+
+  // ---------- errors and status ----------
+  let errorTimer;
+  function showError(text) {
+    const box = $("error");
+    box.textContent = text;
+    box.hidden = false;
+    clearTimeout(errorTimer);
+    errorTimer = setTimeout(() => (box.hidden = true), 6000);
+  }
+  function setStatus(text, offline) {
+    const s = $("status");
+    s.textContent = text;
+    s.classList.toggle("offline", !!offline);
+  }
+
+  // ---------- HTTP ----------
+  async function api(path, options = {}, retried = false) {
+    const headers = { ...(options.headers || {}) };
+    if (state.session) headers.Authorization = `Bearer ${state.session.accessToken}`;
+    if (options.json !== undefined) {
+      headers["Content-Type"] = "application/json";
+      options.body = JSON.stringify(options.json);
+    }
+    const response = await fetch(path, { ...options, headers });
+    if (response.status === 401 && state.session && !retried && !path.startsWith("/api/auth/")) {
+      if (await refresh()) return api(path, options, true);
+      logout();
+      throw new Error("Your session has ended; please log in again.");
+    }
+    if (!response.ok) {
+      let detail = `${response.status} ${response.statusText}`;
+      try {
+        const problem = await response.json();
+        detail = problem.detail || problem.title || detail;
+        if (problem.errors) detail = Object.values(problem.errors).flat().join(" ");
+      } catch { /* not JSON */ }
+      throw new Error(detail);
+    }
+    return response.status === 204 ? null : response.json();
+  }
+
+  function saveSession(auth) {
+    state.session = { accessToken: auth.tokens.accessToken, refreshToken: auth.tokens.refreshToken, user: auth.user };
+    localStorage.setItem("chataspire.session", JSON.stringify(state.session));
+  }
+
+  async function refresh() {
+    try {
+      const response = await fetch("/api/auth/refresh", {
+        method: "POST", headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ refreshToken: state.session.refreshToken }),
+      });
+      if (!response.ok) return false;
+      saveSession(await response.json());
+      return true;
+    } catch { return false; }
+  }
+
+  function logout() {
+    const session = state.session;
+    if (session) api("/api/auth/logout", { method: "POST", json: { refreshToken: session.refreshToken } }).catch(() => {});
+    state.session = null;
+    localStorage.removeItem("chataspire.session");
+    if (state.connection) state.connection.stop();
+    state.connection = null;
+    location.reload();
+  }
+
+  // ---------- auth view ----------
+  async function submitAuth(event, path) {
+    event.preventDefault();
+    const data = Object.fromEntries(new FormData(event.target));
+    try {
+      saveSession(await api(path, { method: "POST", json: data }));
+      await start();
+    } catch (e) { showError(e.message); }
+  }
+
+  // ---------- channels ----------
+  async function loadChannels() {
+    const list = await api("/api/channels");
+    state.channels = new Map(list.map((c) => [c.id, c]));
+    renderChannels();
+  }
+
+  function renderChannels() {
+    const ul = $("channel-list");
+    ul.replaceChildren();
+    const sorted = [...state.channels.values()].sort((a, b) => (a.myRole ? 0 : 1) - (b.myRole ? 0 : 1) || a.name.localeCompare(b.name));
+    for (const c of sorted) {
+      const unread = c.unreadCount && c.id !== state.current ? el("span", { class: "badge", "aria-label": `${c.unreadCount} unread`, text: String(c.unreadCount) }) : null;
+      const prefix = c.kind === "direct" ? "@ " : "# ";
+      const suffix = (c.kind === "private" ? " · private" : "") + (c.myRole ? "" : " · not joined") + (c.archived ? " · archived" : "");
+      const button = el("button", { type: "button", "aria-current": c.id === state.current ? "true" : "false", "data-channel": c.id, onclick: () => openChannel(c.id) },
+        el("span", { text: prefix + c.name + suffix }), unread);
+      ul.append(el("li", {}, button));
+    }
+  }
+
+  function log(channelId) {
+    if (!state.logs.has(channelId)) state.logs.set(channelId, { bySeq: new Map(), lastSeq: 0, oldestSeq: null, hasMore: true });
+    return state.logs.get(channelId);
+  }
+
+  async function openChannel(id) {
+    state.current = id;
+    const channel = state.channels.get(id);
+    $("channel-title").textContent = channel.name;
+    $("channel-topic").textContent = channel.topic || "";
+    $("join-channel").hidden = !!channel.myRole || channel.kind !== "public";
+    $("leave-channel").hidden = !channel.myRole || channel.kind === "direct";
+    $("composer").hidden = !channel.myRole || channel.archived;
+    $("invite-form").hidden = !(channel.myRole === "owner" || channel.myRole === "admin") || channel.kind === "direct";
+    $("messages").replaceChildren();
+    state.replyTo = null;
+    $("replying").hidden = true;
+    const l = log(id);
+    // Idempotent: covers channels joined since this connection started.
+    if (state.connection) await state.connection.invoke("Subscribe", id).catch((e) => showError(e.message));
+    if (l.bySeq.size === 0) await loadOlder(id);
+    else await catchUp(id);
+    renderMessages();
+    await loadMembers();
+    markRead();
+    renderChannels();
+    if (matchMedia("(max-width: 760px)").matches) toggleSidebar(false);
+    $("message-input").focus();
+  }
+
+  let membersRequest = 0;
+  async function loadMembers() {
+    if (!state.current) return;
+    const request = ++membersRequest;
+    const members = await api(`/api/channels/${state.current}/members`);
+    if (request !== membersRequest) return; // a newer answer is on its way; never let an old one overwrite it
+    const ul = $("member-list");
+    ul.replaceChildren();
+    for (const m of members) {
+      state.names.set(m.userId, m.displayName);
+      if (m.online) state.online.add(m.userId); else state.online.delete(m.userId);
+      ul.append(el("li", { class: m.online ? "online" : "", "data-user": m.userId, text: `${m.displayName} (${m.role})${m.online ? "" : " — offline"}` }));
+    }
+  }
+
+  function markRead() {
+    const channel = state.channels.get(state.current);
+    const l = log(state.current);
+    if (!channel?.myRole || !l.lastSeq) return;
+    channel.unreadCount = 0;
+    api(`/api/channels/${state.current}/read?seq=${l.lastSeq}`, { method: "POST" }).catch(() => {});
+  }
+
+  // ---------- messages ----------
+  function apply(message) {
+    const l = log(message.channelId);
+    const known = l.bySeq.has(message.seq);
+    l.bySeq.set(message.seq, message);
+    if (message.seq > l.lastSeq) l.lastSeq = message.seq;
+    if (l.oldestSeq === null || message.seq < l.oldestSeq) l.oldestSeq = message.seq;
+    return !known;
+  }
+
+  async function loadOlder(channelId) {
+    const l = log(channelId);
+    if (!l.hasMore) return;
+    const query = l.oldestSeq ? `before=${l.oldestSeq}&limit=50` : "limit=50";
+    const page = await api(`/api/channels/${channelId}/messages?${query}`);
+    page.forEach(apply);
+    if (page.length < 50) l.hasMore = false;
+  }
+
+  /** Everything after the last applied seq, page by page: the catch-up contract of docs/realtime.md. */
+  async function catchUp(channelId) {
+    const l = log(channelId);
+    for (;;) {
+      const page = await api(`/api/channels/${channelId}/messages?after=${l.lastSeq}&limit=100`);
+      page.forEach(apply);
+      if (page.length < 100) break;
+    }
+  }
+
+  function renderMessages(keepScroll) {
+    const list = $("messages");
+    const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
+    const previousHeight = list.scrollHeight;
+    list.replaceChildren();
+    const l = log(state.current);
+    for (const seq of [...l.bySeq.keys()].sort((a, b) => a - b)) list.append(renderMessage(l.bySeq.get(seq)));
+    if (keepScroll) list.scrollTop = list.scrollHeight - previousHeight;
+    else if (atBottom || !keepScroll) list.scrollTop = list.scrollHeight;
+  }
+
+  function renderMessage(m) {
+    const mine = state.session && m.senderId === state.session.user.id;
+    const li = el("li", { class: `message ${m.deleted ? "deleted" : ""}`, "data-seq": m.seq, "data-id": m.id });
+    const time = new Date(m.createdAt).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    li.append(el("div", { class: "meta" }, el("span", { class: "sender", text: m.senderName }), el("time", { datetime: m.createdAt, text: time }),
+      m.editedAt && !m.deleted ? el("span", { text: "(edited)" }) : null, m.type !== "user" ? el("span", { text: m.type }) : null));
+    if (m.replyToId) {
+      const parent = [...log(m.channelId).bySeq.values()].find((x) => x.id === m.replyToId);
+      li.append(el("div", { class: "quote", text: parent ? `↪ ${parent.senderName}: ${parent.content.slice(0, 80)}` : "↪ reply" }));
+    }
+    li.append(el("div", { class: "content", text: m.deleted ? "message deleted" : m.content }));
+    for (const fileId of m.attachments || []) li.append(renderAttachment(fileId));
+    if (!m.deleted) {
+      const reactions = el("div", { class: "reactions" });
+      for (const r of m.reactions || []) {
+        const minePressed = r.userIds.includes(state.session.user.id);
+        reactions.append(el("button", { type: "button", "aria-pressed": minePressed ? "true" : "false", "aria-label": `${r.emoji} ${r.count}`,
+          onclick: () => react(m, r.emoji, !minePressed), text: `${r.emoji} ${r.count}` }));
+      }
+      li.append(reactions);
+      const actions = el("div", { class: "actions" },
+        el("button", { type: "button", onclick: () => startReply(m), text: "Reply" }),
+        el("button", { type: "button", onclick: () => react(m, "👍", true), "aria-label": "React with thumbs up", text: "👍" }),
+        mine ? el("button", { type: "button", onclick: () => editMessage(m), text: "Edit" }) : null,
+        mine ? el("button", { type: "button", onclick: () => deleteMessage(m), text: "Delete" }) : null);
+      li.append(actions);
+    }
+    return li;
+  }
+
+  function renderAttachment(fileId) {
+    const holder = el("div", { class: "file" }, el("span", { text: "📎 loading…" }));
+    filesApi(`/api/files/${fileId}`).then(async (meta) => {
+      const link = el("a", { href: "#", text: `📎 ${meta.name} (${Math.ceil(meta.size / 1024)} KB)`, onclick: (e) => { e.preventDefault(); download(meta); } });
+      holder.replaceChildren(link);
+      if (meta.contentType.startsWith("image/")) {
+        const blob = await filesBlob(fileId);
+        holder.append(el("img", { class: "preview", src: URL.createObjectURL(blob), alt: meta.name }));
+      }
+    }).catch(() => holder.replaceChildren(el("span", { text: "📎 file not available" })));
+    return holder;
+  }
+
+  async function filesApi(path) {
+    const r = await fetch(state.config.filesUrl + path, { headers: { Authorization: `Bearer ${state.session.accessToken}` } });
+    if (!r.ok) throw new Error(`${r.status}`);
+    return r.json();
+  }
+  async function filesBlob(fileId) {
+    const r = await fetch(`${state.config.filesUrl}/api/files/${fileId}/content`, { headers: { Authorization: `Bearer ${state.session.accessToken}` } });
+    if (!r.ok) throw new Error(`${r.status}`);
+    return r.blob();
+  }
+  async function download(meta) {
+    try {
+      const url = URL.createObjectURL(await filesBlob(meta.id));
+      const a = el("a", { href: url, download: meta.name });
+      document.body.append(a); a.click(); a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10000);
+    } catch (e) { showError(`Download failed (${e.message}).`); }
+  }
+
+  function startReply(m) {
+    state.replyTo = m;
+    const box = $("replying");
+    box.querySelector("span").textContent = `Replying to ${m.senderName}: ${m.content.slice(0, 60)}`;
+    box.hidden = false;
+    $("message-input").focus();
+  }
+
+  async function react(m, emoji, add) {
+    try {
+      await api(`/api/channels/${m.channelId}/messages/${m.id}/reactions/${encodeURIComponent(emoji)}`, { method: add ? "PUT" : "DELETE" });
+    } catch (e) { showError(e.message); }
+  }
+
+  async function editMessage(m) {
+    const text = prompt("Edit message", m.content);
+    if (text === null || text.trim() === m.content) return;
+    try { await api(`/api/channels/${m.channelId}/messages/${m.id}`, { method: "PUT", json: { content: text } }); }
+    catch (e) { showError(e.message); }
+  }
+
+  async function deleteMessage(m) {
+    if (!confirm("Delete this message?")) return;
+    try { await api(`/api/channels/${m.channelId}/messages/${m.id}`, { method: "DELETE" }); }
+    catch (e) { showError(e.message); }
+  }
+
+  async function send(event) {
+    event.preventDefault();
+    const input = $("message-input");
+    const content = input.value.trim();
+    if (!content && !state.attachment) return;
+    if (state.attachment && !state.attachment.id) await state.attachment.done; // send as soon as the upload has finished
+    if (state.attachment && !state.attachment.id) return; // the upload failed; its error is on screen
+    const request = { content: content || state.attachment.name, clientMessageId: crypto.randomUUID(), replyToId: state.replyTo?.id ?? null,
+      attachments: state.attachment ? [state.attachment.id] : [] };
+    try {
+      const message = await state.connection.invoke("SendMessage", state.current, request);
+      if (apply(message)) renderMessages();
+      input.value = "";
+      state.replyTo = null;
+      $("replying").hidden = true;
+      clearAttachment();
+    } catch (e) { showError(e.message.replace(/^.*HubException: /, "")); }
+  }
+
+  // ---------- uploads ----------
+  function clearAttachment() {
+    state.attachment = null;
+    $("attachment").hidden = true;
+    $("file-input").value = "";
+  }
+
+  function upload(file) {
+    const max = 25 * 1024 * 1024;
+    if (file.size > max) { showError(`${file.name} is larger than 25 MB.`); return; }
+    if (file.size === 0) { showError(`${file.name} is empty.`); return; }
+    const box = $("attachment");
+    const progress = box.querySelector("progress");
+    box.querySelector("span").textContent = file.name;
+    progress.value = 0;
+    box.hidden = false;
+    let finished;
+    state.attachment = { name: file.name, id: null, done: new Promise((resolve) => (finished = resolve)) };
+    const attachment = state.attachment;
+    const form = new FormData();
+    form.append("file", file, file.name);
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", `${state.config.filesUrl}/api/files`);
+    xhr.setRequestHeader("Authorization", `Bearer ${state.session.accessToken}`);
+    xhr.upload.onprogress = (e) => { if (e.lengthComputable) progress.value = Math.round((100 * e.loaded) / e.total); };
+    xhr.onloadend = () => finished();
+    xhr.onload = () => {
+      if (xhr.status === 201) {
+        attachment.id = JSON.parse(xhr.responseText).id;
+        progress.value = 100;
+        box.querySelector("span").textContent = `${file.name} — ready`;
+      } else {
+        let detail = `Upload failed (${xhr.status}).`;
+        try { detail = JSON.parse(xhr.responseText).detail || detail; } catch { /* keep */ }
+        showError(detail);
+        clearAttachment();
+      }
+    };
+    xhr.onerror = () => { showError("Upload failed: the file service is unreachable."); clearAttachment(); };
+    xhr.send(form);
+  }
+
+  // ---------- real time ----------
+  function onMessage(message) {
+    const isNew = apply(message);
+    const channel = state.channels.get(message.channelId);
+    if (message.channelId === state.current) {
+      renderMessages();
+      markRead();
+    } else if (isNew && channel && message.senderId !== state.session.user.id) {
+      channel.unreadCount = (channel.unreadCount || 0) + 1;
+      renderChannels();
+    }
+  }
+
+  function onChanged(message) {
+    apply(message);
+    if (message.channelId === state.current) renderMessages(true);
+  }
+
+  async function connect() {
+    const connection = new signalR.HubConnectionBuilder()
+      .withUrl("/hubs/chat", {
+        accessTokenFactory: () => state.session.accessToken,
+        skipNegotiation: true,
+        transport: signalR.HttpTransportType.WebSockets,
+      })
+      .withAutomaticReconnect([0, 1000, 2000, 5000, 10000])
+      .build();
+    connection.on("MessageCreated", onMessage);
+    connection.on("MessageEdited", onChanged);
+    connection.on("MessageDeleted", (channelId, id, seq) => {
+      const m = log(channelId).bySeq.get(seq);
+      if (m) { m.deleted = true; m.content = ""; if (channelId === state.current) renderMessages(true); }
+    });
+    connection.on("ReactionChanged", (channelId, id, seq, reactions) => {
+      const m = log(channelId).bySeq.get(seq);
+      if (m) { m.reactions = reactions; if (channelId === state.current) renderMessages(true); }
+    });
+    connection.on("Typing", (channelId, userId, userName) => {
+      if (channelId !== state.current) return;
+      clearTimeout(state.typingTimers.get(userId));
+      state.typingTimers.set(userId, setTimeout(() => { state.typingTimers.delete(userId); renderTyping(); }, 4000));
+      state.names.set(userId, state.names.get(userId) || userName);
+      renderTyping();
+    });
+    connection.on("PresenceChanged", (userId, online) => {
+      if (online) state.online.add(userId); else state.online.delete(userId);
+      const li = document.querySelector(`#member-list li[data-user="${CSS.escape(userId)}"]`);
+      if (li) loadMembers();
+    });
+    connection.on("MemberJoined", async (channelId, userId) => {
+      if (userId === state.session.user.id) await connection.invoke("Subscribe", channelId).catch(() => {});
+      await loadChannels();
+      if (channelId === state.current) await loadMembers();
+    });
+    connection.on("MemberLeft", async (channelId) => { await loadChannels(); if (channelId === state.current) await loadMembers(); });
+    connection.on("ChannelUpdated", (channel) => {
+      const mine = state.channels.get(channel.id);
+      if (mine) { Object.assign(mine, { ...channel, myRole: mine.myRole, unreadCount: mine.unreadCount }); renderChannels(); }
+    });
+    connection.onreconnecting(() => setStatus("Reconnecting…", true));
+    connection.onreconnected(async () => { setStatus("Connected"); await resync(); });
+    connection.onclose(() => { setStatus("Offline — retrying", true); setTimeout(restart, 2000); });
+    state.connection = connection;
+    await connection.start();
+    setStatus("Connected");
+  }
+
+  async function restart() {
+    if (!state.session || !state.connection || state.connection.state !== "Disconnected") return;
+    try {
+      await refresh();
+      await state.connection.start();
+      setStatus("Connected");
+      await resync();
+    } catch {
+      setTimeout(restart, 3000);
+    }
+  }
+
+  /** After any reconnect: refresh channels, re-subscribe the open one, and fetch what was missed. */
+  async function resync() {
+    await loadChannels();
+    if (state.current) await state.connection.invoke("Subscribe", state.current).catch(() => {});
+    for (const id of state.logs.keys()) await catchUp(id);
+    if (state.current) { renderMessages(); markRead(); await loadMembers(); }
+  }
+
+  function renderTyping() {
+    const names = [...state.typingTimers.keys()].filter((id) => id !== state.session.user.id).map((id) => state.names.get(id) || "Someone");
+    $("typing").textContent = names.length ? `${names.join(", ")} ${names.length > 1 ? "are" : "is"} typing…` : "";
+  }
+
+  function toggleSidebar(open) {
+    const sidebar = document.querySelector(".sidebar");
+    const expanded = open ?? sidebar.classList.contains("collapsed");
+    sidebar.classList.toggle("collapsed", !expanded);
+    $("toggle-sidebar").setAttribute("aria-expanded", String(expanded));
+  }
+
+  // ---------- wiring ----------
+  async function start() {
+    $("auth").hidden = true;
+    $("app").hidden = false;
+    $("me-name").textContent = state.session.user.displayName;
+    state.config = await api("/config");
+    await loadChannels();
+    await connect();
+    const first = [...state.channels.values()].find((c) => c.myRole);
+    if (first) await openChannel(first.id);
+  }
+
+  function wire() {
+    $("login-form").addEventListener("submit", (e) => submitAuth(e, "/api/auth/login"));
+    $("register-form").addEventListener("submit", (e) => submitAuth(e, "/api/auth/register"));
+    $("logout").addEventListener("click", logout);
+    $("composer").addEventListener("submit", send);
+    $("message-input").addEventListener("keydown", (e) => {
+      if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); $("composer").requestSubmit(); }
+    });
+    $("message-input").addEventListener("input", () => {
+      if (Date.now() - state.lastTypingSent > 3000 && state.current && state.connection?.state === "Connected") {
+        state.lastTypingSent = Date.now();
+        state.connection.invoke("Typing", state.current).catch(() => {});
+      }
+    });
+    $("cancel-reply").addEventListener("click", () => { state.replyTo = null; $("replying").hidden = true; });
+    $("file-input").addEventListener("change", (e) => { if (e.target.files[0]) upload(e.target.files[0]); });
+    $("remove-attachment").addEventListener("click", clearAttachment);
+    $("toggle-sidebar").addEventListener("click", () => toggleSidebar());
+    $("messages").addEventListener("scroll", async () => {
+      if ($("messages").scrollTop < 40 && state.current && log(state.current).hasMore) {
+        await loadOlder(state.current);
+        renderMessages(true);
+      }
+    });
+    $("create-channel-form").addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const data = new FormData(e.target);
+      try {
+        const channel = await api("/api/channels", { method: "POST", json: { name: data.get("name"), kind: data.get("private") ? "private" : "public" } });
+        e.target.reset();
+        await loadChannels();
+        await state.connection.invoke("Subscribe", channel.id);
+        await openChannel(channel.id);
+      } catch (err) { showError(err.message); }
+    });
+    $("direct-form").addEventListener("submit", async (e) => {
+      e.preventDefault();
+      try {
+        const user = await findUser(new FormData(e.target).get("userName"));
+        const channel = await api(`/api/direct/${user.id}`, { method: "POST" });
+        e.target.reset();
+        await loadChannels();
+        await state.connection.invoke("Subscribe", channel.id);
+        await openChannel(channel.id);
+      } catch (err) { showError(err.message); }
+    });
+    $("invite-form").addEventListener("submit", async (e) => {
+      e.preventDefault();
+      try {
+        const user = await findUser(new FormData(e.target).get("userName"));
+        await api(`/api/channels/${state.current}/members`, { method: "POST", json: { userId: user.id } });
+        e.target.reset();
+        await loadMembers();
+      } catch (err) { showError(err.message); }
+    });
+    $("join-channel").addEventListener("click", async () => {
+      try { await api(`/api/channels/${state.current}/join`, { method: "POST" }); await loadChannels(); await openChannel(state.current); }
+      catch (err) { showError(err.message); }
+    });
+    $("leave-channel").addEventListener("click", async () => {
+      try { await api(`/api/channels/${state.current}/leave`, { method: "POST" }); state.current = null; await loadChannels(); location.hash = ""; }
+      catch (err) { showError(err.message); }
+    });
+  }
+
+  async function findUser(name) {
+    const wanted = String(name).trim().toLowerCase();
+    const users = await api(`/api/users?q=${encodeURIComponent(wanted)}`);
+    const user = users.find((u) => u.userName === wanted);
+    if (!user) throw new Error(`No user called ${wanted}.`);
+    return user;
+  }
+
+  wire();
+  if (state.session) start().catch((e) => { showError(e.message); });
+  else $("auth").hidden = false;
+})();

@@ -1,0 +1,205 @@
+using ChatAspire.AppHost;
+using ChatAspire.Tests.Infrastructure;
+using Microsoft.Playwright;
+
+namespace ChatAspire.Tests.Web;
+
+[Collection(AppHostCollection.Name)]
+public sealed class WebChatTests(AppHostFixture fixture) : IAsyncLifetime
+{
+    private IPlaywright _playwright = null!;
+    private IBrowser _browser = null!;
+
+    private string Url => fixture.ProxyClient(ResourceNames.Api).BaseAddress!.ToString().TrimEnd('/');
+
+    public async Task InitializeAsync() => (_playwright, _browser) = await Browsers.LaunchAsync();
+
+    public async Task DisposeAsync()
+    {
+        await _browser.DisposeAsync();
+        _playwright.Dispose();
+    }
+
+    [Fact]
+    public async Task Two_people_chat_live_in_a_private_channel_history_survives_a_reload_and_markup_stays_text()
+    {
+        var (alice, aliceName) = await SignUpAsync("alice");
+        var (bob, bobName) = await SignUpAsync("bob");
+        var channel = $"team-{Guid.NewGuid():N}"[..16];
+
+        await alice.GetByLabel("New channel").FillAsync(channel);
+        await alice.GetByLabel("private").CheckAsync();
+        await alice.GetByRole(AriaRole.Button, new() { Name = "Create" }).ClickAsync();
+        await Expect(alice.Locator("#channel-title")).ToHaveTextAsync(channel);
+        await alice.GetByLabel("Invite").FillAsync(bobName);
+        await alice.GetByRole(AriaRole.Button, new() { Name = "Invite", Exact = true }).ClickAsync();
+        await Expect(alice.Locator("#member-list")).ToContainTextAsync(bobName);
+
+        // Bob is told about the invitation live and opens the channel.
+        await bob.Locator("#channel-list button", new() { HasText = channel }).ClickAsync();
+        await Expect(bob.Locator("#channel-title")).ToHaveTextAsync(channel);
+
+        await SendAsync(alice, "hello from alice");
+        await Expect(bob.Locator("#messages")).ToContainTextAsync("hello from alice");
+        await SendAsync(bob, "hi alice, bob here");
+        await Expect(alice.Locator("#messages")).ToContainTextAsync("hi alice, bob here");
+
+        const string hostile = "<script>window.__pwned = 1</script><img src=x onerror=\"window.__pwned = 2\">";
+        await SendAsync(alice, hostile);
+        var rendered = bob.Locator(".message .content", new() { HasText = "<script>" });
+        await Expect(rendered).ToHaveTextAsync(hostile);
+        Assert.Equal(0, await bob.Locator("#messages img:not(.preview)").CountAsync());
+        Assert.Null(await bob.EvaluateAsync<int?>("() => window.__pwned"));
+
+        await bob.ReloadAsync();
+        await Expect(bob.Locator("#channel-title")).ToHaveTextAsync(channel);
+        await Expect(bob.Locator("#messages")).ToContainTextAsync("hello from alice");
+        await Expect(bob.Locator("#messages")).ToContainTextAsync("hi alice, bob here");
+        await Expect(bob.Locator("#status")).ToHaveTextAsync("Connected");
+
+        await ScreenshotsAsync(alice, bob, channel);
+    }
+
+    [Fact]
+    public async Task After_a_network_drop_the_page_shows_the_missed_messages_once()
+    {
+        var (alice, aliceName) = await SignUpAsync("al");
+        var link = new HubLink();
+        var (bob, bobName) = await SignUpAsync("bo", link: link);
+        var channel = $"drop-{Guid.NewGuid():N}"[..16];
+        await alice.GetByLabel("New channel").FillAsync(channel);
+        await alice.GetByRole(AriaRole.Button, new() { Name = "Create" }).ClickAsync();
+        await alice.GetByLabel("Invite").FillAsync(bobName);
+        await alice.GetByRole(AriaRole.Button, new() { Name = "Invite", Exact = true }).ClickAsync();
+        await bob.Locator("#channel-list button", new() { HasText = channel }).ClickAsync();
+        await SendAsync(alice, "before the drop");
+        await Expect(bob.Locator("#messages")).ToContainTextAsync("before the drop");
+
+        await link.DropAsync();
+        await Expect(bob.Locator("#status")).Not.ToHaveTextAsync("Connected", new() { Timeout = 15000 });
+        for (var i = 1; i <= 3; i++)
+        {
+            await SendAsync(alice, $"missed while offline {i}");
+        }
+        link.Restore();
+
+        await Expect(bob.Locator("#status")).ToHaveTextAsync("Connected", new() { Timeout = 20000 });
+        for (var i = 1; i <= 3; i++)
+        {
+            await Expect(bob.Locator(".message .content", new() { HasTextString = $"missed while offline {i}" })).ToHaveCountAsync(1);
+        }
+        _ = aliceName;
+    }
+
+    [Fact]
+    public async Task Attaching_an_image_shows_progress_then_a_preview_and_download_link_for_the_other_member_and_bad_files_show_an_error()
+    {
+        var (alice, _) = await SignUpAsync("at");
+        var (bob, bobName) = await SignUpAsync("bt");
+        var channel = $"files-{Guid.NewGuid():N}"[..16];
+        await alice.GetByLabel("New channel").FillAsync(channel);
+        await alice.GetByRole(AriaRole.Button, new() { Name = "Create" }).ClickAsync();
+        await alice.GetByLabel("Invite").FillAsync(bobName);
+        await alice.GetByRole(AriaRole.Button, new() { Name = "Invite", Exact = true }).ClickAsync();
+        await bob.Locator("#channel-list button", new() { HasText = channel }).ClickAsync();
+
+        await alice.Locator("#file-input").SetInputFilesAsync(new FilePayload { Name = "dot.png", MimeType = "image/png", Buffer = Files.Samples.TinyPng() });
+        await Expect(alice.Locator("#attachment")).ToContainTextAsync("dot.png — ready");
+        Assert.Equal("100", await alice.Locator("#attachment progress").GetAttributeAsync("value"));
+        await alice.GetByLabel("Message", new() { Exact = true }).FillAsync("a picture");
+        await alice.GetByRole(AriaRole.Button, new() { Name = "Send" }).ClickAsync();
+
+        await Expect(bob.Locator(".message", new() { HasText = "a picture" }).Locator("img.preview")).ToBeVisibleAsync();
+        await Expect(bob.Locator(".message", new() { HasText = "a picture" }).GetByRole(AriaRole.Link)).ToContainTextAsync("dot.png");
+
+        await alice.Locator("#file-input").SetInputFilesAsync(new FilePayload { Name = "setup.pdf", MimeType = "application/pdf", Buffer = Files.Samples.Executable() });
+        await Expect(alice.Locator("#error")).ToContainTextAsync("Accepted:");
+        await Expect(alice.Locator("#attachment")).ToBeHiddenAsync();
+    }
+
+    private async Task<(IPage Page, string UserName)> SignUpAsync(string prefix, ViewportSize? viewport = null, HubLink? link = null)
+    {
+        var context = await _browser.NewContextAsync(new() { ViewportSize = viewport ?? new() { Width = 1280, Height = 800 } });
+        var page = await context.NewPageAsync();
+        if (link is not null)
+        {
+            await page.RouteWebSocketAsync("**/hubs/chat**", link.Handle);
+        }
+        var name = $"{prefix}-{Guid.NewGuid():N}"[..14];
+        await page.GotoAsync(Url);
+        var form = page.Locator("#register-form");
+        await form.GetByLabel("User name").FillAsync(name);
+        await form.GetByLabel("Password").FillAsync(ChatUsers.Password);
+        await form.GetByRole(AriaRole.Button, new() { Name = "Sign up" }).ClickAsync();
+        await Expect(page.Locator("#me-name")).ToHaveTextAsync(name);
+        await Expect(page.Locator("#status")).ToHaveTextAsync("Connected");
+        return (page, name);
+    }
+
+    private static async Task SendAsync(IPage page, string text)
+    {
+        await page.GetByLabel("Message", new() { Exact = true }).FillAsync(text);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Send" }).ClickAsync();
+        await Expect(page.Locator(".message .content", new() { HasTextString = text }).First).ToBeVisibleAsync();
+    }
+
+    /// <summary>Desktop and phone-width views; written to docs/screenshots when CHATASPIRE_SCREENSHOTS is set.</summary>
+    private async Task ScreenshotsAsync(IPage desktop, IPage other, string channel)
+    {
+        var dir = Environment.GetEnvironmentVariable("CHATASPIRE_SCREENSHOTS") is { Length: > 0 }
+            ? RepoPaths.Combine("docs", "screenshots")
+            : Path.Combine(Path.GetTempPath(), $"chataspire-screens-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(dir);
+        await desktop.ScreenshotAsync(new() { Path = Path.Combine(dir, "chat-desktop.png") });
+        await other.SetViewportSizeAsync(390, 844);
+        await other.ScreenshotAsync(new() { Path = Path.Combine(dir, "chat-phone.png") });
+        var login = await (await _browser.NewContextAsync(new() { ViewportSize = new() { Width = 1280, Height = 800 } })).NewPageAsync();
+        await login.GotoAsync(Url);
+        await login.ScreenshotAsync(new() { Path = Path.Combine(dir, "login-desktop.png") });
+        Assert.True(File.Exists(Path.Combine(dir, "chat-phone.png")));
+        _ = channel;
+    }
+
+    private static ILocatorAssertions Expect(ILocator locator) => Assertions.Expect(locator);
+}
+
+/// <summary>
+/// Sits between the page and the hub's WebSocket, so a test can cut the network: <see cref="DropAsync"/> closes the
+/// live socket and refuses new ones until <see cref="Restore"/>.
+/// </summary>
+public sealed class HubLink
+{
+    private readonly List<IWebSocketRoute> _open = [];
+    private volatile bool _up = true;
+
+    public void Handle(IWebSocketRoute route)
+    {
+        if (!_up)
+        {
+            _ = route.CloseAsync(new() { Code = 1006, Reason = "network down (test)" });
+            return;
+        }
+        route.ConnectToServer();
+        lock (_open)
+        {
+            _open.Add(route);
+        }
+    }
+
+    public async Task DropAsync()
+    {
+        _up = false;
+        IWebSocketRoute[] open;
+        lock (_open)
+        {
+            open = [.. _open];
+            _open.Clear();
+        }
+        foreach (var route in open)
+        {
+            await route.CloseAsync(new() { Code = 1006, Reason = "network down (test)" });
+        }
+    }
+
+    public void Restore() => _up = true;
+}
