@@ -8,6 +8,7 @@ namespace Chat.RagService.Data;
 public sealed class RagDbContext(DbContextOptions<RagDbContext> options) : DbContext(options)
 {
     public DbSet<Document> Documents => Set<Document>();
+    public DbSet<Chunk> Chunks => Set<Chunk>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -18,6 +19,17 @@ public sealed class RagDbContext(DbContextOptions<RagDbContext> options) : DbCon
             doc.Property(d => d.Name).HasMaxLength(255);
             doc.Property(d => d.Status).HasConversion<string>().HasMaxLength(20);
             doc.HasIndex(d => d.FileId).IsUnique();
+        });
+        modelBuilder.Entity<Chunk>(chunk =>
+        {
+            chunk.ToTable("chunks");
+            chunk.HasKey(c => c.Id);
+            chunk.Property(c => c.Heading).HasMaxLength(500);
+            chunk.Property(c => c.Model).HasMaxLength(100);
+            chunk.HasIndex(c => new { c.DocumentId, c.Ordinal }).IsUnique();
+            chunk.HasGeneratedTsVectorColumn(c => c.SearchVector, "english", c => new { c.Heading, c.Text })
+                .HasIndex(c => c.SearchVector).HasMethod("GIN");
+            chunk.HasOne<Document>().WithMany().HasForeignKey(c => c.DocumentId).OnDelete(DeleteBehavior.Cascade);
         });
     }
 }

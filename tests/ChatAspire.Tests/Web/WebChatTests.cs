@@ -61,6 +61,23 @@ public sealed class WebChatTests(AppHostFixture fixture) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_page_is_served_by_the_api_with_a_strict_content_security_policy_and_no_outside_assets()
+    {
+        using var http = fixture.ProxyClient(ResourceNames.Api);
+
+        using var page = await http.GetAsync("/");
+        var html = await page.Content.ReadAsStringAsync();
+        var csp = page.Headers.GetValues("Content-Security-Policy").Single();
+
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.Contains("script-src 'self'", csp, StringComparison.Ordinal);
+        Assert.DoesNotContain("unsafe-inline", csp, StringComparison.Ordinal);
+        Assert.Contains("frame-ancestors 'none'", csp, StringComparison.Ordinal);
+        Assert.DoesNotMatch("(src|href)=\"(https?:)?//", html); // nothing from a CDN
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/lib/signalr/signalr.min.js")).StatusCode);
+    }
+
+    [Fact]
     public async Task After_a_network_drop_the_page_shows_the_missed_messages_once()
     {
         var (alice, aliceName) = await SignUpAsync("al");

@@ -1,0 +1,176 @@
+// Retrieval quality on BEIR SciFact (../shared/data/scifact): nDCG@10 and recall@10 for Postgres full-text alone,
+// MiniLM vectors alone, and their reciprocal-rank fusion, all in one run, with Chat.RagService's own chunker,
+// embedding generator, full-text query and vector index. Fusion parameters are tuned on the train split only;
+// everything reported is on the test split.
+//   dotnet run -c Release --project eval/Rag.Eval -- [path to scifact folder]
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Testing;
+using Chat.RagService.Data;
+using Chat.RagService.Documents;
+using Chat.RagService.Retrieval;
+using ChatAspire.AppHost;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+var root = FindRoot();
+var data = args.Length > 0 ? args[0] : Path.GetFullPath(Path.Combine(root, "..", "shared", "data", "scifact"));
+const int Depth = 100;
+
+var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.ChatAspire_AppHost>(
+    ["--ChatAspire:Infrastructure=process", "--ChatAspire:Ephemeral=true", "--ChatAspire:Monitoring:Enabled=false"]);
+foreach (var project in builder.Resources.OfType<ProjectResource>())
+{
+    project.Annotations.Add(new EnvironmentCallbackAnnotation(c => c.EnvironmentVariables.Remove("OTEL_EXPORTER_OTLP_ENDPOINT")));
+}
+builder.Services.AddLogging(l => l.AddFilter("ChatAspire.AppHost.Resources", LogLevel.None).AddFilter("Aspire", LogLevel.Warning).AddFilter("Microsoft", LogLevel.Warning));
+await using var app = await builder.BuildAsync();
+await app.StartAsync();
+await app.ResourceNotifications.WaitForResourceHealthyAsync(ResourceNames.Rag).WaitAsync(TimeSpan.FromMinutes(3)); // migrations applied
+var options = new DbContextOptionsBuilder<RagDbContext>().UseNpgsql(await app.GetConnectionStringAsync(ResourceNames.RagDb)).Options;
+
+// Corpus → documents → chunks → embeddings, through the service's own pipeline pieces.
+var corpus = File.ReadLines(Path.Combine(data, "corpus.jsonl")).Select(l => JsonDocument.Parse(l).RootElement)
+    .Select(e => (Id: e.GetProperty("_id").GetString()!, Title: e.GetProperty("title").GetString()!.Trim(), Text: e.GetProperty("text").GetString()!))
+    .ToList();
+var chunker = new TokenChunker();
+using var embedder = new MiniLmEmbeddingGenerator();
+var index = new VectorIndex(MiniLmEmbeddingGenerator.Dimensions);
+var docIds = new Dictionary<Guid, string>();
+var ingest = Stopwatch.StartNew();
+var chunkCount = 0;
+await using (var db = new RagDbContext(options))
+{
+    db.ChangeTracker.AutoDetectChangesEnabled = false;
+    foreach (var batch in corpus.Chunk(200))
+    {
+        var rows = new List<Chunk>();
+        var texts = new List<string>();
+        foreach (var doc in batch)
+        {
+            var document = new Document { FileId = Guid.NewGuid(), Name = doc.Id, Status = DocumentStatus.Ready };
+            db.Documents.Add(document);
+            docIds[document.Id] = doc.Id;
+            foreach (var chunk in chunker.Chunk([new Section(doc.Text, Heading: doc.Title)]))
+            {
+                texts.Add($"{doc.Title}. {chunk.Text}");
+                rows.Add(new Chunk { DocumentId = document.Id, Ordinal = chunk.Ordinal, Text = chunk.Text, Tokens = chunk.Tokens, Heading = doc.Title,
+                    Embedding = [], Model = MiniLmEmbeddingGenerator.ModelName });
+            }
+        }
+        var vectors = await embedder.GenerateAsync(texts);
+        for (var i = 0; i < rows.Count; i++)
+        {
+            var row = new Chunk { Id = rows[i].Id, DocumentId = rows[i].DocumentId, Ordinal = rows[i].Ordinal, Text = rows[i].Text, Tokens = rows[i].Tokens,
+                Heading = rows[i].Heading, Embedding = vectors[i].Vector.ToArray(), Model = rows[i].Model };
+            db.Chunks.Add(row);
+            index.Add(row.Id, row.DocumentId, row.Embedding);
+        }
+        chunkCount += rows.Count;
+        await db.SaveChangesAsync();
+        db.ChangeTracker.Clear();
+        Console.Write($"\r{docIds.Count}/{corpus.Count} documents, {chunkCount} chunks, {ingest.Elapsed.TotalSeconds:F0} s");
+    }
+}
+Console.WriteLine();
+var ingestSeconds = ingest.Elapsed.TotalSeconds;
+
+var queries = File.ReadLines(Path.Combine(data, "queries.jsonl")).Select(l => JsonDocument.Parse(l).RootElement)
+    .ToDictionary(e => e.GetProperty("_id").GetString()!, e => e.GetProperty("text").GetString()!);
+Dictionary<string, HashSet<string>> Qrels(string file) => File.ReadLines(Path.Combine(data, "qrels", file)).Skip(1)
+    .Select(l => l.Split('\t')).GroupBy(p => p[0]).ToDictionary(g => g.Key, g => g.Select(p => p[1]).ToHashSet());
+var train = Qrels("train.tsv");
+var test = Qrels("test.tsv");
+
+// Rankings per query: document ids, best chunk first, for each retriever.
+async Task<Dictionary<string, (List<string> Text, List<string> Vector)>> RankAsync(IEnumerable<string> ids)
+{
+    var result = new Dictionary<string, (List<string>, List<string>)>();
+    var idList = ids.ToList();
+    var queryVectors = await embedder.GenerateAsync(idList.Select(id => queries[id]));
+    await using var db = new RagDbContext(options);
+    for (var i = 0; i < idList.Count; i++)
+    {
+        var text = (await FullTextSearch.SearchAsync(db, queries[idList[i]], Depth * 3, CancellationToken.None))
+            .Select(h => docIds[h.DocumentId]).Distinct().Take(Depth).ToList();
+        var vector = index.Search(queryVectors[i].Vector.Span, Depth * 3).Select(h => docIds[h.DocumentId]).Distinct().Take(Depth).ToList();
+        result[idList[i]] = (text, vector);
+    }
+    return result;
+}
+var trainRanks = await RankAsync(train.Keys);
+var testRanks = await RankAsync(test.Keys);
+
+static double Ndcg(IReadOnlyList<string> ranking, HashSet<string> relevant)
+{
+    double dcg = 0, ideal = 0;
+    for (var i = 0; i < Math.Min(10, ranking.Count); i++)
+    {
+        dcg += relevant.Contains(ranking[i]) ? 1 / Math.Log2(i + 2) : 0;
+    }
+    for (var i = 0; i < Math.Min(10, relevant.Count); i++)
+    {
+        ideal += 1 / Math.Log2(i + 2);
+    }
+    return dcg / ideal;
+}
+static double Recall(IReadOnlyList<string> ranking, HashSet<string> relevant) => ranking.Take(10).Count(relevant.Contains) / (double)relevant.Count;
+static List<string> Hybrid((List<string> Text, List<string> Vector) r, int k, double vectorWeight) =>
+    [.. RankFusion.Fuse(k, (r.Text, 1.0), (r.Vector, vectorWeight)).Select(x => x.Item)];
+static (double Ndcg, double Recall) Score(Dictionary<string, HashSet<string>> qrels, Func<string, List<string>> rank) =>
+    (qrels.Average(q => Ndcg(rank(q.Key), q.Value)), qrels.Average(q => Recall(rank(q.Key), q.Value)));
+
+// Tune the fusion on train only.
+var grid = from k in new[] { 5, 10, 20, 40, 60, 100 } from w in new[] { 0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 3.0 } select (k, w);
+var best = grid.MaxBy(p => Score(train, q => Hybrid(trainRanks[q], p.k, p.w)).Ndcg);
+
+var textScore = Score(test, q => testRanks[q].Text);
+var vectorScore = Score(test, q => testRanks[q].Vector);
+var defaultHybrid = Score(test, q => Hybrid(testRanks[q], 60, 1.0));
+var tunedHybrid = Score(test, q => Hybrid(testRanks[q], best.k, best.w));
+var trainText = Score(train, q => trainRanks[q].Text).Ndcg;
+var trainVector = Score(train, q => trainRanks[q].Vector).Ndcg;
+var trainTuned = Score(train, q => Hybrid(trainRanks[q], best.k, best.w)).Ndcg;
+
+var report = string.Create(CultureInfo.InvariantCulture, $"""
+    # Retrieval quality: BEIR SciFact
+
+    {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC. Corpus {corpus.Count} abstracts → {chunkCount} chunks (TokenChunker: {chunker.ChunkTokens} word pieces,
+    {chunker.OverlapTokens} overlap; title as heading), embedded with {MiniLmEmbeddingGenerator.ModelName} ({MiniLmEmbeddingGenerator.ModelVersion})
+    in {ingestSeconds:F0} s including Postgres inserts ({chunkCount / ingestSeconds:F0} chunks/s). A document's rank is its best chunk's.
+    Full-text: Postgres `ts_rank_cd` over the English `tsvector`, query lexemes OR-ed. Vectors: exact SIMD dot product.
+    Hybrid: reciprocal rank fusion, weights tuned on the train split ({train.Count} queries: k = {best.k}, vector weight = {best.w}).
+    Reported on the test split ({test.Count} queries), all in this run.
+
+    | retriever | nDCG@10 (test) | recall@10 (test) | nDCG@10 (train) |
+    |---|---:|---:|---:|
+    | full-text (Postgres) | {textScore.Ndcg:F4} | {textScore.Recall:F4} | {trainText:F4} |
+    | vectors (all-MiniLM-L6-v2) | {vectorScore.Ndcg:F4} | {vectorScore.Recall:F4} | {trainVector:F4} |
+    | hybrid, RRF k=60, equal weights (untuned) | {defaultHybrid.Ndcg:F4} | {defaultHybrid.Recall:F4} | |
+    | **hybrid, RRF tuned on train** | **{tunedHybrid.Ndcg:F4}** | **{tunedHybrid.Recall:F4}** | {trainTuned:F4} |
+
+    Published nDCG@10 on this split (data README): BM25 0.665 (BEIR) / 0.6789 (Anserini flat);
+    all-MiniLM-L6-v2 0.6451 (MTEB) / 0.6739 (MTEB rerun).
+    """);
+Console.WriteLine(report);
+Directory.CreateDirectory(Path.Combine(root, "eval", "results"));
+await File.WriteAllTextAsync(Path.Combine(root, "eval", "results", "scifact.md"), report + Environment.NewLine, Encoding.UTF8);
+return 0;
+
+static string FindRoot()
+{
+    for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+    {
+        if (File.Exists(Path.Combine(dir.FullName, "ChatAspire.sln")))
+        {
+            return dir.FullName;
+        }
+    }
+    return Environment.CurrentDirectory;
+}
