@@ -15,12 +15,9 @@ public sealed class TokenScrubbingTests(AppHostFixture fixture)
     public async Task A_hub_token_passed_in_the_query_string_reaches_neither_logs_nor_spans()
     {
         var spans = new List<Activity>();
-        await using var api = new ServiceFactory<ChatDbContext>(new Dictionary<string, string?>
-        {
-            ["ConnectionStrings:chatdb"] = await fixture.ConnectionStringAsync(ResourceNames.ChatDb),
-            ["ConnectionStrings:cache"] = await fixture.ConnectionStringAsync(ResourceNames.Redis),
-            ["Logging:LogLevel:Default"] = "Trace",
-        });
+        var settings = await fixture.ServiceSettingsAsync(ResourceNames.ChatDb);
+        settings["Logging:LogLevel:Default"] = "Trace";
+        await using var api = new ServiceFactory<ChatDbContext>(settings);
         using var client = api.WithWebHostBuilder(b => b.ConfigureServices(s =>
             s.ConfigureOpenTelemetryTracerProvider(t => t.AddInMemoryExporter(spans)))).CreateClient();
         using var register = await client.PostAsJsonAsync("/api/auth/register",

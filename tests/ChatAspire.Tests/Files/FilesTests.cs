@@ -172,13 +172,10 @@ public sealed class FileQuotaTests(AppHostFixture fixture)
     {
         var user = await ChatUsers.RegisterAsync(fixture.ProxyClient(ResourceNames.Api).BaseAddress!);
         var storage = Path.Combine(Path.GetTempPath(), $"chataspire-quota-{Guid.NewGuid():N}");
-        await using var files = new ServiceFactory<global::Chat.Files.Data.FilesDbContext>(new Dictionary<string, string?>
-        {
-            ["ConnectionStrings:filesdb"] = await fixture.ConnectionStringAsync(ResourceNames.FilesDb),
-            ["ConnectionStrings:cache"] = await fixture.ConnectionStringAsync(ResourceNames.Redis),
-            ["Files:StoragePath"] = storage,
-            ["Files:UserQuotaBytes"] = "100",
-        });
+        var settings = await fixture.ServiceSettingsAsync(ResourceNames.FilesDb);
+        settings["Files:StoragePath"] = storage;
+        settings["Files:UserQuotaBytes"] = "100";
+        await using var files = new ServiceFactory<global::Chat.Files.Data.FilesDbContext>(settings);
         using var client = files.CreateClient();
         client.DefaultRequestHeaders.Authorization = new("Bearer", user.Token);
 

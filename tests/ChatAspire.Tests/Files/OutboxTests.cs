@@ -18,12 +18,8 @@ public sealed class OutboxTests(AppHostFixture fixture)
     {
         var user = await ChatUsers.RegisterAsync(fixture.ProxyClient(ResourceNames.Api).BaseAddress!);
         var storage = Path.Combine(Path.GetTempPath(), $"chataspire-outbox-test-{Guid.NewGuid():N}");
-        var settings = new Dictionary<string, string?>
-        {
-            ["ConnectionStrings:filesdb"] = await fixture.ConnectionStringAsync(ResourceNames.FilesDb),
-            ["ConnectionStrings:cache"] = await fixture.ConnectionStringAsync(ResourceNames.Redis),
-            ["Files:StoragePath"] = storage,
-        };
+        var settings = await fixture.ServiceSettingsAsync(ResourceNames.FilesDb);
+        settings["Files:StoragePath"] = storage;
         Guid fileId;
 
         // 1. A Files instance whose publisher never runs: the upload commits, then the process "dies".

@@ -64,10 +64,13 @@ public sealed class RequestLoggingTests(AppHostFixture fixture)
         Assert.Equal("select", slow.Fields["Operation"]);
     }
 
-    private async Task<ServiceFactory<ChatDbContext>> CreateApiAsync(Dictionary<string, string?> settings)
+    private async Task<ServiceFactory<ChatDbContext>> CreateApiAsync(Dictionary<string, string?> extra)
     {
-        settings["ConnectionStrings:chatdb"] = await fixture.ConnectionStringAsync(ResourceNames.ChatDb);
-        settings["ConnectionStrings:cache"] = await fixture.ConnectionStringAsync(ResourceNames.Redis);
+        var settings = await fixture.ServiceSettingsAsync(ResourceNames.ChatDb);
+        foreach (var (key, value) in extra)
+        {
+            settings[key] = value;
+        }
         return new ServiceFactory<ChatDbContext>(settings);
     }
 }

@@ -111,6 +111,13 @@ public sealed class AppHostFixture : IAsyncLifetime
     public async Task<string> ConnectionStringAsync(string resource) =>
         await App.GetConnectionStringAsync(resource) ?? throw new InvalidOperationException($"No connection string for {resource}");
 
+    /// <summary>Settings for an in-process service host: its database and Redis from this AppHost.</summary>
+    public async Task<Dictionary<string, string?>> ServiceSettingsAsync(string database) => new()
+    {
+        [$"ConnectionStrings:{database}"] = await ConnectionStringAsync(database),
+        ["ConnectionStrings:cache"] = await ConnectionStringAsync(ResourceNames.Redis),
+    };
+
     public async Task DisposeAsync() => await App.DisposeAsync();
 }
 
