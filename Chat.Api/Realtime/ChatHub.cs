@@ -25,7 +25,7 @@ public sealed class ChatHub(
     {
         var caller = Caller;
         telemetry.ConnectionOpened();
-        var channels = await db.Members.AsNoTracking().Where(m => m.UserId == caller.UserId).Select(m => m.ChannelId).ToListAsync(Context.ConnectionAborted);
+        var channels = await MemberChannelsAsync(caller.UserId, Context.ConnectionAborted);
         foreach (var channelId in channels)
         {
             await Groups.AddToGroupAsync(Context.ConnectionId, ChatNotifier.Group(channelId));
@@ -43,8 +43,7 @@ public sealed class ChatHub(
         var caller = Caller;
         if (await presence.DisconnectedAsync(caller.UserId, Context.ConnectionId))
         {
-            var channels = await db.Members.AsNoTracking().Where(m => m.UserId == caller.UserId).Select(m => m.ChannelId).ToListAsync();
-            await BroadcastPresence(caller.UserId, channels, online: false);
+            await BroadcastPresence(caller.UserId, await MemberChannelsAsync(caller.UserId, CancellationToken.None), online: false);
         }
         await base.OnDisconnectedAsync(exception);
     }
@@ -74,6 +73,9 @@ public sealed class ChatHub(
     }
 
     private Caller Caller => Context.User!.Caller();
+
+    private Task<List<Guid>> MemberChannelsAsync(Guid userId, CancellationToken ct) =>
+        db.Members.AsNoTracking().Where(m => m.UserId == userId).Select(m => m.ChannelId).ToListAsync(ct);
 
     private async Task BroadcastPresence(Guid userId, IReadOnlyList<Guid> channels, bool online)
     {

@@ -58,7 +58,11 @@ public static class ContentTypes
         if (detected == Text)
         {
             // Text is text: the name says which kind (JSON must also parse).
-            return !IsText(claimed) ? null : claimed == Json && !IsValidJson(path) ? null : claimed;
+            if (!IsText(claimed) || (claimed == Json && !IsValidJson(path)))
+            {
+                return null;
+            }
+            return claimed;
         }
         return claimed == detected ? detected : null;
     }

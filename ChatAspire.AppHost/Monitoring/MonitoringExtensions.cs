@@ -41,7 +41,7 @@ public static class MonitoringExtensions
         {
             return; // prometheus not installed: scripts/install-deps.sh installs it
         }
-        var dataRoot = infra.DataRoot ?? Path.Combine(InfrastructureOptions.From(builder.Configuration).DataPath);
+        var dataRoot = infra.DataRoot ?? InfrastructureOptions.From(builder.Configuration).DataPath;
         AddLocalPrometheus(builder, binary, dataRoot, rulesFile, scrapeInterval, section.GetValue<int?>("Port") ?? 9090);
         if (infra.Containers)
         {

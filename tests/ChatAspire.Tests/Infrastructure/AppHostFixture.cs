@@ -19,13 +19,9 @@ public sealed class AppHostFixture : IAsyncLifetime
 
     public DistributedApplication App { get; private set; } = null!;
 
-    public TimeSpan StartDuration { get; private set; }
-
     public async Task InitializeAsync()
     {
-        var started = System.Diagnostics.Stopwatch.StartNew();
         App = await StartAsync([]);
-        StartDuration = started.Elapsed;
     }
 
     /// <summary>Builds and starts the AppHost in local-process, ephemeral mode and waits for every service to be healthy.</summary>
