@@ -1,15 +1,35 @@
 using Chat.RagService.Data;
 using Chat.RagService.Documents;
+using Chat.RagService.Ingestion;
+using Chat.RagService.Retrieval;
+using Chat.RagService.Search;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Options;
 
 namespace Chat.RagService;
 
 internal static class Extensions
 {
+    public const string ServiceName = "rag";
+
     public static void AddRagService(this IHostApplicationBuilder builder)
     {
         builder.AddServiceDatabase<RagDbContext>("ragdb");
         builder.AddServiceRedis("cache");
         builder.AddServiceAuthentication();
+        builder.Services.AddProblemDetails();
+
+        builder.Services.AddOptions<IngestionOptions>().BindConfiguration(IngestionOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<EmbeddingOptions>().BindConfiguration(EmbeddingOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<RagTelemetry>();
+        builder.Services.AddSingleton(EmbeddingGenerator);
+        builder.Services.AddSingleton<IndexSync>();
+        builder.Services.AddScoped<IngestionPipeline>();
+        builder.Services.AddScoped<SearchService>();
+        builder.AddServiceClient<FilesContent>("files", ServiceName);
+        builder.AddServiceClient<ReadableFiles>("api", ServiceName);
+        builder.Services.AddHostedService<FileEventsConsumer>();
+        builder.Services.AddHostedService<ReembedOnModelChange>();
     }
 
     public static void MapRagService(this WebApplication app)
@@ -19,5 +39,21 @@ internal static class Extensions
         app.UseAuthentication();
         app.UseAuthorization();
         app.MapDocumentsApi();
+        app.MapSearchApi();
+    }
+
+    /// <summary>The configured embedding provider, with OpenTelemetry; MiniLM (built in) unless configured otherwise.</summary>
+    private static IEmbeddingGenerator<string, Embedding<float>> EmbeddingGenerator(IServiceProvider sp)
+    {
+        var o = sp.GetRequiredService<IOptions<EmbeddingOptions>>().Value;
+        IEmbeddingGenerator<string, Embedding<float>> inner = o.Provider switch
+        {
+            "ollama" => new OllamaSharp.OllamaApiClient(o.Endpoint ?? new Uri("http://localhost:11434"), o.Model ?? "all-minilm"),
+            "openai" => new OpenAI.OpenAIClient(new System.ClientModel.ApiKeyCredential(o.ApiKey ?? "none"),
+                    new OpenAI.OpenAIClientOptions { Endpoint = o.Endpoint ?? new Uri("https://api.openai.com/v1") })
+                .GetEmbeddingClient(o.Model ?? "text-embedding-3-small").AsIEmbeddingGenerator(),
+            _ => new MiniLmEmbeddingGenerator(),
+        };
+        return inner.AsBuilder().UseOpenTelemetry(sourceName: RagTelemetry.Name).Build(sp);
     }
 }

@@ -35,6 +35,9 @@ api.WithReference(files);
 files.WithReference(api)
     .WithEnvironment("Cors__AllowedOrigins__0", api.GetEndpoint("http")); // the web chat's origin
 
+// The RAG service downloads files to ingest them and asks Chat.Api which files a caller may search.
+rag.WithReference(files).WithReference(api);
+
 builder.AddProject<Projects.Chat_AiWorker>(ResourceNames.AiWorker)
     .WithDependency(infra.Redis)
     .WithSigningKey(jwtKey)

@@ -35,6 +35,7 @@ public sealed class ChatHub(
             await BroadcastPresence(caller.UserId, channels, online: true);
         }
         await base.OnConnectedAsync();
+        await Clients.Caller.Ready();
     }
 
     public override async Task OnDisconnectedAsync(Exception? exception)

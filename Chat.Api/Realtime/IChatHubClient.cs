@@ -15,4 +15,7 @@ public interface IChatHubClient
     Task MemberJoined(Guid channelId, Guid userId);
     Task MemberLeft(Guid channelId, Guid userId);
     Task ChannelUpdated(ChannelDto channel);
+
+    /// <summary>Sent once per connection after it has joined its channel groups and user address: events from now on reach it.</summary>
+    Task Ready();
 }

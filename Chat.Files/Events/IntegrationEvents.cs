@@ -1,10 +1,5 @@
 namespace Chat.Files.Events;
 
-/// <summary>Published on the Redis stream <see cref="OutboxPublisher.Stream"/> for the RAG service and others.</summary>
-public sealed record FileUploaded(Guid FileId, Guid OwnerId, string Name, string ContentType, long Size, string Sha256);
-
-public sealed record FileDeleted(Guid FileId, Guid OwnerId, string Sha256);
-
 /// <summary>An event waiting to be published, written in the same transaction as the change it reports.</summary>
 public sealed class OutboxMessage
 {

@@ -10,7 +10,7 @@ namespace Chat.Files.Events;
 /// </summary>
 public sealed partial class OutboxPublisher(IServiceScopeFactory scopes, IConnectionMultiplexer redis, ILogger<OutboxPublisher> logger) : BackgroundService
 {
-    public const string Stream = "files:events";
+    public const string Stream = ChatAspire.Contracts.FileEvents.Stream;
     private static readonly TimeSpan DedupeWindow = TimeSpan.FromDays(7);
 
     private const string AddOnce = """

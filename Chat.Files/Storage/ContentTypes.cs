@@ -13,6 +13,7 @@ public static class ContentTypes
     public const string Markdown = "text/markdown";
     public const string Csv = "text/csv";
     public const string Json = "application/json";
+    public const string Html = "text/html";
     public const string Pdf = "application/pdf";
     public const string Png = "image/png";
     public const string Jpeg = "image/jpeg";
@@ -26,6 +27,7 @@ public static class ContentTypes
         [".md"] = Markdown, [".markdown"] = Markdown,
         [".csv"] = Csv,
         [".json"] = Json,
+        [".html"] = Html, [".htm"] = Html,
         [".pdf"] = Pdf,
         [".png"] = Png,
         [".jpg"] = Jpeg, [".jpeg"] = Jpeg,
@@ -36,7 +38,7 @@ public static class ContentTypes
 
     public static bool IsImage(string contentType) => contentType.StartsWith("image/", StringComparison.Ordinal);
 
-    public static bool IsText(string contentType) => contentType is Text or Markdown or Csv or Json;
+    public static bool IsText(string contentType) => contentType is Text or Markdown or Csv or Json or Html;
 
     /// <summary>The accepted content type of a complete file, or null (→ 415) when the bytes are not an accepted kind or disagree with the name.</summary>
     public static string? Decide(string path, string fileName)

@@ -1,3 +1,4 @@
+using ChatAspire.ServiceDefaults.Auth;
 using System.Security.Claims;
 using Chat.Files.Data;
 using Microsoft.AspNetCore.Http.Features;
@@ -73,14 +74,14 @@ internal static class FilesApi
     private static async Task<Results<NoContent, NotFound>> Delete(Guid id, ClaimsPrincipal user, UploadService uploads, CancellationToken ct) =>
         await uploads.DeleteAsync(id, user.UserId(), ct) ? TypedResults.NoContent() : TypedResults.NotFound();
 
-    /// <summary>The uploader sees a file; so does anyone Chat.Api says is in a channel where it was shared. Others get 404.</summary>
+    /// <summary>The uploader sees a file, and so do services (ingestion); so does anyone Chat.Api says is in a channel where it was shared. Others get 404.</summary>
     private static async Task<StoredFile?> VisibleAsync(Guid id, HttpContext context, FilesDbContext db, ChannelShares shares, CancellationToken ct)
     {
         if (await db.Files.AsNoTracking().FirstOrDefaultAsync(f => f.Id == id, ct) is not { } file)
         {
             return null;
         }
-        if (file.OwnerId == context.User.UserId())
+        if (file.OwnerId == context.User.UserId() || context.User.IsService())
         {
             return file;
         }

@@ -1,3 +1,4 @@
+using ChatAspire.Contracts;
 using System.Diagnostics;
 using System.Text.Json;
 using Chat.Files.Data;
@@ -75,7 +76,7 @@ public sealed partial class UploadService(
         if (ContentTypes.Decide(received.TempPath, name) is not { } contentType)
         {
             return Reject(activity, UploadRejection.UnsupportedType,
-                "Accepted: text, Markdown, CSV, JSON, PDF, PNG, JPEG, GIF, WebP and DOCX, with a name that matches the content.", ownerId);
+                "Accepted: text, Markdown, CSV, JSON, HTML, PDF, PNG, JPEG, GIF, WebP and DOCX, with a name that matches the content.", ownerId);
         }
         var used = await db.Files.Where(f => f.OwnerId == ownerId).SumAsync(f => (long?)f.Size, ct) ?? 0;
         if (used + received.Size > options.Value.UserQuotaBytes)

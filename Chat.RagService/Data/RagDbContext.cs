@@ -4,7 +4,7 @@ using Microsoft.EntityFrameworkCore.Design;
 
 namespace Chat.RagService.Data;
 
-/// <summary>Chat.RagService's database (<c>ragdb</c>): documents and, later, their chunks.</summary>
+/// <summary>Chat.RagService's database (<c>ragdb</c>): documents and their chunks.</summary>
 public sealed class RagDbContext(DbContextOptions<RagDbContext> options) : DbContext(options)
 {
     public DbSet<Document> Documents => Set<Document>();
@@ -17,6 +17,12 @@ public sealed class RagDbContext(DbContextOptions<RagDbContext> options) : DbCon
             doc.ToTable("documents");
             doc.HasKey(d => d.Id);
             doc.Property(d => d.Name).HasMaxLength(255);
+            doc.Property(d => d.ContentType).HasMaxLength(100);
+            doc.Property(d => d.Sha256).HasMaxLength(64);
+            doc.Property(d => d.Model).HasMaxLength(100);
+            doc.Property(d => d.FailureReason).HasMaxLength(1000);
+            doc.HasIndex(d => d.OwnerId);
+            doc.HasIndex(d => d.Sha256);
             doc.Property(d => d.Status).HasConversion<string>().HasMaxLength(20);
             doc.HasIndex(d => d.FileId).IsUnique();
         });
@@ -26,10 +32,10 @@ public sealed class RagDbContext(DbContextOptions<RagDbContext> options) : DbCon
             chunk.HasKey(c => c.Id);
             chunk.Property(c => c.Heading).HasMaxLength(500);
             chunk.Property(c => c.Model).HasMaxLength(100);
-            chunk.HasIndex(c => new { c.DocumentId, c.Ordinal }).IsUnique();
+            chunk.Property(c => c.Sha256).HasMaxLength(64);
+            chunk.HasIndex(c => new { c.Sha256, c.Ordinal }).IsUnique();
             chunk.HasGeneratedTsVectorColumn(c => c.SearchVector, "english", c => new { c.Heading, c.Text })
                 .HasIndex(c => c.SearchVector).HasMethod("GIN");
-            chunk.HasOne<Document>().WithMany().HasForeignKey(c => c.DocumentId).OnDelete(DeleteBehavior.Cascade);
         });
     }
 }

@@ -1,4 +1,7 @@
+using System.Security.Claims;
 using Chat.RagService.Data;
+using Chat.RagService.Search;
+using ChatAspire.ServiceDefaults.Auth;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 
@@ -10,11 +13,25 @@ internal static class DocumentsApi
     {
         var group = app.MapGroup("/api/rag/documents").WithTags("Documents");
         group.MapGet("/{id:guid}", GetStatus).WithName("GetDocumentStatus").WithSummary("Ingestion status of one document.");
+        group.MapGet("/by-file/{fileId:guid}", GetStatusByFile).WithName("GetDocumentStatusByFile").WithSummary("Ingestion status of the document made from a file.");
         return app;
     }
 
-    private static async Task<Results<Ok<DocumentStatusDto>, NotFound>> GetStatus(Guid id, RagDbContext db, CancellationToken ct) =>
-        await db.Documents.AsNoTracking().FirstOrDefaultAsync(d => d.Id == id, ct) is { } d
-            ? TypedResults.Ok(new DocumentStatusDto(d.Id, d.FileId, d.Name, d.Status.ToString().ToLowerInvariant(), d.FailureReason))
-            : TypedResults.NotFound();
+    private static Task<Results<Ok<DocumentStatusDto>, NotFound>> GetStatus(Guid id, HttpContext context, RagDbContext db, ReadableFiles readable, CancellationToken ct) =>
+        VisibleAsync(db.Documents.Where(d => d.Id == id), context, readable, ct);
+
+    private static Task<Results<Ok<DocumentStatusDto>, NotFound>> GetStatusByFile(Guid fileId, HttpContext context, RagDbContext db, ReadableFiles readable, CancellationToken ct) =>
+        VisibleAsync(db.Documents.Where(d => d.FileId == fileId), context, readable, ct);
+
+    /// <summary>Visible to the uploader, services, and whoever Chat.Api says may see the file; 404 for anyone else.</summary>
+    private static async Task<Results<Ok<DocumentStatusDto>, NotFound>> VisibleAsync(IQueryable<Document> query, HttpContext context, ReadableFiles readable, CancellationToken ct)
+    {
+        if (await query.AsNoTracking().FirstOrDefaultAsync(ct) is not { } d)
+        {
+            return TypedResults.NotFound();
+        }
+        var user = context.User;
+        var visible = d.OwnerId == user.UserId() || user.IsService() || await readable.MaySeeAsync(d.FileId, SearchApi.BearerToken(context), ct);
+        return visible ? TypedResults.Ok(DocumentStatusDto.From(d)) : TypedResults.NotFound();
+    }
 }

@@ -4,63 +4,129 @@ namespace Chat.RagService.Retrieval;
 
 /// <summary>
 /// Exact nearest-neighbour search over unit vectors with SIMD dot products (System.Numerics.Tensors).
-/// Vectors live in one contiguous array; the index is rebuilt from Postgres, which stays the source of truth.
+/// Vectors are kept per document in contiguous blocks, so replacing or removing a document is cheap and a search
+/// restricted to the documents a caller may read touches only those. Postgres stays the source of truth.
+/// Reads are lock-free (immutable snapshot); writes are serialised.
 /// </summary>
 public sealed class VectorIndex(int dimensions)
 {
-    private float[] _vectors = [];
-    private Guid[] _ids = [];
-    private Guid[] _documents = [];
-    private int _count;
+    private sealed record Block(Guid[] ChunkIds, float[] Vectors);
 
-    public int Count => _count;
+    private readonly Lock _write = new();
+    private volatile Dictionary<Guid, Block> _blocks = [];
 
+    public int Dimensions => dimensions;
+    public int Count => _blocks.Values.Sum(b => b.ChunkIds.Length);
+    public int DocumentCount => _blocks.Count;
+
+    /// <summary>Appends one chunk to its document's block.</summary>
     public void Add(Guid chunkId, Guid documentId, ReadOnlySpan<float> vector)
     {
-        if (vector.Length != dimensions)
+        CheckDimensions(vector.Length);
+        lock (_write)
         {
-            throw new ArgumentException($"Expected {dimensions} dimensions, got {vector.Length}.", nameof(vector));
+            var old = _blocks.GetValueOrDefault(documentId) ?? new Block([], []);
+            var vectors = new float[old.Vectors.Length + dimensions];
+            old.Vectors.CopyTo(vectors, 0);
+            vector.CopyTo(vectors.AsSpan(old.Vectors.Length));
+            Replace(documentId, new Block([.. old.ChunkIds, chunkId], vectors));
         }
-        if (_count == _ids.Length)
+    }
+
+    /// <summary>Replaces every vector of a document.</summary>
+    public void SetDocument(Guid documentId, IReadOnlyList<Guid> chunkIds, IReadOnlyList<float[]> vectors)
+    {
+        var block = new Block([.. chunkIds], new float[chunkIds.Count * dimensions]);
+        for (var i = 0; i < chunkIds.Count; i++)
         {
-            var capacity = Math.Max(1024, _ids.Length * 2);
-            Array.Resize(ref _ids, capacity);
-            Array.Resize(ref _documents, capacity);
-            Array.Resize(ref _vectors, capacity * dimensions);
+            CheckDimensions(vectors[i].Length);
+            vectors[i].CopyTo(block.Vectors, i * dimensions);
         }
-        vector.CopyTo(_vectors.AsSpan(_count * dimensions, dimensions));
-        _ids[_count] = chunkId;
-        _documents[_count] = documentId;
-        _count++;
+        lock (_write)
+        {
+            Replace(documentId, block);
+        }
+    }
+
+    public void RemoveDocument(Guid documentId)
+    {
+        lock (_write)
+        {
+            Replace(documentId, null);
+        }
     }
 
     /// <summary>The <paramref name="k"/> most similar chunks (cosine = dot for unit vectors), optionally only of allowed documents.</summary>
     public IReadOnlyList<(Guid ChunkId, Guid DocumentId, float Score)> Search(ReadOnlySpan<float> query, int k, IReadOnlySet<Guid>? allowedDocuments = null)
     {
-        var best = new PriorityQueue<int, float>(k + 1);
-        for (var i = 0; i < _count; i++)
+        CheckDimensions(query.Length);
+        var blocks = _blocks;
+        var best = new PriorityQueue<(Guid Chunk, Guid Document), float>(k + 1);
+        if (allowedDocuments is not null && allowedDocuments.Count < blocks.Count)
         {
-            if (allowedDocuments is not null && !allowedDocuments.Contains(_documents[i]))
+            foreach (var documentId in allowedDocuments)
             {
-                continue;
+                if (blocks.TryGetValue(documentId, out var block))
+                {
+                    Scan(query, k, documentId, block, best);
+                }
             }
-            var score = TensorPrimitives.Dot(query, _vectors.AsSpan(i * dimensions, dimensions));
-            if (best.Count < k)
+        }
+        else
+        {
+            foreach (var (documentId, block) in blocks)
             {
-                best.Enqueue(i, score);
-            }
-            else if (best.TryPeek(out _, out var worst) && score > worst)
-            {
-                best.DequeueEnqueue(i, score);
+                if (allowedDocuments is null || allowedDocuments.Contains(documentId))
+                {
+                    Scan(query, k, documentId, block, best);
+                }
             }
         }
         var result = new List<(Guid, Guid, float)>(best.Count);
-        while (best.TryDequeue(out var index, out var score))
+        while (best.TryDequeue(out var hit, out var score))
         {
-            result.Add((_ids[index], _documents[index], score));
+            result.Add((hit.Chunk, hit.Document, score));
         }
         result.Reverse();
         return result;
+    }
+
+    private void Scan(ReadOnlySpan<float> query, int k, Guid documentId, Block block, PriorityQueue<(Guid, Guid), float> best)
+    {
+        for (var i = 0; i < block.ChunkIds.Length; i++)
+        {
+            var score = TensorPrimitives.Dot(query, block.Vectors.AsSpan(i * dimensions, dimensions));
+            if (best.Count < k)
+            {
+                best.Enqueue((block.ChunkIds[i], documentId), score);
+            }
+            else if (best.TryPeek(out _, out var worst) && score > worst)
+            {
+                best.DequeueEnqueue((block.ChunkIds[i], documentId), score);
+            }
+        }
+    }
+
+    private void Replace(Guid documentId, Block? block)
+    {
+        var next = new Dictionary<Guid, Block>(_blocks);
+        if (block is null || block.ChunkIds.Length == 0)
+        {
+            next.Remove(documentId);
+        }
+        else
+        {
+            next[documentId] = block;
+        }
+        _blocks = next;
+    }
+
+    private void CheckDimensions(int length)
+    {
+        if (length != dimensions)
+        {
+            throw new ArgumentException($"Expected {dimensions} dimensions, got {length}.");
+        }
     }
 }
 

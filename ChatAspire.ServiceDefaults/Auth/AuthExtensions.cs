@@ -2,6 +2,7 @@ using ChatAspire.ServiceDefaults.Auth;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
 
@@ -59,8 +60,19 @@ public static class AuthExtensions
             });
         builder.Services.AddAuthorizationBuilder()
             .SetFallbackPolicy(new Microsoft.AspNetCore.Authorization.AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build());
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.TryAddSingleton<ServiceTokens>();
         return builder;
     }
+
+    /// <summary>
+    /// An HttpClient for another service (service discovery name <paramref name="resource"/>) that sends this service's own
+    /// token (<see cref="ServiceTokens"/>) unless the request already carries one (e.g. a user's, forwarded).
+    /// </summary>
+    public static IHttpClientBuilder AddServiceClient<TClient>(this IHostApplicationBuilder builder, string resource, string serviceName)
+        where TClient : class =>
+        builder.Services.AddHttpClient<TClient>(http => http.BaseAddress = new Uri($"https+http://{resource}"))
+            .AddHttpMessageHandler(sp => new ServiceTokenHandler(sp.GetRequiredService<ServiceTokens>(), serviceName));
 }
 
 public static class ClaimsPrincipalExtensions

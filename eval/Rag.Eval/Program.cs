@@ -43,6 +43,7 @@ var chunker = new TokenChunker();
 using var embedder = new MiniLmEmbeddingGenerator();
 var index = new VectorIndex(MiniLmEmbeddingGenerator.Dimensions);
 var docIds = new Dictionary<Guid, string>();
+var shaIds = new Dictionary<string, string>();
 var ingest = Stopwatch.StartNew();
 var chunkCount = 0;
 await using (var db = new RagDbContext(options))
@@ -54,23 +55,25 @@ await using (var db = new RagDbContext(options))
         var texts = new List<string>();
         foreach (var doc in batch)
         {
-            var document = new Document { FileId = Guid.NewGuid(), Name = doc.Id, Status = DocumentStatus.Ready };
+            var sha = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"{doc.Id}\n{doc.Text}")));
+            var document = new Document { FileId = Guid.NewGuid(), Name = doc.Id, Status = DocumentStatus.Ready, Sha256 = sha };
             db.Documents.Add(document);
-            docIds[document.Id] = doc.Id;
+            docIds[ContentKey.Of(sha)] = doc.Id;
+            shaIds[sha] = doc.Id;
             foreach (var chunk in chunker.Chunk([new Section(doc.Text, Heading: doc.Title)]))
             {
                 texts.Add($"{doc.Title}. {chunk.Text}");
-                rows.Add(new Chunk { DocumentId = document.Id, Ordinal = chunk.Ordinal, Text = chunk.Text, Tokens = chunk.Tokens, Heading = doc.Title,
+                rows.Add(new Chunk { Sha256 = sha, Ordinal = chunk.Ordinal, Text = chunk.Text, Tokens = chunk.Tokens, Heading = doc.Title,
                     Embedding = [], Model = MiniLmEmbeddingGenerator.ModelName });
             }
         }
         var vectors = await embedder.GenerateAsync(texts);
         for (var i = 0; i < rows.Count; i++)
         {
-            var row = new Chunk { Id = rows[i].Id, DocumentId = rows[i].DocumentId, Ordinal = rows[i].Ordinal, Text = rows[i].Text, Tokens = rows[i].Tokens,
+            var row = new Chunk { Id = rows[i].Id, Sha256 = rows[i].Sha256, Ordinal = rows[i].Ordinal, Text = rows[i].Text, Tokens = rows[i].Tokens,
                 Heading = rows[i].Heading, Embedding = vectors[i].Vector.ToArray(), Model = rows[i].Model };
             db.Chunks.Add(row);
-            index.Add(row.Id, row.DocumentId, row.Embedding);
+            index.Add(row.Id, ContentKey.Of(row.Sha256), row.Embedding);
         }
         chunkCount += rows.Count;
         await db.SaveChangesAsync();
@@ -98,7 +101,8 @@ async Task<Dictionary<string, (List<string> Text, List<string> Vector)>> RankAsy
     for (var i = 0; i < idList.Count; i++)
     {
         var text = (await FullTextSearch.SearchAsync(db, queries[idList[i]], Depth * 3, CancellationToken.None))
-            .Select(h => docIds[h.DocumentId]).Distinct().Take(Depth).ToList();
+            
+            .Select(h => shaIds[h.Sha256]).Distinct().Take(Depth).ToList();
         var vector = index.Search(queryVectors[i].Vector.Span, Depth * 3).Select(h => docIds[h.DocumentId]).Distinct().Take(Depth).ToList();
         result[idList[i]] = (text, vector);
     }

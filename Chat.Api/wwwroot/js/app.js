@@ -430,11 +430,19 @@
       const mine = state.channels.get(channel.id);
       if (mine) { Object.assign(mine, { ...channel, myRole: mine.myRole, unreadCount: mine.unreadCount }); renderChannels(); }
     });
+    connection.on("Ready", () => { if (state.onReady) { state.onReady(); state.onReady = null; } });
     connection.onreconnecting(() => setStatus("Reconnecting…", true));
     connection.onreconnected(async () => { setStatus("Connected"); await resync(); });
     connection.onclose(() => { setStatus("Offline — retrying", true); setTimeout(restart, 2000); });
     state.connection = connection;
+    await startAndWaitReady(connection);
+  }
+
+  /** The handshake finishes before the server has joined us to our channels; its "Ready" event says it has. */
+  async function startAndWaitReady(connection) {
+    const ready = new Promise((resolve) => { state.onReady = resolve; });
     await connection.start();
+    await Promise.race([ready, new Promise((resolve) => setTimeout(resolve, 10000))]);
     setStatus("Connected");
   }
 
@@ -442,8 +450,7 @@
     if (!state.session || !state.connection || state.connection.state !== "Disconnected") return;
     try {
       await refresh();
-      await state.connection.start();
-      setStatus("Connected");
+      await startAndWaitReady(state.connection);
       await resync();
     } catch {
       setTimeout(restart, 3000);

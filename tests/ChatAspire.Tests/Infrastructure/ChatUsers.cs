@@ -29,7 +29,13 @@ public sealed class ChatUser(Guid id, string userName, string token, Uri baseAdd
                 o.Transports = Microsoft.AspNetCore.Http.Connections.HttpTransportType.WebSockets;
             })
             .Build();
-        await hub.StartAsync();
+        // The handshake completes before the server has joined the connection to its groups; "Ready" says it has.
+        var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using (hub.On("Ready", () => ready.TrySetResult()))
+        {
+            await hub.StartAsync();
+            await ready.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        }
         return hub;
     }
 }

@@ -1,0 +1,55 @@
+using System.Diagnostics;
+using System.Text.Json;
+using ChatAspire.Contracts;
+using ChatAspire.ServiceDefaults.Messaging;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+
+namespace Chat.RagService.Ingestion;
+
+/// <summary>Consumer group <c>rag</c> on <c>files:events</c>: each event runs the <see cref="IngestionPipeline"/> in its own scope.</summary>
+public sealed class FileEventsConsumer(IServiceScopeFactory scopes, IConnectionMultiplexer redis, IOptions<IngestionOptions> options,
+    ILogger<FileEventsConsumer> logger) : StreamConsumerService(redis, logger)
+{
+    public const string GroupName = "rag";
+
+    protected override string Stream => options.Value.StreamName;
+    protected override string Group => GroupName;
+    protected override StreamConsumerOptions Options => options.Value.Stream;
+    protected override ActivitySource ActivitySource => RagTelemetry.Source;
+
+    protected override async Task HandleAsync(StreamMessage message, Activity? activity, CancellationToken ct)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var pipeline = scope.ServiceProvider.GetRequiredService<IngestionPipeline>();
+        switch (message.Type)
+        {
+            case FileEvents.Uploaded:
+                await pipeline.IngestAsync(Deserialize<FileUploaded>(message), ct);
+                break;
+            case FileEvents.Deleted:
+                await pipeline.DeleteAsync(Deserialize<FileDeleted>(message), ct);
+                break;
+        }
+    }
+
+    protected override async Task OnParkedAsync(StreamMessage message, string reason, CancellationToken ct)
+    {
+        if (message.Type != FileEvents.Uploaded)
+        {
+            return;
+        }
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            await scope.ServiceProvider.GetRequiredService<IngestionPipeline>().FailAsync(Deserialize<FileUploaded>(message).FileId, reason, ct);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // The entry is parked with its reason either way; the status update is a courtesy.
+        }
+    }
+
+    private static T Deserialize<T>(StreamMessage message) =>
+        JsonSerializer.Deserialize<T>(message.Payload, JsonSerializerOptions.Web) ?? throw new JsonException($"Empty {typeof(T).Name} payload.");
+}

@@ -1,0 +1,85 @@
+using Chat.RagService.Data;
+using Chat.RagService.Documents;
+using Chat.RagService.Retrieval;
+using Microsoft.EntityFrameworkCore;
+using StackExchange.Redis;
+
+namespace Chat.RagService.Search;
+
+/// <summary>
+/// Keeps this replica's in-memory <see cref="VectorIndex"/> equal to the ready documents in Postgres. Every ingest or
+/// delete bumps a version number in Redis; a search that sees a new version first reloads the contents whose
+/// documents' <c>IndexedAt</c> changed and drops the ones that are gone. The version is also part of result-cache keys.
+/// </summary>
+public sealed partial class IndexSync(IServiceScopeFactory scopes, IConnectionMultiplexer redis, ILogger<IndexSync> logger)
+{
+    public const string VersionKey = "rag:index:version";
+
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly Dictionary<string, DateTimeOffset> _loaded = new(StringComparer.Ordinal);
+    private long _version = -1;
+
+    public VectorIndex Index { get; } = new(MiniLmEmbeddingGenerator.Dimensions);
+
+    /// <summary>Tells every replica that the index changed.</summary>
+    public async Task<long> BumpAsync() => await redis.GetDatabase().StringIncrementAsync(VersionKey);
+
+    /// <summary>Brings the index up to date if another replica (or this one) changed it; returns the version now served.</summary>
+    public async Task<long> EnsureCurrentAsync(CancellationToken ct)
+    {
+        var current = (long?)await redis.GetDatabase().StringGetAsync(VersionKey) ?? 0;
+        if (current == Volatile.Read(ref _version))
+        {
+            return current;
+        }
+        await _gate.WaitAsync(ct);
+        try
+        {
+            if (current != _version)
+            {
+                await ReconcileAsync(ct);
+                _version = current;
+            }
+            return current;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private async Task ReconcileAsync(CancellationToken ct)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<RagDbContext>();
+        // One entry per indexed content; its stamp changes whenever a document using it is (re)indexed.
+        var ready = (await db.Documents.AsNoTracking().Where(d => d.Status == DocumentStatus.Ready)
+                .GroupBy(d => d.Sha256).Select(g => new { Sha256 = g.Key, IndexedAt = g.Max(d => d.IndexedAt) }).ToListAsync(ct))
+            .ToDictionary(d => d.Sha256, d => d.IndexedAt ?? DateTimeOffset.MinValue);
+        foreach (var gone in _loaded.Keys.Where(sha => !ready.ContainsKey(sha)).ToList())
+        {
+            Index.RemoveDocument(ContentKey.Of(gone));
+            _loaded.Remove(gone);
+        }
+        var changed = ready.Where(d => !_loaded.TryGetValue(d.Key, out var at) || at != d.Value).Select(d => d.Key).ToList();
+        foreach (var batch in changed.Chunk(500))
+        {
+            var rows = await db.Chunks.AsNoTracking().Where(c => batch.Contains(c.Sha256))
+                .OrderBy(c => c.Sha256).ThenBy(c => c.Ordinal)
+                .Select(c => new { c.Sha256, c.Id, c.Embedding }).ToListAsync(ct);
+            foreach (var group in rows.GroupBy(r => r.Sha256))
+            {
+                Index.SetDocument(ContentKey.Of(group.Key), [.. group.Select(r => r.Id)], [.. group.Select(r => r.Embedding)]);
+            }
+            foreach (var sha in batch)
+            {
+                _loaded[sha] = ready[sha];
+            }
+        }
+        LogReconciled(logger, changed.Count, Index.DocumentCount, Index.Count);
+    }
+
+    [LoggerMessage(EventId = 4201, EventName = "vector_index_reconciled", Level = LogLevel.Information,
+        Message = "Vector index reloaded {Changed} contents; now {Contents} contents, {Chunks} chunks")]
+    private static partial void LogReconciled(ILogger logger, int changed, int contents, int chunks);
+}

@@ -1,0 +1,75 @@
+using System.Diagnostics;
+using System.Security.Claims;
+using ChatAspire.Contracts;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Chat.RagService.Search;
+
+internal static class SearchApi
+{
+    public const int MaxQueryLength = 1000;
+    public const int MaxTopK = 50;
+
+    public static IEndpointRouteBuilder MapSearchApi(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/api/rag/search", Search).WithTags("Search").WithName("Search")
+            .WithSummary("Hybrid (full-text + vector) search over the documents the caller may read, with citation data.");
+        return app;
+    }
+
+    private static async Task<Results<Ok<RagSearchResponse>, ValidationProblem, ProblemHttpResult>> Search(
+        RagSearchRequest request, HttpContext context, ClaimsPrincipal user, SearchService search, RagTelemetry telemetry, CancellationToken ct)
+    {
+        var watch = Stopwatch.StartNew();
+        var errors = Validate(request);
+        if (errors.Count > 0)
+        {
+            telemetry.Query("invalid", watch.Elapsed);
+            return TypedResults.ValidationProblem(errors);
+        }
+        try
+        {
+            var response = await search.SearchAsync(request with { Query = request.Query.Trim() }, user, BearerToken(context), ct);
+            telemetry.Query("ok", watch.Elapsed);
+            return TypedResults.Ok(response);
+        }
+        catch (SearchForbiddenException ex)
+        {
+            telemetry.Query("forbidden", watch.Elapsed);
+            return TypedResults.Problem(ex.Message, statusCode: StatusCodes.Status403Forbidden);
+        }
+        catch (Exception) when (!ct.IsCancellationRequested)
+        {
+            telemetry.Query("error", watch.Elapsed);
+            throw;
+        }
+    }
+
+    private static Dictionary<string, string[]> Validate(RagSearchRequest request)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (string.IsNullOrWhiteSpace(request.Query))
+        {
+            errors["query"] = ["Say what to search for."];
+        }
+        else if (request.Query.Length > MaxQueryLength)
+        {
+            errors["query"] = [$"A query has at most {MaxQueryLength} characters."];
+        }
+        if (request.TopK is < 1 or > MaxTopK)
+        {
+            errors["topK"] = [$"topK must be between 1 and {MaxTopK}."];
+        }
+        if (request.FileIds is { Count: > 200 })
+        {
+            errors["fileIds"] = ["At most 200 file ids."];
+        }
+        return errors;
+    }
+
+    internal static string BearerToken(HttpContext context)
+    {
+        var header = context.Request.Headers.Authorization.ToString();
+        return header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header[7..] : "";
+    }
+}

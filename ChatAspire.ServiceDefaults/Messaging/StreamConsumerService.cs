@@ -1,0 +1,149 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using StackExchange.Redis;
+
+namespace ChatAspire.ServiceDefaults.Messaging;
+
+/// <summary>Settings of one consumer group on a Redis stream.</summary>
+public sealed class StreamConsumerOptions
+{
+    /// <summary>Entries read per round.</summary>
+    public int BatchSize { get; set; } = 8;
+
+    /// <summary>Deliveries before an entry is parked on <c>{stream}:parked</c> with the last error.</summary>
+    public int MaxAttempts { get; set; } = 3;
+
+    /// <summary>A pending entry idle this long (its consumer crashed, or it failed and waits for a retry) is claimed again.</summary>
+    public TimeSpan ClaimIdle { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Pause between polls when the stream has nothing new.</summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(250);
+}
+
+/// <summary>An entry read from a stream, with its W3C trace context.</summary>
+public sealed record StreamMessage(string Id, string Type, string Payload, string? TraceParent);
+
+/// <summary>
+/// At-least-once consumption of a Redis stream through a consumer group: entries are acknowledged only after
+/// <see cref="HandleAsync"/> succeeds, pending entries of a crashed consumer (or a failed attempt) are claimed again
+/// after <see cref="StreamConsumerOptions.ClaimIdle"/>, and an entry that keeps failing is parked with its reason.
+/// Handlers must therefore be idempotent. Each entry is handled in an activity continuing the producer's trace.
+/// </summary>
+public abstract partial class StreamConsumerService(IConnectionMultiplexer redis, ILogger logger) : BackgroundService
+{
+    private readonly string _consumer = $"{Environment.MachineName}-{Environment.ProcessId}";
+
+    protected abstract string Stream { get; }
+    protected abstract string Group { get; }
+    protected abstract StreamConsumerOptions Options { get; }
+    protected abstract ActivitySource ActivitySource { get; }
+
+    /// <summary>Handles one entry; throwing leaves it pending for a later attempt.</summary>
+    protected abstract Task HandleAsync(StreamMessage message, Activity? activity, CancellationToken ct);
+
+    public string ParkedStream => $"{Stream}:parked";
+    private string AttemptsKey => $"{Stream}:{Group}:attempts";
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var db = redis.GetDatabase();
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await EnsureGroupAsync(db);
+                var handled = 0;
+                var claimed = await db.StreamAutoClaimAsync(Stream, Group, _consumer, (long)Options.ClaimIdle.TotalMilliseconds, "0-0", Options.BatchSize);
+                foreach (var entry in claimed.ClaimedEntries.Where(e => !e.IsNull))
+                {
+                    await ProcessAsync(db, entry, stoppingToken);
+                    handled++;
+                }
+                foreach (var entry in await db.StreamReadGroupAsync(Stream, Group, _consumer, StreamPosition.NewMessages, Options.BatchSize))
+                {
+                    await ProcessAsync(db, entry, stoppingToken);
+                    handled++;
+                }
+                if (handled == 0)
+                {
+                    await Task.Delay(Options.PollInterval, stoppingToken);
+                }
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex) when (ex is RedisException or TimeoutException)
+            {
+                LogStreamUnavailable(logger, Stream, ex.GetType().Name);
+                await Task.Delay(TimeSpan.FromSeconds(2), stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
+            }
+        }
+    }
+
+    private async Task EnsureGroupAsync(IDatabase db)
+    {
+        try
+        {
+            await db.StreamCreateConsumerGroupAsync(Stream, Group, "0-0", createStream: true);
+        }
+        catch (RedisServerException ex) when (ex.Message.Contains("BUSYGROUP", StringComparison.Ordinal))
+        {
+        }
+    }
+
+    private async Task ProcessAsync(IDatabase db, StreamEntry entry, CancellationToken ct)
+    {
+        var message = new StreamMessage(entry.Id!, entry["type"].ToString(), entry["payload"].ToString(),
+            entry["traceparent"] is { IsNullOrEmpty: false } tp ? tp.ToString() : null);
+        ActivityContext.TryParse(message.TraceParent, null, out var parent);
+        using var activity = ActivitySource.StartActivity($"{Stream} process", ActivityKind.Consumer, parent);
+        activity?.SetTag("messaging.system", "redis");
+        activity?.SetTag("messaging.destination.name", Stream);
+        activity?.SetTag("messaging.message.id", message.Id);
+        activity?.SetTag("messaging.consumer.group.name", Group);
+        try
+        {
+            await HandleAsync(message, activity, ct);
+            await db.StreamAcknowledgeAsync(Stream, Group, entry.Id);
+            await db.HashDeleteAsync(AttemptsKey, entry.Id);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            activity?.SetStatus(ActivityStatusCode.Error, ex.GetType().Name);
+            var attempts = await db.HashIncrementAsync(AttemptsKey, entry.Id);
+            if (attempts >= Options.MaxAttempts)
+            {
+                var reason = $"{ex.GetType().Name}: {ex.Message}";
+                await db.StreamAddAsync(ParkedStream,
+                [
+                    new("id", entry.Id), new("type", message.Type), new("payload", message.Payload),
+                    new("traceparent", message.TraceParent ?? ""), new("reason", reason), new("attempts", attempts),
+                ]);
+                await db.StreamAcknowledgeAsync(Stream, Group, entry.Id);
+                await db.HashDeleteAsync(AttemptsKey, entry.Id);
+                LogParked(logger, Stream, message.Id, message.Type, attempts, reason);
+                await OnParkedAsync(message, reason, ct);
+            }
+            else
+            {
+                LogAttemptFailed(logger, Stream, message.Id, message.Type, attempts, ex.GetType().Name);
+            }
+        }
+    }
+
+    /// <summary>Called after an entry was parked (e.g. to tell the user); must not throw.</summary>
+    protected virtual Task OnParkedAsync(StreamMessage message, string reason, CancellationToken ct) => Task.CompletedTask;
+
+    [LoggerMessage(EventId = 9001, EventName = "stream_unavailable", Level = LogLevel.Warning, Message = "Reading stream {Stream} failed ({Error}); retrying")]
+    private static partial void LogStreamUnavailable(ILogger logger, string stream, string error);
+
+    [LoggerMessage(EventId = 9002, EventName = "stream_entry_failed", Level = LogLevel.Warning,
+        Message = "Entry {EntryId} ({EventType}) of {Stream} failed on attempt {Attempts} ({Error}); it will be retried")]
+    private static partial void LogAttemptFailed(ILogger logger, string stream, string entryId, string eventType, long attempts, string error);
+
+    [LoggerMessage(EventId = 9003, EventName = "stream_entry_parked", Level = LogLevel.Error,
+        Message = "Entry {EntryId} ({EventType}) of {Stream} parked after {Attempts} attempts: {Reason}")]
+    private static partial void LogParked(ILogger logger, string stream, string entryId, string eventType, long attempts, string reason);
+}
