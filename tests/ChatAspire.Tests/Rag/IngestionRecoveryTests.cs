@@ -1,0 +1,105 @@
+using System.Text.Json;
+using Chat.RagService.Data;
+using ChatAspire.AppHost;
+using ChatAspire.Contracts;
+using ChatAspire.Tests.Files;
+using ChatAspire.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using StackExchange.Redis;
+
+namespace ChatAspire.Tests.Rag;
+
+/// <summary>
+/// In-process RAG instances on their own database and stream, so the test can stop one mid-ingestion (the
+/// "crash": its entry stays pending) and start another that reclaims the entry and finishes exactly once.
+/// </summary>
+[Collection(AppHostCollection.Name)]
+public sealed class IngestionRecoveryTests(AppHostFixture fixture)
+{
+    [Fact]
+    public async Task A_service_stopped_mid_ingestion_is_replaced_and_the_document_is_finished_exactly_once_and_poison_events_are_parked()
+    {
+        var stream = $"test:files:{Guid.NewGuid():N}";
+        var settings = await SettingsAsync(stream);
+        var user = await ChatUsers.RegisterAsync(fixture.ProxyClient(ResourceNames.Api).BaseAddress!, "rag-crash");
+        var bytes = RagSamples.LongText(12_000, "crash");
+        Guid fileId;
+        using (var files = fixture.ProxyClient(ResourceNames.Files))
+        {
+            files.DefaultRequestHeaders.Authorization = new("Bearer", user.Token);
+            using var upload = await files.PostAsync("/api/files", Samples.Multipart("long.txt", bytes));
+            fileId = (await upload.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+        }
+        var sha = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes));
+        var redis = (await ConnectionMultiplexer.ConnectAsync(await fixture.ConnectionStringAsync(ResourceNames.Redis))).GetDatabase();
+        await redis.StreamAddAsync(stream, [new("type", FileEvents.Uploaded),
+            new("payload", JsonSerializer.Serialize(new FileUploaded(fileId, user.Id, "long.txt", "text/plain", bytes.Length, sha), JsonSerializerOptions.Web))]);
+
+        // 1. The first instance starts embedding, then is stopped before it can finish.
+        await using (var first = new ServiceFactory<RagDbContext>(settings))
+        {
+            _ = first.CreateClient();
+            await Poll.UntilAsync(async () => await StatusAsync(first, fileId) == "Embedding", TimeSpan.FromSeconds(90), "embedding to start");
+        }
+        var pending = await redis.StreamPendingAsync(stream, "rag");
+        Assert.Equal(1, pending.PendingMessageCount);
+
+        // 2. A replacement reclaims the idle entry and finishes the document: one document, one set of chunks.
+        await using var second = new ServiceFactory<RagDbContext>(settings);
+        _ = second.CreateClient();
+        await Poll.UntilAsync(async () => await StatusAsync(second, fileId) == "Ready", TimeSpan.FromSeconds(180), "the document to be ready");
+        await using (var scope = second.Services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<RagDbContext>();
+            var document = await db.Documents.SingleAsync(d => d.FileId == fileId);
+            var ordinals = await db.Chunks.Where(c => c.Sha256 == sha).Select(c => c.Ordinal).ToListAsync();
+            Assert.True(document.ChunkCount > 10);
+            Assert.Equal(document.ChunkCount, ordinals.Count);
+            Assert.Equal(Enumerable.Range(0, ordinals.Count), ordinals.Order());
+        }
+        await Poll.UntilAsync(async () => (await redis.StreamPendingAsync(stream, "rag")).PendingMessageCount == 0, TimeSpan.FromSeconds(30), "the entry to be acknowledged");
+
+        // 3. An event that can never be handled is retried, then parked with its reason; later events still flow.
+        var poison = await redis.StreamAddAsync(stream, [new("type", FileEvents.Uploaded), new("payload", "{not json")]);
+        await Poll.UntilAsync(async () => (await redis.StreamRangeAsync($"{stream}:parked")).Any(e => e["id"] == poison), TimeSpan.FromSeconds(60), "the poison entry to be parked");
+        var parked = (await redis.StreamRangeAsync($"{stream}:parked")).Single(e => e["id"] == poison);
+        Assert.StartsWith("JsonException", parked["reason"].ToString(), StringComparison.Ordinal);
+        Assert.Equal(0, (await redis.StreamPendingAsync(stream, "rag")).PendingMessageCount);
+        Assert.Contains(second.Logs.Records, r => r.EventId.Name == "stream_entry_parked");
+    }
+
+    private async Task<Dictionary<string, string?>> SettingsAsync(string stream)
+    {
+        // A database of its own, so the AppHost's RAG service (which ingests the same upload) does not interfere.
+        var server = new NpgsqlConnectionStringBuilder(await fixture.ConnectionStringAsync(ResourceNames.RagDb));
+        var database = $"rag_recovery_{Guid.NewGuid():N}"[..24];
+        await using (var connection = new NpgsqlConnection(server.ConnectionString))
+        {
+            await connection.OpenAsync();
+            await using var create = new NpgsqlCommand($"CREATE DATABASE {database}", connection);
+            await create.ExecuteNonQueryAsync();
+        }
+        server.Database = database;
+        var files = (await AppHostFixture.ReplicaUrlsAsync(fixture.App, ResourceNames.Files))[0];
+        var api = (await AppHostFixture.ReplicaUrlsAsync(fixture.App, ResourceNames.Api))[0];
+        return new()
+        {
+            ["ConnectionStrings:ragdb"] = server.ConnectionString,
+            ["ConnectionStrings:cache"] = await fixture.ConnectionStringAsync(ResourceNames.Redis),
+            ["services:files:http:0"] = files.ToString(),
+            ["services:api:http:0"] = api.ToString(),
+            ["Rag:Ingestion:StreamName"] = stream,
+            ["Rag:Ingestion:Stream:ClaimIdle"] = "00:00:02",
+            ["Rag:Ingestion:Stream:MaxAttempts"] = "2",
+        };
+    }
+
+    private static async Task<string?> StatusAsync(ServiceFactory<RagDbContext> service, Guid fileId)
+    {
+        await using var scope = service.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<RagDbContext>();
+        return (await db.Documents.AsNoTracking().FirstOrDefaultAsync(d => d.FileId == fileId))?.Status.ToString();
+    }
+}
