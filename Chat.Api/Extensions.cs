@@ -1,3 +1,5 @@
+using ChatAspire.ServiceDefaults.Messaging;
+using Chat.Api.Ai;
 using System.Threading.RateLimiting;
 using Chat.Api.Accounts;
 using Chat.Api.Attachments;
@@ -25,6 +27,7 @@ internal static class Extensions
         builder.Services.AddOptions<AccountsOptions>().BindConfiguration(AccountsOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddOptions<MessagesOptions>().BindConfiguration(MessagesOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddOptions<RealtimeOptions>().BindConfiguration(RealtimeOptions.SectionName);
+        builder.Services.AddOptions<Ai.AiOptions>().BindConfiguration(Ai.AiOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
 
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<ChatTelemetry>();
@@ -39,6 +42,10 @@ internal static class Extensions
         builder.Services.AddScoped<ChannelAccess>();
         builder.Services.AddScoped<MessageService>();
         builder.Services.AddHostedService<PresenceHeartbeat>();
+        builder.Services.AddScoped<Ai.AiRequests>();
+        builder.Services.AddSingleton<Ai.AiStreams>();
+        builder.Services.AddHostedService<Ai.AiDeltaRelay>();
+        builder.Services.AddOutboxPublisher<ChatDbContext>(ChatAspire.Contracts.AiJobs.Stream);
         builder.Services.AddExceptionHandler<ChatExceptionHandler>();
 
         builder.Services.AddRateLimiter(limiter =>
@@ -83,6 +90,7 @@ internal static class Extensions
         app.MapChannelsApi();
         app.MapMessagesApi();
         app.MapFileAccessApi();
+        app.MapAiApi();
         app.MapHub<ChatHub>("/hubs/chat", hub => hub.AllowStatefulReconnects = true);
 
         if (app.Environment.IsDevelopment())

@@ -1,5 +1,6 @@
 using Chat.Files.Data;
-using Chat.Files.Events;
+using ChatAspire.Contracts;
+using ChatAspire.ServiceDefaults.Messaging;
 using Chat.Files.Storage;
 
 namespace Chat.Files;
@@ -16,8 +17,7 @@ internal static class Extensions
         builder.Services.AddSingleton<FilesTelemetry>();
         builder.Services.AddSingleton<BlobStore>();
         builder.Services.AddSingleton<IFileScanner, NoScanner>();
-        builder.Services.AddSingleton<OutboxPublisher>();
-        builder.Services.AddHostedService(sp => sp.GetRequiredService<OutboxPublisher>());
+        builder.Services.AddOutboxPublisher<FilesDbContext>(FileEvents.Stream);
         builder.Services.AddScoped<UploadService>();
         builder.Services.AddHttpClient<ChannelShares>(http => http.BaseAddress = new Uri("https+http://api"));
         // The web chat (served by Chat.Api) uploads and downloads from the browser.

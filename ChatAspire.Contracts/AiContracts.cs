@@ -19,6 +19,9 @@ public static class AiJobs
     /// <summary>Redis key holding the text streamed so far for a job, so a client that joins mid-stream can catch up.</summary>
     public static string PartialKey(Guid jobId) => $"ai:partial:{jobId}";
 
+    /// <summary>Redis set of the jobs whose replies are streaming in a channel right now.</summary>
+    public static string ActiveKey(Guid channelId) => $"ai:active:{channelId}";
+
     /// <summary>Redis key set when a user cancels a job (checked by the worker even if it missed the pub/sub message).</summary>
     public static string CancelKey(Guid jobId) => $"ai:cancelled:{jobId}";
 }
@@ -30,6 +33,9 @@ public sealed record AiReplyDelta(Guid JobId, Guid ChannelId, int Offset, string
     public const string Completed = "completed";
     public const string Cancelled = "cancelled";
     public const string Failed = "failed";
+
+    /// <summary>Not a reply: the assistant's queue is full and the request was not taken (sent to the asker only).</summary>
+    public const string Busy = "busy";
 }
 
 /// <summary>A cited source of an assistant reply.</summary>

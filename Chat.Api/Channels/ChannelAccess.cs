@@ -13,7 +13,7 @@ public readonly record struct Caller(Guid UserId, string Role)
 /// <summary>The one place that decides who may read, post in and manage a channel.</summary>
 public sealed class ChannelAccess(ChatDbContext db)
 {
-    /// <summary>Public channels are readable by every account; private and direct ones by members only.</summary>
+    /// <summary>Public channels are readable by every account; private and direct ones by members only (and by services, such as the AI worker reading context).</summary>
     public async Task<(Channel Channel, ChannelMember? Member)> ReadableAsync(Guid channelId, Caller caller, CancellationToken ct)
     {
         // One query for the channel and the caller's membership: this runs on every read and every send.
@@ -22,7 +22,7 @@ public sealed class ChannelAccess(ChatDbContext db)
                          select new { Channel = c, Member = db.Members.FirstOrDefault(m => m.ChannelId == c.Id && m.UserId == caller.UserId) })
             .FirstOrDefaultAsync(ct) ?? throw ChatException.NotFound("No such channel.");
         var (channel, member) = (row.Channel, row.Member);
-        if (member is null && channel.Kind != ChannelKinds.Public)
+        if (member is null && channel.Kind != ChannelKinds.Public && caller.Role != ChatAspire.ServiceDefaults.Auth.ServiceTokens.Role)
         {
             throw ChatException.Forbidden("You are not a member of this channel.");
         }

@@ -1,4 +1,6 @@
 using Chat.Api.Accounts;
+using Chat.Api.Ai;
+using ChatAspire.ServiceDefaults.Messaging;
 using Chat.Api.Channels;
 using Chat.Api.Messages;
 using Microsoft.EntityFrameworkCore;
@@ -7,7 +9,7 @@ using Microsoft.EntityFrameworkCore.Design;
 namespace Chat.Api.Data;
 
 /// <summary>Chat.Api's database (<c>chatdb</c>).</summary>
-public sealed class ChatDbContext(DbContextOptions<ChatDbContext> options) : DbContext(options)
+public sealed class ChatDbContext(DbContextOptions<ChatDbContext> options) : DbContext(options), IOutboxContext
 {
     public DbSet<User> Users => Set<User>();
     public DbSet<RefreshToken> RefreshTokens => Set<RefreshToken>();
@@ -15,6 +17,8 @@ public sealed class ChatDbContext(DbContextOptions<ChatDbContext> options) : DbC
     public DbSet<ChannelMember> Members => Set<ChannelMember>();
     public DbSet<Message> Messages => Set<Message>();
     public DbSet<Reaction> Reactions => Set<Reaction>();
+    public DbSet<AiJob> AiJobs => Set<AiJob>();
+    public DbSet<OutboxMessage> Outbox => Set<OutboxMessage>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -69,6 +73,7 @@ public sealed class ChatDbContext(DbContextOptions<ChatDbContext> options) : DbC
             message.ToTable("messages");
             message.HasKey(m => m.Id);
             message.Property(m => m.Type).HasMaxLength(16);
+            message.Property(m => m.Citations).HasColumnType("jsonb");
             message.HasIndex(m => new { m.ChannelId, m.Seq }).IsUnique();
             message.HasIndex(m => m.Attachments).HasMethod("GIN"); // "where was this file shared"
             message.HasIndex(m => new { m.ChannelId, m.SenderId, m.ClientMessageId }).IsUnique().HasFilter("\"ClientMessageId\" IS NOT NULL");
@@ -83,6 +88,16 @@ public sealed class ChatDbContext(DbContextOptions<ChatDbContext> options) : DbC
             reaction.HasKey(r => new { r.MessageId, r.UserId, r.Emoji });
             reaction.Property(r => r.Emoji).HasMaxLength(Reaction.MaxEmojiLength);
         });
+        modelBuilder.Entity<AiJob>(job =>
+        {
+            job.ToTable("ai_jobs");
+            job.HasKey(j => j.Id);
+            job.Property(j => j.Status).HasMaxLength(16);
+            job.HasIndex(j => j.MessageId).IsUnique();
+            job.HasIndex(j => j.CreatedAt).HasFilter("\"CompletedAt\" IS NULL");
+            job.HasOne<Channel>().WithMany().HasForeignKey(j => j.ChannelId).OnDelete(DeleteBehavior.Cascade);
+        });
+        modelBuilder.ConfigureOutbox();
     }
 }
 

@@ -31,6 +31,10 @@ public sealed class Message
     public required string Content { get; set; }
     public Guid? ReplyToId { get; init; }
     public List<Guid> Attachments { get; init; } = [];
+
+    /// <summary>Sources of an assistant reply (JSON array of <c>AiCitation</c>), null for other messages.</summary>
+    public string? Citations { get; init; }
+
     public DateTimeOffset CreatedAt { get; init; } = DateTimeOffset.UtcNow;
     public DateTimeOffset? EditedAt { get; set; }
     public DateTimeOffset? DeletedAt { get; set; }
@@ -55,4 +59,4 @@ public sealed record ReactionCount(string Emoji, int Count, IReadOnlyList<Guid> 
 
 public sealed record MessageDto(Guid Id, Guid ChannelId, long Seq, Guid SenderId, string SenderName, string Type, string Content,
     Guid? ReplyToId, Guid? ClientMessageId, IReadOnlyList<Guid> Attachments, DateTimeOffset CreatedAt, DateTimeOffset? EditedAt, bool Deleted,
-    IReadOnlyList<ReactionCount> Reactions);
+    IReadOnlyList<ReactionCount> Reactions, IReadOnlyList<ChatAspire.Contracts.AiCitation>? Citations = null);

@@ -5,6 +5,7 @@ using Chat.Api.Data;
 using Chat.Api.Realtime;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using ChatAspire.Contracts;
 
 namespace Chat.Api.Messages;
 
@@ -25,11 +26,14 @@ public sealed partial class MessageService(
     ChatTelemetry telemetry,
     SendRateLimiter rateLimiter,
     Attachments.FilesClient files,
+    Ai.AiRequests aiRequests,
     IOptions<MessagesOptions> options,
     ILogger<MessageService> logger)
 {
     /// <param name="bearerToken">The caller's token, forwarded to Chat.Files to check attachments.</param>
-    public async Task<(MessageDto Message, bool Created)> SendAsync(Caller caller, Guid channelId, SendMessageRequest request, string? bearerToken, CancellationToken ct)
+    /// <param name="askAssistant">Always create an assistant job (the "ask" endpoint); otherwise a mention or the channel's AI mode does.</param>
+    public async Task<(MessageDto Message, bool Created)> SendAsync(Caller caller, Guid channelId, SendMessageRequest request, string? bearerToken,
+        CancellationToken ct, bool askAssistant = false)
     {
         using var activity = ChatTelemetry.Source.StartActivity("message.send");
         activity?.SetTag("chat.channel_id", channelId);
@@ -44,7 +48,7 @@ public sealed partial class MessageService(
         {
             throw ChatException.Invalid($"At most {options.Value.MaxAttachments} attachments.");
         }
-        await access.WritableAsync(channelId, caller, ct);
+        var (channel, _) = await access.WritableAsync(channelId, caller, ct);
         rateLimiter.Acquire(caller.UserId);
         foreach (var fileId in attachments.Distinct())
         {
@@ -53,32 +57,17 @@ public sealed partial class MessageService(
                 throw ChatException.Invalid($"Attachment {fileId} does not exist or is not yours to share.");
             }
         }
+        var wantsAssistant = askAssistant || channel.AiMode || Ai.AiRequests.MentionsAssistant(content);
+        var assistantBusy = wantsAssistant && await aiRequests.BusyAsync(ct);
+        if (assistantBusy && askAssistant)
+        {
+            throw new ChatException(ChatErrorKind.RateLimited, Ai.AiRequests.BusyText, TimeSpan.FromSeconds(30));
+        }
 
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
-        // One round trip: bump the channel's counter (locking its row, so sends to one channel serialise, numbers stay
-        // gap-free and a retried client id is seen by the second of two concurrent attempts) and move the sender's read mark.
-        var seq = (await db.Database.SqlQuery<long>($"""
-            WITH bump AS (UPDATE channels SET "LastSeq" = "LastSeq" + 1 WHERE "Id" = {channelId} RETURNING "LastSeq"),
-                 mark AS (UPDATE channel_members SET "LastReadSeq" = (SELECT "LastSeq" FROM bump)
-                          WHERE "ChannelId" = {channelId} AND "UserId" = {caller.UserId})
-            SELECT "LastSeq" AS "Value" FROM bump
-            """).ToListAsync(ct)).Single();
-        if (request.ClientMessageId is { } clientId
-            && await db.Messages.AsNoTracking().Include(m => m.Reactions)
-                .FirstOrDefaultAsync(m => m.ChannelId == channelId && m.SenderId == caller.UserId && m.ClientMessageId == clientId, ct) is { } existing)
-        {
-            await tx.RollbackAsync(ct);
-            activity?.SetTag("chat.duplicate", true);
-            return (await ToDtoAsync(existing, ct), false);
-        }
-        if (request.ReplyToId is { } replyTo && !await db.Messages.AnyAsync(m => m.Id == replyTo && m.ChannelId == channelId, ct))
-        {
-            throw ChatException.Invalid("The message replied to is not in this channel.");
-        }
         var message = new Message
         {
             ChannelId = channelId,
-            Seq = seq,
+            Seq = 0,
             SenderId = caller.UserId,
             ClientMessageId = request.ClientMessageId,
             Type = type,
@@ -86,18 +75,110 @@ public sealed partial class MessageService(
             ReplyToId = request.ReplyToId,
             Attachments = [.. attachments.Distinct()],
         };
-        db.Messages.Add(message);
-        await db.SaveChangesAsync(ct);
-        await tx.CommitAsync(ct);
-
-        activity?.SetTag("chat.seq", seq);
+        var (stored, created) = await PersistAsync(message, ct, wantsAssistant && !assistantBusy ? aiRequests.Enqueue : null);
+        if (!created)
+        {
+            activity?.SetTag("chat.duplicate", true);
+            return (await ToDtoAsync(stored, ct), false);
+        }
+        activity?.SetTag("chat.seq", stored.Seq);
         activity?.SetTag("chat.message_type", type);
         activity?.SetTag("chat.message_length", content.Length);
         telemetry.MessageSent(caller.Role, type);
-        LogMessageSent(logger, caller.UserId, channelId, content.Length, seq);
-        var dto = await ToDtoAsync(message, ct);
+        LogMessageSent(logger, caller.UserId, channelId, content.Length, stored.Seq);
+        var dto = await ToDtoAsync(stored, ct);
         await notifier.MessageCreatedAsync(dto);
+        if (assistantBusy)
+        {
+            await notifier.AssistantBusyAsync(caller.UserId, channelId);
+        }
         return (dto, true);
+    }
+
+    /// <summary>
+    /// Persists the assistant's final reply to a job, once: a retried call (the worker crashed after posting) returns
+    /// the reply already stored. Posted by the built-in <c>assistant</c> account as an <c>ai</c> message.
+    /// </summary>
+    public async Task<(MessageDto Message, bool Created)> PostAiReplyAsync(AiReplyRequest reply, CancellationToken ct)
+    {
+        var job = await db.AiJobs.AsNoTracking().FirstOrDefaultAsync(j => j.Id == reply.JobId && j.ChannelId == reply.ChannelId, ct)
+            ?? throw ChatException.NotFound("No such assistant job in this channel.");
+        var content = reply.Content.Trim();
+        if (content.Length == 0)
+        {
+            throw ChatException.Invalid("The reply is empty.");
+        }
+        var message = new Message
+        {
+            ChannelId = job.ChannelId,
+            Seq = 0,
+            SenderId = Accounts.User.AssistantId,
+            ClientMessageId = job.Id, // the job id makes the post idempotent
+            Type = MessageTypes.Ai,
+            Content = content.Length > options.Value.MaxLength ? content[..options.Value.MaxLength] : content,
+            ReplyToId = job.MessageId,
+            Citations = reply.Citations.Count > 0 ? System.Text.Json.JsonSerializer.Serialize(reply.Citations, System.Text.Json.JsonSerializerOptions.Web) : null,
+        };
+        var (stored, created) = await PersistAsync(message, ct, async (m, token) =>
+        {
+            var status = reply.Outcome is Ai.AiJobStatus.Failed or Ai.AiJobStatus.Cancelled ? reply.Outcome : Ai.AiJobStatus.Completed;
+            await db.AiJobs.Where(j => j.Id == job.Id).ExecuteUpdateAsync(s => s
+                .SetProperty(j => j.Status, status).SetProperty(j => j.CompletedAt, DateTimeOffset.UtcNow).SetProperty(j => j.ReplyMessageId, m.Id), token);
+        });
+        var dto = await ToDtoAsync(stored, ct);
+        if (created)
+        {
+            telemetry.MessageSent(AuthExtensions.Roles.User, MessageTypes.Ai);
+            await notifier.MessageCreatedAsync(dto);
+        }
+        return (dto, created);
+    }
+
+    /// <summary>
+    /// Inserts a message with the channel's next sequence number in one transaction, together with whatever
+    /// <paramref name="alsoInTransaction"/> adds (an assistant job and its outbox row). When the sender already sent
+    /// this client message id, nothing is written and the original is returned.
+    /// </summary>
+    private async Task<(Message Message, bool Created)> PersistAsync(Message message, CancellationToken ct, Func<Message, CancellationToken, Task>? alsoInTransaction)
+    {
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        // One round trip: bump the channel's counter (locking its row, so sends to one channel serialise, numbers stay
+        // gap-free and a retried client id is seen by the second of two concurrent attempts) and move the sender's read mark.
+        var seq = (await db.Database.SqlQuery<long>($"""
+            WITH bump AS (UPDATE channels SET "LastSeq" = "LastSeq" + 1 WHERE "Id" = {message.ChannelId} RETURNING "LastSeq"),
+                 mark AS (UPDATE channel_members SET "LastReadSeq" = (SELECT "LastSeq" FROM bump)
+                          WHERE "ChannelId" = {message.ChannelId} AND "UserId" = {message.SenderId})
+            SELECT "LastSeq" AS "Value" FROM bump
+            """).ToListAsync(ct)).Single();
+        if (message.ClientMessageId is { } clientId
+            && await db.Messages.AsNoTracking().Include(m => m.Reactions)
+                .FirstOrDefaultAsync(m => m.ChannelId == message.ChannelId && m.SenderId == message.SenderId && m.ClientMessageId == clientId, ct) is { } existing)
+        {
+            await tx.RollbackAsync(ct);
+            return (existing, false);
+        }
+        if (message.ReplyToId is { } replyTo && !await db.Messages.AnyAsync(m => m.Id == replyTo && m.ChannelId == message.ChannelId, ct))
+        {
+            throw ChatException.Invalid("The message replied to is not in this channel.");
+        }
+        var stored = new Message
+        {
+            Id = message.Id, ChannelId = message.ChannelId, Seq = seq, SenderId = message.SenderId, ClientMessageId = message.ClientMessageId,
+            Type = message.Type, Content = message.Content, ReplyToId = message.ReplyToId, Attachments = message.Attachments, Citations = message.Citations,
+        };
+        db.Messages.Add(stored);
+        await db.SaveChangesAsync(ct);
+        if (alsoInTransaction is not null)
+        {
+            await alsoInTransaction(stored, ct);
+            await db.SaveChangesAsync(ct);
+        }
+        await tx.CommitAsync(ct);
+        if (alsoInTransaction is not null)
+        {
+            aiRequests.Committed();
+        }
+        return (stored, true);
     }
 
     public async Task<IReadOnlyList<MessageDto>> HistoryAsync(Caller caller, Guid channelId, long? before, long? after, int? limit, CancellationToken ct)
@@ -228,7 +309,8 @@ public sealed partial class MessageService(
         var names = await users.NamesAsync(messages.Select(m => m.SenderId), ct);
         return [.. messages.Select(m => new MessageDto(m.Id, m.ChannelId, m.Seq, m.SenderId, names.GetValueOrDefault(m.SenderId, "unknown"), m.Type,
             m.DeletedAt is null ? m.Content : "", m.ReplyToId, m.ClientMessageId, m.Attachments, m.CreatedAt, m.EditedAt, m.DeletedAt is not null,
-            Count(m.Reactions)))];
+            Count(m.Reactions), m.Citations is null || m.DeletedAt is not null ? null
+                : System.Text.Json.JsonSerializer.Deserialize<List<AiCitation>>(m.Citations, System.Text.Json.JsonSerializerOptions.Web)))];
     }
 
     private static IReadOnlyList<ReactionCount> Count(IEnumerable<Reaction> reactions) =>

@@ -19,6 +19,7 @@ public sealed class ChatHub(
     ChannelAccess access,
     MessageService messages,
     PresenceTracker presence,
+    Ai.AiStreams aiStreams,
     ChatTelemetry telemetry) : Hub<IChatHubClient>
 {
     public override async Task OnConnectedAsync()
@@ -65,6 +66,22 @@ public sealed class ChatHub(
     /// <summary>Catch-up after a disconnect: messages with seq greater than <paramref name="afterSeq"/>, ascending, one page.</summary>
     public Task<IReadOnlyList<MessageDto>> GetMessagesAfter(Guid channelId, long afterSeq, int limit = 100) =>
         messages.HistoryAsync(Caller, channelId, before: null, after: afterSeq, limit, Context.ConnectionAborted);
+
+    /// <summary>Stops an assistant reply in progress, whichever replica and worker it runs on.</summary>
+    public async Task CancelAiReply(Guid jobId)
+    {
+        var job = await db.AiJobs.AsNoTracking().FirstOrDefaultAsync(j => j.Id == jobId, Context.ConnectionAborted)
+            ?? throw ChatException.NotFound("No such assistant job.");
+        await access.WritableAsync(job.ChannelId, Caller, Context.ConnectionAborted);
+        await aiStreams.CancelAsync(jobId);
+    }
+
+    /// <summary>Assistant replies streaming in a channel right now with their text so far (call after joining or reconnecting).</summary>
+    public async Task<IReadOnlyList<ChatAspire.Contracts.AiReplyDelta>> GetActiveAiReplies(Guid channelId)
+    {
+        await access.ReadableAsync(channelId, Caller, Context.ConnectionAborted);
+        return await aiStreams.ActiveAsync(channelId);
+    }
 
     public async Task Typing(Guid channelId)
     {

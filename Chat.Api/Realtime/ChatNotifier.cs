@@ -1,3 +1,4 @@
+using ChatAspire.Contracts;
 using Chat.Api.Channels;
 using Chat.Api.Messages;
 using Microsoft.AspNetCore.SignalR;
@@ -40,6 +41,12 @@ public sealed class ChatNotifier(IHubContext<ChatHub, IChatHubClient> hub, Prese
         await Send(hub.Clients.Group(Group(channelId)).MemberLeft(channelId, userId));
         await Send(hub.Clients.User(userId.ToString()).MemberLeft(channelId, userId));
     }
+
+    public Task AiReplyDeltaAsync(AiReplyDelta delta) => Send(hub.Clients.Group(Group(delta.ChannelId)).AiReplyDelta(delta));
+
+    /// <summary>Tells only the asker that the assistant did not take the request (their message was still posted).</summary>
+    public Task AssistantBusyAsync(Guid userId, Guid channelId) =>
+        Send(hub.Clients.User(userId.ToString()).AiReplyDelta(new AiReplyDelta(Guid.Empty, channelId, 0, Ai.AiRequests.BusyText, AiReplyDelta.Busy)));
 
     private async Task Send(Task send)
     {

@@ -16,6 +16,9 @@ public interface IChatHubClient
     Task MemberLeft(Guid channelId, Guid userId);
     Task ChannelUpdated(ChannelDto channel);
 
+    /// <summary>A piece of an assistant reply as it streams (then one final delta with state completed/cancelled/failed).</summary>
+    Task AiReplyDelta(ChatAspire.Contracts.AiReplyDelta delta);
+
     /// <summary>Sent once per connection after it has joined its channel groups and user address: events from now on reach it.</summary>
     Task Ready();
 }

@@ -1,4 +1,4 @@
-using Chat.Files.Events;
+using ChatAspire.ServiceDefaults.Messaging;
 using Chat.Files.Storage;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Design;
@@ -6,7 +6,7 @@ using Microsoft.EntityFrameworkCore.Design;
 namespace Chat.Files.Data;
 
 /// <summary>Chat.Files' database (<c>filesdb</c>): file metadata and the event outbox; the bytes live in blob storage.</summary>
-public sealed class FilesDbContext(DbContextOptions<FilesDbContext> options) : DbContext(options)
+public sealed class FilesDbContext(DbContextOptions<FilesDbContext> options) : DbContext(options), IOutboxContext
 {
     public DbSet<StoredFile> Files => Set<StoredFile>();
     public DbSet<OutboxMessage> Outbox => Set<OutboxMessage>();
@@ -23,15 +23,7 @@ public sealed class FilesDbContext(DbContextOptions<FilesDbContext> options) : D
             file.HasIndex(f => new { f.OwnerId, f.CreatedAt });
             file.HasIndex(f => f.Sha256);
         });
-        modelBuilder.Entity<OutboxMessage>(outbox =>
-        {
-            outbox.ToTable("outbox");
-            outbox.HasKey(m => m.Id);
-            outbox.Property(m => m.Type).HasMaxLength(64);
-            outbox.Property(m => m.Payload).HasColumnType("jsonb");
-            outbox.Property(m => m.TraceParent).HasMaxLength(64);
-            outbox.HasIndex(m => m.CreatedAt).HasFilter("\"PublishedAt\" IS NULL");
-        });
+        modelBuilder.ConfigureOutbox();
     }
 }
 

@@ -2,7 +2,7 @@ using ChatAspire.Contracts;
 using System.Diagnostics;
 using System.Text.Json;
 using Chat.Files.Data;
-using Chat.Files.Events;
+using ChatAspire.ServiceDefaults.Messaging;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -23,7 +23,7 @@ public sealed partial class UploadService(
     FilesDbContext db,
     BlobStore blobs,
     IFileScanner scanner,
-    OutboxPublisher outbox,
+    OutboxPublisher<FilesDbContext> outbox,
     FilesTelemetry telemetry,
     IOptions<FilesOptions> options,
     ILogger<UploadService> logger)
@@ -96,7 +96,7 @@ public sealed partial class UploadService(
             {
                 await using var tx = await db.Database.BeginTransactionAsync(ct);
                 db.Files.Add(file);
-                db.Outbox.Add(Event(new FileUploaded(file.Id, ownerId, name, contentType, file.Size, file.Sha256)));
+                db.Outbox.Add(OutboxMessage.For(new FileUploaded(file.Id, ownerId, name, contentType, file.Size, file.Sha256)));
                 await db.SaveChangesAsync(ct);
                 await tx.CommitAsync(ct);
             }
@@ -128,7 +128,7 @@ public sealed partial class UploadService(
         {
             await using var tx = await db.Database.BeginTransactionAsync(ct);
             db.Files.Remove(file);
-            db.Outbox.Add(Event(new FileDeleted(file.Id, file.OwnerId, file.Sha256)));
+            db.Outbox.Add(OutboxMessage.For(new FileDeleted(file.Id, file.OwnerId, file.Sha256)));
             await db.SaveChangesAsync(ct);
             await tx.CommitAsync(ct);
             // Still under the lock: no upload of the same bytes can commit between this check and the delete.
@@ -141,13 +141,6 @@ public sealed partial class UploadService(
         LogDeleted(logger, file.Id, callerId);
         return true;
     }
-
-    private static OutboxMessage Event<T>(T payload) => new()
-    {
-        Type = typeof(T).Name,
-        Payload = JsonSerializer.Serialize(payload, JsonSerializerOptions.Web),
-        TraceParent = Activity.Current?.Id,
-    };
 
     private UploadResult Reject(Activity? activity, UploadRejection rejection, string detail, Guid ownerId)
     {

@@ -1,5 +1,6 @@
 using Chat.Files.Data;
-using Chat.Files.Events;
+using ChatAspire.Contracts;
+using ChatAspire.ServiceDefaults.Messaging;
 using Chat.Files.Storage;
 using ChatAspire.AppHost;
 using ChatAspire.Tests.Infrastructure;
@@ -38,7 +39,7 @@ public sealed class OutboxTests(AppHostFixture fixture)
         await using (var restarted = WithoutPublisher(new ServiceFactory<FilesDbContext>(settings)))
         {
             _ = restarted.CreateClient();
-            var publisher = restarted.Services.GetRequiredService<OutboxPublisher>();
+            var publisher = restarted.Services.GetRequiredService<OutboxPublisher<FilesDbContext>>();
             await publisher.PublishBatchAsync(CancellationToken.None);
             await using var scope = restarted.Services.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<FilesDbContext>();
@@ -48,7 +49,7 @@ public sealed class OutboxTests(AppHostFixture fixture)
         }
 
         var redis = await ConnectionMultiplexer.ConnectAsync(await fixture.ConnectionStringAsync(ResourceNames.Redis));
-        var entries = (await redis.GetDatabase().StreamRangeAsync(OutboxPublisher.Stream))
+        var entries = (await redis.GetDatabase().StreamRangeAsync(FileEvents.Stream))
             .Where(e => e["payload"].ToString().Contains(fileId.ToString(), StringComparison.Ordinal)).ToArray();
         var entry = Assert.Single(entries);
         Assert.Equal("FileUploaded", entry["type"].ToString());
@@ -63,7 +64,7 @@ public sealed class OutboxTests(AppHostFixture fixture)
         factory.WithWebHostBuilder(b => b.ConfigureServices(services =>
         {
             var hosted = services.Where(d => d.ServiceType == typeof(IHostedService) && d.ImplementationFactory is not null
-                && d.ImplementationFactory.Method.ReturnType == typeof(OutboxPublisher)).ToList();
+                && d.ImplementationFactory.Method.ReturnType == typeof(OutboxPublisher<FilesDbContext>)).ToList();
             foreach (var d in hosted)
             {
                 services.Remove(d);

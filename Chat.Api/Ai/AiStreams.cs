@@ -1,0 +1,67 @@
+using System.Text.Json;
+using Chat.Api.Realtime;
+using ChatAspire.Contracts;
+using StackExchange.Redis;
+
+namespace Chat.Api.Ai;
+
+/// <summary>Redis side of streaming replies: what is streaming in a channel right now, and cancelling a job.</summary>
+public sealed class AiStreams(IConnectionMultiplexer redis)
+{
+    /// <summary>Replies in progress in a channel with their text so far, for a client that joins or reconnects mid-stream.</summary>
+    public async Task<IReadOnlyList<AiReplyDelta>> ActiveAsync(Guid channelId)
+    {
+        var db = redis.GetDatabase();
+        var result = new List<AiReplyDelta>();
+        foreach (var member in await db.SetMembersAsync(AiJobs.ActiveKey(channelId)))
+        {
+            if (Guid.TryParse(member.ToString(), out var jobId) && await db.StringGetAsync(AiJobs.PartialKey(jobId)) is { HasValue: true } text)
+            {
+                result.Add(new AiReplyDelta(jobId, channelId, 0, text.ToString(), AiReplyDelta.Streaming));
+            }
+        }
+        return result;
+    }
+
+    /// <summary>Marks the job cancelled (the worker checks this) and tells every worker at once.</summary>
+    public async Task CancelAsync(Guid jobId)
+    {
+        var db = redis.GetDatabase();
+        await db.StringSetAsync(AiJobs.CancelKey(jobId), "1", TimeSpan.FromHours(1));
+        await redis.GetSubscriber().PublishAsync(RedisChannel.Literal(AiJobs.CancelChannel), jobId.ToString());
+    }
+}
+
+/// <summary>
+/// Forwards the worker's reply deltas (Redis pub/sub <c>ai:deltas</c>) to the channel's hub group. Every replica
+/// receives each delta, but only the first to claim it (SET NX) sends it, and the SignalR backplane delivers it to
+/// clients on all replicas: each client gets it once.
+/// </summary>
+public sealed partial class AiDeltaRelay(IConnectionMultiplexer redis, ChatNotifier notifier, ILogger<AiDeltaRelay> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var queue = await redis.GetSubscriber().SubscribeAsync(RedisChannel.Literal(AiJobs.DeltaChannel));
+        stoppingToken.Register(() => queue.Unsubscribe());
+        var db = redis.GetDatabase();
+        await foreach (var message in queue.WithCancellation(stoppingToken))
+        {
+            try
+            {
+                var delta = JsonSerializer.Deserialize<AiReplyDelta>(message.Message.ToString(), JsonSerializerOptions.Web);
+                if (delta is null || !await db.StringSetAsync($"ai:relayed:{delta.JobId}:{delta.Offset}:{delta.State}", "1", TimeSpan.FromMinutes(2), When.NotExists))
+                {
+                    continue;
+                }
+                await notifier.AiReplyDeltaAsync(delta);
+            }
+            catch (Exception ex) when (ex is JsonException or RedisException or TimeoutException)
+            {
+                LogRelayFailed(logger, ex.GetType().Name);
+            }
+        }
+    }
+
+    [LoggerMessage(EventId = 2601, EventName = "ai_delta_relay_failed", Level = LogLevel.Warning, Message = "Relaying an assistant delta failed ({Error})")]
+    private static partial void LogRelayFailed(ILogger logger, string error);
+}
