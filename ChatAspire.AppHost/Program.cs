@@ -38,9 +38,13 @@ files.WithReference(api)
 // The RAG service downloads files to ingest them and asks Chat.Api which files a caller may search.
 rag.WithReference(files).WithReference(api);
 
+// The AI worker reads context from Chat.Api, documents from the RAG service, and answers with the configured provider.
 builder.AddProject<Projects.Chat_AiWorker>(ResourceNames.AiWorker)
     .WithDependency(infra.Redis)
     .WithSigningKey(jwtKey)
+    .WithReference(api)
+    .WithReference(rag)
+    .WithAiProvider()
     .WithHttpHealthCheck("/health/ready");
 
 builder.AddChatMonitoring(infra);

@@ -10,4 +10,29 @@ internal static class ResourceBuilderExtensions
     /// <summary>Hands the shared JWT signing key to a service (configuration key <c>Auth:SigningKey</c>).</summary>
     public static IResourceBuilder<ProjectResource> WithSigningKey(this IResourceBuilder<ProjectResource> project, IResourceBuilder<ParameterResource> key) =>
         project.WithEnvironment("Auth__SigningKey", key);
+
+    /// <summary>
+    /// The assistant's model provider from <c>ChatAspire:Ai</c> (<c>Provider</c> builtin|ollama|openai, <c>Model</c>,
+    /// <c>Endpoint</c>). For <c>openai</c> the API key is the secret parameter <c>ai-api-key</c> (user secrets:
+    /// <c>Parameters:ai-api-key</c>), never plain configuration.
+    /// </summary>
+    public static IResourceBuilder<ProjectResource> WithAiProvider(this IResourceBuilder<ProjectResource> worker)
+    {
+        var config = worker.ApplicationBuilder.Configuration.GetSection("ChatAspire:Ai");
+        var provider = config["Provider"] is { Length: > 0 } p ? p : "builtin";
+        worker.WithEnvironment("Ai__Provider", provider);
+        if (config["Model"] is { Length: > 0 } model)
+        {
+            worker.WithEnvironment("Ai__Model", model);
+        }
+        if (config["Endpoint"] is { Length: > 0 } endpoint)
+        {
+            worker.WithEnvironment("Ai__Endpoint", endpoint);
+        }
+        if (provider == "openai")
+        {
+            worker.WithEnvironment("Ai__ApiKey", worker.ApplicationBuilder.AddParameter("ai-api-key", secret: true));
+        }
+        return worker;
+    }
 }

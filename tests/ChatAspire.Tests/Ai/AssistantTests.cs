@@ -1,0 +1,167 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Text.Json;
+using ChatAspire.AppHost;
+using ChatAspire.Contracts;
+using ChatAspire.Tests.Files;
+using ChatAspire.Tests.Infrastructure;
+using ChatAspire.Tests.Rag;
+using Microsoft.AspNetCore.SignalR.Client;
+
+namespace ChatAspire.Tests.Ai;
+
+/// <summary>The assistant end to end through the AppHost, with the built-in (extractive) provider.</summary>
+[Collection(AppHostCollection.Name)]
+public sealed class AssistantTests(AppHostFixture fixture)
+{
+    private Uri Api => fixture.ProxyClient(ResourceNames.Api).BaseAddress!;
+
+    [Fact]
+    public async Task A_question_in_a_channel_with_a_shared_document_streams_a_reply_that_is_persisted_and_cites_the_document()
+    {
+        var alice = await ChatUsers.RegisterAsync(Api, "ai");
+        var channel = await alice.CreateChannelAsync();
+        var fileId = await AiScenario.ShareDocumentAsync(fixture, alice, channel, "policy.md",
+            "# Travel policy\n\nTrain tickets are reimbursed in second class only. Flights need approval from a director before booking.\n\n" +
+            "# Office\n\nThe office closes at six in the evening.\n");
+        var replicas = await AppHostFixture.ReplicaUrlsAsync(fixture.App, ResourceNames.Api);
+        await using var hub = await alice.ConnectAsync(replicas[1]);
+        var events = AiScenario.Record(hub);
+
+        var (jobId, messageId) = await AiScenario.AskAsync(alice, channel, "Which class are train tickets reimbursed in?");
+
+        var reply = await events.ReplyAsync(messageId);
+        var deltas = events.DeltasOf(jobId);
+        Assert.True(deltas.Count(d => d.State == AiReplyDelta.Streaming) >= 3, $"expected several deltas, got {deltas.Count}");
+        Assert.Single(deltas, d => d.State == AiReplyDelta.Completed);
+        // Deltas may arrive out of order (relayed by either API replica); their offsets put them back together.
+        Assert.Equal(reply.GetProperty("content").GetString(), string.Concat(deltas.OrderBy(d => d.Offset).Select(d => d.Text)).Trim());
+        Assert.Equal("ai", reply.GetProperty("type").GetString());
+        Assert.Equal(global::Chat.Api.Accounts.User.AssistantId, reply.GetProperty("senderId").GetGuid());
+        var content = reply.GetProperty("content").GetString()!;
+        Assert.Contains("second class", content, StringComparison.Ordinal);
+        Assert.Contains("[1]", content, StringComparison.Ordinal);
+        Assert.Contains("built-in retrieval assistant", content, StringComparison.Ordinal);
+        var citation = Assert.Single(reply.GetProperty("citations").EnumerateArray());
+        Assert.Equal(fileId, citation.GetProperty("fileId").GetGuid());
+        Assert.Equal("policy.md", citation.GetProperty("fileName").GetString());
+        Assert.Equal("Travel policy", citation.GetProperty("heading").GetString());
+
+        // Persisted once, as a reply to the question, and the job is completed.
+        var history = await alice.HistoryAsync(channel);
+        Assert.Single(history, m => m.GetProperty("type").GetString() == "ai" && m.GetProperty("replyToId").GetGuid() == messageId);
+        using var http = alice.Http();
+        var job = await http.GetFromJsonAsync<JsonElement>($"/api/ai/jobs/{jobId}");
+        Assert.Equal("completed", job.GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task Without_documents_the_built_in_assistant_says_what_it_is_and_invents_nothing()
+    {
+        var bob = await ChatUsers.RegisterAsync(Api, "ai-nodoc");
+        var channel = await bob.CreateChannelAsync();
+        await using var hub = await bob.ConnectAsync();
+        var events = AiScenario.Record(hub);
+        using (var http = bob.Http())
+        {
+            using var mention = await http.PostAsJsonAsync($"/api/channels/{channel}/messages", new { content = "@assistant what is the capital of France?" });
+            Assert.Equal(HttpStatusCode.Created, mention.StatusCode);
+            var messageId = (await mention.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+            var reply = await events.ReplyAsync(messageId);
+            var content = reply.GetProperty("content").GetString()!;
+            Assert.StartsWith("No documents are shared in this channel yet", content, StringComparison.Ordinal);
+            Assert.Contains("not a language model", content, StringComparison.Ordinal);
+            Assert.DoesNotContain("Paris", content, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task Asking_with_an_empty_question_is_a_problem_and_strangers_cannot_ask_or_cancel()
+    {
+        var owner = await ChatUsers.RegisterAsync(Api, "ai-own");
+        var stranger = await ChatUsers.RegisterAsync(Api, "ai-str");
+        var channel = await owner.CreateChannelAsync();
+        using var http = owner.Http();
+        using var empty = await http.PostAsJsonAsync($"/api/channels/{channel}/ai/ask", new { question = "  " });
+        Assert.Equal(HttpStatusCode.BadRequest, empty.StatusCode);
+        using var other = stranger.Http();
+        using var refused = await other.PostAsJsonAsync($"/api/channels/{channel}/ai/ask", new { question = "hello?" });
+        Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+        var (jobId, _) = await AiScenario.AskAsync(owner, channel, "hello?");
+        using var cancel = await other.PostAsync($"/api/ai/jobs/{jobId}/cancel", null);
+        Assert.Equal(HttpStatusCode.Forbidden, cancel.StatusCode);
+        using var post = await other.PostAsJsonAsync("/api/ai/replies", new AiReplyRequest(jobId, channel, jobId, "forged", [], "completed"));
+        Assert.Equal(HttpStatusCode.Forbidden, post.StatusCode);
+    }
+}
+
+/// <summary>Steps the assistant tests share.</summary>
+public static class AiScenario
+{
+    public static async Task<Guid> ShareDocumentAsync(AppHostFixture fixture, ChatUser user, Guid channel, string name, string markdown)
+    {
+        using var files = fixture.ProxyClient(ResourceNames.Files);
+        files.DefaultRequestHeaders.Authorization = new("Bearer", user.Token);
+        using var upload = await files.PostAsync("/api/files", Samples.Multipart(name, RagSamples.Markdown(markdown)));
+        Assert.Equal(HttpStatusCode.Created, upload.StatusCode);
+        var fileId = (await upload.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+        using (var http = user.Http())
+        {
+            using var post = await http.PostAsJsonAsync($"/api/channels/{channel}/messages", new { content = "the document", attachments = new[] { fileId } });
+            Assert.Equal(HttpStatusCode.Created, post.StatusCode);
+        }
+        using var rag = fixture.ProxyClient(ResourceNames.Rag);
+        rag.DefaultRequestHeaders.Authorization = new("Bearer", user.Token);
+        await Poll.UntilAsync(async () =>
+        {
+            using var response = await rag.GetAsync($"/api/rag/documents/by-file/{fileId}");
+            return response.IsSuccessStatusCode && (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("status").GetString() == "ready";
+        }, TimeSpan.FromSeconds(120), "the document to be ingested");
+        return fileId;
+    }
+
+    public static async Task<(Guid JobId, Guid MessageId)> AskAsync(ChatUser user, Guid channel, string question, Uri? replica = null)
+    {
+        using var http = user.Http(replica);
+        using var response = await http.PostAsJsonAsync($"/api/channels/{channel}/ai/ask", new { question });
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+        return (body.GetProperty("jobId").GetGuid(), body.GetProperty("message").GetProperty("id").GetGuid());
+    }
+
+    public static HubEvents Record(HubConnection hub) => new(hub);
+
+    /// <summary>Assistant deltas and created messages seen by one hub connection.</summary>
+    public sealed class HubEvents
+    {
+        private readonly ConcurrentQueue<AiReplyDelta> _deltas = new();
+        private readonly ConcurrentQueue<JsonElement> _messages = new();
+
+        public HubEvents(HubConnection hub)
+        {
+            hub.On<AiReplyDelta>("AiReplyDelta", d => _deltas.Enqueue(d));
+            hub.On<JsonElement>("MessageCreated", m => _messages.Enqueue(m));
+        }
+
+        public IReadOnlyList<AiReplyDelta> DeltasOf(Guid jobId) => [.. _deltas.Where(d => d.JobId == jobId)];
+
+        public IReadOnlyList<AiReplyDelta> All => [.. _deltas];
+
+        /// <summary>Waits for the assistant's message replying to <paramref name="messageId"/>.</summary>
+        public async Task<JsonElement> ReplyAsync(Guid messageId, TimeSpan? timeout = null)
+        {
+            JsonElement found = default;
+            await Poll.UntilAsync(() =>
+            {
+                var match = _messages.Where(m => m.GetProperty("type").GetString() == "ai"
+                    && m.TryGetProperty("replyToId", out var r) && r.ValueKind == JsonValueKind.String && r.GetGuid() == messageId).ToList();
+                if (match.Count > 0)
+                {
+                    found = match[0];
+                }
+                return Task.FromResult(match.Count > 0);
+            }, timeout ?? TimeSpan.FromSeconds(60), "the assistant's reply");
+            return found;
+        }
+    }
+}
