@@ -53,19 +53,14 @@ public sealed class ResilientChatClient : DelegatingChatClient
         [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         var list = messages.ToList();
-        var (stream, first) = await ConnectAsync(list, options, cancellationToken);
-        await using var _ = stream;
-        if (first is not null)
+        var attempt = await ConnectAsync(list, options, cancellationToken);
+        await using var _ = attempt;
+        if (attempt.First is not null)
         {
-            yield return first;
+            yield return attempt.First;
         }
-        while (true)
+        while (await NextAsync(attempt, cancellationToken) is { } next)
         {
-            var next = await NextAsync(stream, cancellationToken);
-            if (next is null)
-            {
-                break;
-            }
             yield return next;
         }
     }
@@ -80,28 +75,53 @@ public sealed class ResilientChatClient : DelegatingChatClient
         return updates.ToChatResponse();
     }
 
+    /// <summary>
+    /// One streaming call. Its token is ours (linked to the caller's), not the resilience pipeline's, so it stays valid
+    /// after the pipeline returns; the idle timeout cancels it, so the provider's read stops instead of being abandoned.
+    /// </summary>
+    private sealed class Attempt(CancellationTokenSource cts) : IAsyncDisposable
+    {
+        public CancellationTokenSource Cts { get; } = cts;
+        public IAsyncEnumerator<ChatResponseUpdate>? Stream { get; set; }
+        public ChatResponseUpdate? First { get; set; }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (Stream is not null)
+            {
+                await Stream.DisposeAsync();
+            }
+            Cts.Dispose();
+        }
+    }
+
     /// <summary>Starts the stream and waits for its first update, with timeout, retries and the breaker.</summary>
-    private async Task<(IAsyncEnumerator<ChatResponseUpdate> Stream, ChatResponseUpdate? First)> ConnectAsync(List<ChatMessage> messages, ChatOptions? options,
-        CancellationToken cancellationToken)
+    private async Task<Attempt> ConnectAsync(List<ChatMessage> messages, ChatOptions? options, CancellationToken cancellationToken)
     {
         try
         {
-            var result = await _connect.ExecuteAsync(async ct =>
+            var attempt = await _connect.ExecuteAsync(async pipelineToken =>
             {
-                var stream = base.GetStreamingResponseAsync(messages, options, ct).GetAsyncEnumerator(ct);
+                var attempt = new Attempt(CancellationTokenSource.CreateLinkedTokenSource(cancellationToken));
                 try
                 {
-                    var has = await stream.MoveNextAsync();
-                    return (stream, has ? stream.Current : null);
+                    // The pipeline's timeout applies to reaching the first update only.
+                    await using (pipelineToken.Register(() => attempt.Cts.Cancel()))
+                    {
+                        attempt.Stream = base.GetStreamingResponseAsync(messages, options, attempt.Cts.Token).GetAsyncEnumerator(attempt.Cts.Token);
+                        attempt.First = await attempt.Stream.MoveNextAsync() ? attempt.Stream.Current : null;
+                    }
+                    pipelineToken.ThrowIfCancellationRequested();
+                    return attempt;
                 }
                 catch
                 {
-                    await stream.DisposeAsync();
+                    await attempt.DisposeAsync();
                     throw;
                 }
             }, cancellationToken);
             _health.Succeeded();
-            return result;
+            return attempt;
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
@@ -112,18 +132,24 @@ public sealed class ResilientChatClient : DelegatingChatClient
         }
     }
 
-    private async Task<ChatResponseUpdate?> NextAsync(IAsyncEnumerator<ChatResponseUpdate> stream, CancellationToken cancellationToken)
+    private async Task<ChatResponseUpdate?> NextAsync(Attempt attempt, CancellationToken cancellationToken)
     {
-        using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        idle.CancelAfter(_options.IdleTimeout);
+        if (attempt.Stream is null)
+        {
+            return null;
+        }
+        attempt.Cts.CancelAfter(_options.IdleTimeout);
         try
         {
-            return await stream.MoveNextAsync().AsTask().WaitAsync(idle.Token) ? stream.Current : null;
+            var has = await attempt.Stream.MoveNextAsync();
+            attempt.Cts.CancelAfter(Timeout.InfiniteTimeSpan);
+            return has ? attempt.Stream.Current : null;
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
             _health.Failed(ex);
-            throw new ProviderUnavailableException(idle.IsCancellationRequested
+            attempt.Stream = null; // a failed stream is not disposed again
+            throw new ProviderUnavailableException(attempt.Cts.IsCancellationRequested
                 ? $"The model provider stopped streaming for {_options.IdleTimeout.TotalSeconds:F0} s."
                 : $"The model provider failed mid-reply ({ex.GetType().Name}).", ex);
         }

@@ -14,6 +14,9 @@ public sealed class ServiceFactory<TEntryPoint>(IReadOnlyDictionary<string, stri
 {
     public LogCapture Logs { get; } = new();
 
+    /// <summary>Extra service registrations applied after the service's own (e.g. an in-memory span exporter).</summary>
+    public Action<IServiceCollection>? ConfigureTestServices { get; init; }
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseSetting("Auth:SigningKey", AppHostFixture.SigningKey);
@@ -22,5 +25,9 @@ public sealed class ServiceFactory<TEntryPoint>(IReadOnlyDictionary<string, stri
             builder.UseSetting(key, value);
         }
         builder.ConfigureServices(services => services.AddSingleton<ILoggerProvider>(Logs));
+        if (ConfigureTestServices is not null)
+        {
+            builder.ConfigureServices(ConfigureTestServices);
+        }
     }
 }
