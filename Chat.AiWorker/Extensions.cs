@@ -12,7 +12,7 @@ internal static class Extensions
     public static void AddAiWorker(this IHostApplicationBuilder builder)
     {
         builder.AddServiceRedis("cache");
-        builder.AddServiceAuthentication();
+        builder.AddServiceTokens(); // it calls Chat.Api and the RAG service as itself; it serves no API
 
         builder.Services.AddOptions<ProviderOptions>().BindConfiguration(ProviderOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddOptions<WorkerOptions>().BindConfiguration(WorkerOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();

@@ -148,9 +148,9 @@ internal sealed class PresenceHeartbeat(PresenceTracker presence, ChatTelemetry 
         {
             await presence.ShutdownAsync();
         }
-        catch (RedisException)
+        catch (Exception ex) when (ex is RedisException or ObjectDisposedException)
         {
-            // Redis gone too: the entries expire by themselves.
+            // Redis gone too (or its connection already closed by the host): the entries expire by themselves.
         }
     }
 }

@@ -27,10 +27,7 @@ public static class AuthExtensions
     /// </summary>
     public static IHostApplicationBuilder AddServiceAuthentication(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddOptions<TokenOptions>()
-            .BindConfiguration(TokenOptions.SectionName)
-            .ValidateDataAnnotations()
-            .ValidateOnStart();
+        builder.AddServiceTokens();
         builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
         builder.Services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
             .Configure<IOptions<TokenOptions>>((jwt, tokens) =>
@@ -60,6 +57,16 @@ public static class AuthExtensions
             });
         builder.Services.AddAuthorizationBuilder()
             .SetFallbackPolicy(new Microsoft.AspNetCore.Authorization.AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build());
+        return builder;
+    }
+
+    /// <summary>The shared token settings and <see cref="ServiceTokens"/>, for a service that calls others but serves no API (the AI worker).</summary>
+    public static IHostApplicationBuilder AddServiceTokens(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<TokenOptions>()
+            .BindConfiguration(TokenOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.TryAddSingleton<ServiceTokens>();
         return builder;

@@ -98,6 +98,27 @@ public sealed class AssistantTests(AppHostFixture fixture)
 /// <summary>Steps the assistant tests share.</summary>
 public static class AiScenario
 {
+    /// <summary>A document ingested and searched twice (a cache hit), and a question answered: every RAG and AI metric gets a sample.</summary>
+    public static async Task ExerciseAsync(AppHostFixture fixture)
+    {
+        var api = fixture.ProxyClient(ResourceNames.Api).BaseAddress!;
+        var asker = await ChatUsers.RegisterAsync(api, "exercise-ai");
+        var room = await asker.CreateChannelAsync();
+        await ShareDocumentAsync(fixture, asker, room, "metrics.md", $"# Metrics\n\nEvery service exposes metrics {Guid.NewGuid():N}.\n");
+        using (var rag = fixture.ProxyClient(ResourceNames.Rag))
+        {
+            rag.DefaultRequestHeaders.Authorization = new("Bearer", asker.Token);
+            for (var i = 0; i < 2; i++)
+            {
+                (await rag.PostAsJsonAsync("/api/rag/search", new { query = "which service exposes metrics", topK = 3 })).EnsureSuccessStatusCode();
+            }
+        }
+        await using var watcher = await asker.ConnectAsync();
+        var events = Record(watcher);
+        var (_, question) = await AskAsync(asker, room, "Which service exposes metrics?");
+        await events.ReplyAsync(question);
+    }
+
     public static async Task<Guid> ShareDocumentAsync(AppHostFixture fixture, ChatUser user, Guid channel, string name, string markdown)
     {
         using var files = fixture.ProxyClient(ResourceNames.Files);

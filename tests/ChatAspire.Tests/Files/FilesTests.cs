@@ -49,7 +49,7 @@ public sealed class FilesTests(AppHostFixture fixture)
         using var oversize = await files.PostAsync("/api/files", Samples.LargeText("big.txt", 25L * 1024 * 1024 + 1));
         using var pngAsText = await files.PostAsync("/api/files", Samples.Multipart("innocent.txt", Samples.For("x.png")));
         using var exeAsPdf = await files.PostAsync("/api/files", Samples.Multipart("invoice.pdf", Samples.Executable()));
-        using var unknownExtension = await files.PostAsync("/api/files", Samples.Multipart("page.html", Samples.For("x.txt")));
+        using var unknownExtension = await files.PostAsync("/api/files", Samples.Multipart("page.xml", Samples.For("x.txt")));
         using var empty = await files.PostAsync("/api/files", Samples.Multipart("empty.txt", []));
         using var anonymous = new HttpClient { BaseAddress = FilesUrl };
         using var noToken = await anonymous.PostAsync("/api/files", Samples.Multipart("a.txt", Samples.For("a.txt")));

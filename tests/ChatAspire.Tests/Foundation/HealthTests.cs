@@ -13,7 +13,7 @@ public sealed class HealthTests(AppHostFixture fixture)
         { ResourceNames.Api, ["postgres", "redis"] },
         { ResourceNames.Files, ["postgres", "redis"] },
         { ResourceNames.Rag, ["postgres", "redis"] },
-        { ResourceNames.AiWorker, ["redis"] },
+        { ResourceNames.AiWorker, ["ai_provider", "redis"] },
     };
 
     [Theory]

@@ -50,6 +50,8 @@ public sealed partial class MetricsDocumentationTests(AppHostFixture fixture)
             using var files = user.Http(fixture.CreateClient(ResourceNames.Files).BaseAddress);
             await files.PostAsync("/api/files", Files.Samples.Multipart("metrics.txt", Files.Samples.For("x.txt")));
         }
+
+        await Ai.AiScenario.ExerciseAsync(fixture);
     }
 
     [GeneratedRegex(@"^# TYPE (\w+) histogram$", RegexOptions.Multiline)]
