@@ -186,3 +186,51 @@ public static class AiScenario
         }
     }
 }
+
+/// <summary>Back-pressure: a full assistant queue refuses new questions clearly and loses nothing already accepted.</summary>
+[Collection(AppHostCollection.Name)]
+public sealed class AssistantBackPressureTests(AppHostFixture fixture)
+{
+    [Fact]
+    public async Task With_the_queue_full_asking_is_refused_as_busy_and_a_mention_is_posted_with_a_busy_notice()
+    {
+        var api = fixture.ProxyClient(ResourceNames.Api).BaseAddress!;
+        var user = await ChatUsers.RegisterAsync(api, "ai-busy");
+        var channel = await user.CreateChannelAsync();
+        await using var connection = new Npgsql.NpgsqlConnection(await fixture.ConnectionStringAsync(ResourceNames.ChatDb));
+        await connection.OpenAsync();
+        // 50 unfinished jobs (the default Ai:MaxQueuedJobs) in this test's own channel fill the queue.
+        await using (var fill = new Npgsql.NpgsqlCommand("""
+            INSERT INTO ai_jobs ("Id", "ChannelId", "MessageId", "RequestedBy", "Status", "CreatedAt")
+            SELECT gen_random_uuid(), @channel, gen_random_uuid(), @user, 'queued', now() FROM generate_series(1, 50)
+            """, connection))
+        {
+            fill.Parameters.AddWithValue("channel", channel);
+            fill.Parameters.AddWithValue("user", user.Id);
+            await fill.ExecuteNonQueryAsync();
+        }
+        try
+        {
+            await using var hub = await user.ConnectAsync();
+            var events = AiScenario.Record(hub);
+            using var http = user.Http();
+            using var ask = await http.PostAsJsonAsync($"/api/channels/{channel}/ai/ask", new { question = "anyone there?" });
+            Assert.Equal(HttpStatusCode.TooManyRequests, ask.StatusCode);
+            Assert.NotNull(ask.Headers.RetryAfter);
+            Assert.Contains("busy", await ask.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+            Assert.Empty(await user.HistoryAsync(channel)); // nothing stored for a refused ask
+
+            using var mention = await http.PostAsJsonAsync($"/api/channels/{channel}/messages", new { content = "@assistant are you there?" });
+            Assert.Equal(HttpStatusCode.Created, mention.StatusCode); // the message itself is never lost
+            await Poll.UntilAsync(() => Task.FromResult(events.All.Any(d => d.State == AiReplyDelta.Busy && d.ChannelId == channel)),
+                TimeSpan.FromSeconds(10), "a busy notice");
+            Assert.Single(await user.HistoryAsync(channel));
+        }
+        finally
+        {
+            await using var clear = new Npgsql.NpgsqlCommand("""DELETE FROM ai_jobs WHERE "ChannelId" = @channel AND "Status" = 'queued'""", connection);
+            clear.Parameters.AddWithValue("channel", channel);
+            await clear.ExecuteNonQueryAsync();
+        }
+    }
+}
