@@ -25,6 +25,7 @@
     attachment: null,
     connection: null,
     typingTimers: new Map(),
+    streams: new Map(),      // jobId -> { channelId, text, pending: Map(offset -> text), state, notice }
     lastTypingSent: 0,
   };
   window.__chat = state; // for tests and debugging
@@ -142,6 +143,8 @@
     $("leave-channel").hidden = !channel.myRole || channel.kind === "direct";
     $("composer").hidden = !channel.myRole || channel.archived;
     $("invite-form").hidden = !(channel.myRole === "owner" || channel.myRole === "admin") || channel.kind === "direct";
+    $("ai-mode-label").hidden = !(channel.myRole === "owner" || channel.myRole === "admin");
+    $("ai-mode").checked = !!channel.aiMode;
     $("messages").replaceChildren();
     state.replyTo = null;
     $("replying").hidden = true;
@@ -151,6 +154,7 @@
     if (l.bySeq.size === 0) await loadOlder(id);
     else await catchUp(id);
     renderMessages();
+    await loadActiveReplies(id);
     await loadMembers();
     markRead();
     renderChannels();
@@ -223,7 +227,7 @@
 
   function renderMessage(m) {
     const mine = state.session && m.senderId === state.session.user.id;
-    const li = el("li", { class: `message ${m.deleted ? "deleted" : ""}`, "data-seq": m.seq, "data-id": m.id });
+    const li = el("li", { class: `message ${m.deleted ? "deleted" : ""} ${m.type === "ai" ? "ai" : ""}`, "data-seq": m.seq, "data-id": m.id });
     const time = new Date(m.createdAt).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
     li.append(el("div", { class: "meta" }, el("span", { class: "sender", text: m.senderName }), el("time", { datetime: m.createdAt, text: time }),
       m.editedAt && !m.deleted ? el("span", { text: "(edited)" }) : null, m.type !== "user" ? el("span", { text: m.type }) : null));
@@ -233,6 +237,7 @@
     }
     li.append(el("div", { class: "content", text: m.deleted ? "message deleted" : m.content }));
     for (const fileId of m.attachments || []) li.append(renderAttachment(fileId));
+    if (m.citations?.length && !m.deleted) li.append(renderCitations(m.citations));
     if (!m.deleted) {
       const reactions = el("div", { class: "reactions" });
       for (const r of m.reactions || []) {
@@ -249,6 +254,73 @@
       li.append(actions);
     }
     return li;
+  }
+
+  /** Sources of an assistant reply: "[1] policy.md, page 2", each a download of the cited file. */
+  function renderCitations(citations) {
+    const holder = el("div", { class: "citations" }, el("span", { text: "Sources:" }));
+    for (const c of citations) {
+      const where = c.page ? `, page ${c.page}` : c.heading ? ` — ${c.heading}` : "";
+      holder.append(el("button", { type: "button", class: "citation", text: `[${c.number}] ${c.fileName}${where}`,
+        onclick: async () => { try { await download(await filesApi(`/api/files/${c.fileId}`)); } catch (e) { showError(e.message); } } }));
+    }
+    return holder;
+  }
+
+  // ---------- assistant replies in progress ----------
+  /** Applies a delta at its offset (deltas may arrive out of order or twice). */
+  function onAiDelta(delta) {
+    if (delta.state === "busy") { showError(delta.text); return; }
+    let s = state.streams.get(delta.jobId);
+    if (!s) { s = { channelId: delta.channelId, text: "", pending: new Map(), state: "streaming", notice: "" }; state.streams.set(delta.jobId, s); }
+    if (delta.state === "failed" && !delta.text) { state.streams.delete(delta.jobId); renderStreams(); return; } // gave up: the final message says so
+    if (delta.state === "failed") { s.notice = delta.text; }
+    else if (delta.text) s.pending.set(delta.offset, delta.text);
+    while (s.pending.has(s.text.length)) {
+      const piece = s.pending.get(s.text.length);
+      s.pending.delete(s.text.length);
+      s.text += piece;
+    }
+    for (const offset of [...s.pending.keys()]) if (offset < s.text.length) s.pending.delete(offset);
+    if (delta.state === "completed" || delta.state === "cancelled") state.streams.delete(delta.jobId); // the ai message follows
+    renderStreams();
+  }
+
+  function renderStreams() {
+    const list = $("ai-streams");
+    list.replaceChildren();
+    for (const [jobId, s] of state.streams) {
+      if (s.channelId !== state.current) continue;
+      list.append(el("li", { class: `ai-stream ${s.notice ? "failed" : ""}`, "data-job": jobId },
+        el("div", { class: "meta", text: "assistant is answering…" }),
+        el("div", { class: "content", text: s.text || s.notice || "…" }),
+        s.notice && s.text ? el("div", { text: s.notice }) : null,
+        el("button", { type: "button", onclick: () => state.connection.invoke("CancelAiReply", jobId).catch((e) => showError(e.message)), text: "Stop" })));
+    }
+  }
+
+  /** Replies already streaming when we open a channel or come back online: start from their text so far. */
+  async function loadActiveReplies(channelId) {
+    if (!state.connection) return;
+    try {
+      for (const a of await state.connection.invoke("GetActiveAiReplies", channelId)) {
+        const s = { channelId, text: "", pending: new Map(), state: "streaming", notice: "" };
+        state.streams.set(a.jobId, s);
+        onAiDelta({ ...a, offset: 0 });
+      }
+    } catch { /* not fatal: live deltas still arrive */ }
+    renderStreams();
+  }
+
+  async function askAssistant() {
+    const input = $("message-input");
+    const question = input.value.trim();
+    if (!question) { showError("Write the question first."); input.focus(); return; }
+    try {
+      const answer = await api(`/api/channels/${state.current}/ai/ask`, { method: "POST", json: { question, clientMessageId: crypto.randomUUID() } });
+      if (apply(answer.message)) renderMessages();
+      input.value = "";
+    } catch (e) { showError(e.message); }
   }
 
   function renderAttachment(fileId) {
@@ -399,6 +471,7 @@
       .withAutomaticReconnect([0, 1000, 2000, 5000, 10000])
       .build();
     connection.on("MessageCreated", onMessage);
+    connection.on("AiReplyDelta", onAiDelta);
     connection.on("MessageEdited", onChanged);
     connection.on("MessageDeleted", (channelId, id, seq) => {
       const m = log(channelId).bySeq.get(seq);
@@ -462,7 +535,7 @@
     await loadChannels();
     if (state.current) await state.connection.invoke("Subscribe", state.current).catch(() => {});
     for (const id of state.logs.keys()) await catchUp(id);
-    if (state.current) { renderMessages(); markRead(); await loadMembers(); }
+    if (state.current) { renderMessages(); markRead(); await loadActiveReplies(state.current); await loadMembers(); }
   }
 
   function renderTyping() {
@@ -494,6 +567,13 @@
     $("register-form").addEventListener("submit", (e) => submitAuth(e, "/api/auth/register"));
     $("logout").addEventListener("click", logout);
     $("composer").addEventListener("submit", send);
+    $("ask-assistant").addEventListener("click", askAssistant);
+    $("ai-mode").addEventListener("change", async (e) => {
+      try {
+        const updated = await api(`/api/channels/${state.current}`, { method: "PATCH", json: { aiMode: e.target.checked } });
+        Object.assign(state.channels.get(state.current), { aiMode: updated.aiMode });
+      } catch (err) { e.target.checked = !e.target.checked; showError(err.message); }
+    });
     $("message-input").addEventListener("keydown", (e) => {
       if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); $("composer").requestSubmit(); }
     });

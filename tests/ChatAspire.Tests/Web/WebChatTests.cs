@@ -134,6 +134,40 @@ public sealed class WebChatTests(AppHostFixture fixture) : IAsyncLifetime
         await Expect(alice.Locator("#attachment")).ToBeHiddenAsync();
     }
 
+    [Fact]
+    public async Task Asking_the_assistant_about_an_attached_document_shows_the_reply_with_a_source_to_open()
+    {
+        var (alice, _) = await SignUpAsync("as");
+        var channel = $"ask-{Guid.NewGuid():N}"[..16];
+        await alice.GetByLabel("New channel").FillAsync(channel);
+        await alice.GetByRole(AriaRole.Button, new() { Name = "Create" }).ClickAsync();
+        await Expect(alice.Locator("#channel-title")).ToHaveTextAsync(channel);
+        await alice.Locator("#file-input").SetInputFilesAsync(new FilePayload
+        {
+            Name = "policy.md", MimeType = "text/markdown",
+            Buffer = System.Text.Encoding.UTF8.GetBytes($"# Travel\n\nTrain tickets are reimbursed in second class only. Ref {Guid.NewGuid():N}.\n"),
+        });
+        await Expect(alice.Locator("#attachment")).ToContainTextAsync("policy.md — ready");
+        await SendAsync(alice, "our travel policy");
+
+        // Wait until the RAG service has ingested it (the page shows the assistant's answer either way).
+        var token = await alice.EvaluateAsync<string>("() => window.__chat.session.accessToken");
+        var fileId = await alice.EvaluateAsync<string>("() => [...window.__chat.logs.values()].flatMap(l => [...l.bySeq.values()]).find(m => m.attachments.length).attachments[0]");
+        using (var rag = fixture.ProxyClient(ResourceNames.Rag))
+        {
+            rag.DefaultRequestHeaders.Authorization = new("Bearer", token);
+            await Poll.UntilAsync(async () => (await rag.GetStringAsync($"/api/rag/documents/by-file/{fileId}").ContinueWith(t => t.IsCompletedSuccessfully ? t.Result : ""))
+                .Contains("\"ready\"", StringComparison.Ordinal), TimeSpan.FromSeconds(120), "the document to be ingested");
+        }
+
+        await alice.GetByLabel("Message", new() { Exact = true }).FillAsync("Which class are train tickets reimbursed in?");
+        await alice.GetByRole(AriaRole.Button, new() { Name = "Ask assistant" }).ClickAsync();
+        var reply = alice.Locator(".message.ai");
+        await Expect(reply.Locator(".content")).ToContainTextAsync("second class");
+        await Expect(reply.Locator(".citation")).ToContainTextAsync("[1] policy.md — Travel");
+        await Expect(alice.Locator(".ai-stream")).ToHaveCountAsync(0); // the in-progress block is gone once the reply is posted
+    }
+
     private async Task<(IPage Page, string UserName)> SignUpAsync(string prefix, ViewportSize? viewport = null, HubLink? link = null)
     {
         var context = await _browser.NewContextAsync(new() { ViewportSize = viewport ?? new() { Width = 1280, Height = 800 } });
