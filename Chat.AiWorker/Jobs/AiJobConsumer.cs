@@ -86,7 +86,7 @@ public sealed class QueueMonitor(IConnectionMultiplexer redis, IOptions<WorkerOp
                     ? Math.Max(0, (DateTimeOffset.UtcNow - DateTimeOffset.FromUnixTimeMilliseconds(ms)).TotalSeconds)
                     : 0;
             }
-            catch (Exception ex) when (ex is RedisException or TimeoutException or InvalidCastException)
+            catch (Exception) when (!stoppingToken.IsCancellationRequested)
             {
                 // No stream yet, or Redis is down (readiness says so); keep the last values.
             }

@@ -55,7 +55,7 @@ public sealed partial class AiDeltaRelay(IConnectionMultiplexer redis, ChatNotif
                 }
                 await notifier.AiReplyDeltaAsync(delta);
             }
-            catch (Exception ex) when (ex is JsonException or RedisException or TimeoutException)
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {
                 LogRelayFailed(logger, ex.GetType().Name);
             }

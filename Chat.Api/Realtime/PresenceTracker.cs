@@ -133,8 +133,9 @@ internal sealed class PresenceHeartbeat(PresenceTracker presence, ChatTelemetry 
                 await presence.HeartbeatAsync();
                 telemetry.ActiveUsers = (await presence.OnlineUsersAsync()).Count;
             }
-            catch (RedisException ex)
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {
+                // RedisException, RedisTimeoutException (a TimeoutException), …: presence retries at the next beat.
                 PresenceLog.HeartbeatFailed(logger, ex.GetType().Name);
             }
         }

@@ -96,8 +96,10 @@ public sealed partial class OutboxPublisher<TContext>(IServiceScopeFactory scope
                 {
                 }
             }
-            catch (Exception ex) when (ex is RedisException or DbUpdateException or Npgsql.NpgsqlException or TimeoutException)
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {
+                // Never let the loop die (a dead database ends EF's retries with RetryLimitExceededException, for one):
+                // the rows stay unpublished and the next round tries again.
                 LogPublishFailed(logger, stream, ex.GetType().Name);
             }
             await _signal.WaitAsync(TimeSpan.FromSeconds(2), stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);

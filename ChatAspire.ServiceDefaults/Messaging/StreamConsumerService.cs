@@ -74,8 +74,9 @@ public abstract partial class StreamConsumerService(IConnectionMultiplexer redis
             {
                 return;
             }
-            catch (Exception ex) when (ex is RedisException or TimeoutException)
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {
+                // Redis down, or a failure outside any one entry: back off and go on; the loop must never die.
                 LogStreamUnavailable(logger, Stream, ex.GetType().Name);
                 await Task.Delay(TimeSpan.FromSeconds(2), stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
             }

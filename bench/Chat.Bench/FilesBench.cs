@@ -1,14 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net.Http.Headers;
-using System.Net.Http.Json;
-using System.Text.Json;
-using Aspire.Hosting;
-using Aspire.Hosting.ApplicationModel;
-using Aspire.Hosting.Testing;
 using ChatAspire.AppHost;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Chat.Bench;
 
@@ -23,28 +15,9 @@ internal static class FilesBench
 
     public static async Task<int> RunAsync()
     {
-        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.ChatAspire_AppHost>(
-            ["--ChatAspire:Infrastructure=process", "--ChatAspire:Ephemeral=true", "--ChatAspire:Monitoring:Enabled=false"]);
-        foreach (var project in builder.Resources.OfType<ProjectResource>())
-        {
-            project.Annotations.Add(new EnvironmentCallbackAnnotation(c =>
-            {
-                c.EnvironmentVariables.Remove("OTEL_EXPORTER_OTLP_ENDPOINT");
-                c.EnvironmentVariables["Logging__LogLevel__Default"] = "Warning";
-            }));
-        }
-        builder.Services.AddLogging(l => l.AddFilter("ChatAspire.AppHost.Resources", LogLevel.None).AddFilter("Aspire", LogLevel.Warning).AddFilter("Microsoft", LogLevel.Warning));
-        await using var app = await builder.BuildAsync();
-        await app.StartAsync();
-        await app.ResourceNotifications.WaitForResourceHealthyAsync(ResourceNames.Files).WaitAsync(TimeSpan.FromMinutes(3));
-        await app.ResourceNotifications.WaitForResourceHealthyAsync(ResourceNames.Api).WaitAsync(TimeSpan.FromMinutes(3));
-
-        var api = app.CreateHttpClient(ResourceNames.Api);
-        var register = await api.PostAsJsonAsync("/api/auth/register", new { userName = $"filebench-{Guid.NewGuid():N}"[..20], password = "benchmark password" });
-        var token = (await register.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("tokens").GetProperty("accessToken").GetString();
-        var files = app.CreateHttpClient(ResourceNames.Files);
-        files.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        files.Timeout = TimeSpan.FromMinutes(2);
+        await using var app = await BenchApp.StartAsync(ResourceNames.Files, ResourceNames.Api);
+        var (_, token) = await BenchApp.RegisterAsync(app, "filebench");
+        using var files = BenchApp.Client(app, ResourceNames.Files, token);
 
         var uploads = new List<double>();
         var baselines = new List<double>();

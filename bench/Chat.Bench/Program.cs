@@ -4,6 +4,7 @@
 // each) straight into Postgres with the same concurrency.
 //   dotnet run -c Release --project bench/Chat.Bench -- [clients=40] [channels=8] [messagesPerClient=50]
 //   dotnet run -c Release --project bench/Chat.Bench -- files      (20 MB upload throughput, see FilesBench.cs)
+//   dotnet run -c Release --project bench/Chat.Bench -- rag        (ingestion and search latency at 10k/100k chunks, see RagBench.cs)
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
@@ -23,6 +24,10 @@ using Chat.Bench;
 if (args.FirstOrDefault() == "files")
 {
     return await FilesBench.RunAsync();
+}
+if (args.FirstOrDefault() == "rag")
+{
+    return await RagBench.RunAsync();
 }
 
 var clients = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 40;

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using System.Text.Json;
 using Chat.Api.Data;
 using ChatAspire.AppHost;
@@ -89,7 +90,8 @@ public sealed class HealthTests(AppHostFixture fixture)
         using var ready = await client.GetAsync("/health/ready");
         var body = await ready.Content.ReadAsStringAsync();
 
-        Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+        Assert.True(ready.StatusCode == HttpStatusCode.ServiceUnavailable,
+            $"{ready.StatusCode}: {body}\n" + string.Join("\n", api.Logs.Records.Where(r => r.Level >= LogLevel.Error).Select(r => r.Message)));
         var checks = JsonDocument.Parse(body).RootElement.GetProperty("checks");
         Assert.Equal("unhealthy", checks.GetProperty("postgres").GetProperty("status").GetString());
         Assert.Equal("healthy", checks.GetProperty("redis").GetProperty("status").GetString());

@@ -1,0 +1,59 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Chat.Bench;
+
+/// <summary>The whole AppHost with local Postgres and Redis, throwaway data, no OTLP export and quiet logs.</summary>
+internal static class BenchApp
+{
+    public static async Task<DistributedApplication> StartAsync(params string[] waitFor)
+    {
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.ChatAspire_AppHost>(
+            ["--ChatAspire:Infrastructure=process", "--ChatAspire:Ephemeral=true", "--ChatAspire:Monitoring:Enabled=false"]);
+        foreach (var project in builder.Resources.OfType<ProjectResource>())
+        {
+            project.Annotations.Add(new EnvironmentCallbackAnnotation(c =>
+            {
+                c.EnvironmentVariables.Remove("OTEL_EXPORTER_OTLP_ENDPOINT");
+                c.EnvironmentVariables["Logging__LogLevel__Default"] = "Warning";
+            }));
+        }
+        builder.Services.AddLogging(l => l.AddFilter("ChatAspire.AppHost.Resources", LogLevel.None).AddFilter("Aspire", LogLevel.Warning).AddFilter("Microsoft", LogLevel.Warning));
+        var app = await builder.BuildAsync();
+        await app.StartAsync();
+        foreach (var resource in waitFor)
+        {
+            await app.ResourceNotifications.WaitForResourceHealthyAsync(resource).WaitAsync(TimeSpan.FromMinutes(3));
+        }
+        return app;
+    }
+
+    /// <summary>Registers a user through the API; returns its id and access token.</summary>
+    public static async Task<(Guid Id, string Token)> RegisterAsync(DistributedApplication app, string prefix)
+    {
+        using var api = app.CreateHttpClient(ChatAspire.AppHost.ResourceNames.Api);
+        using var register = await api.PostAsJsonAsync("/api/auth/register", new { userName = $"{prefix}-{Guid.NewGuid():N}"[..20], password = "benchmark password" });
+        var body = await register.Content.ReadFromJsonAsync<JsonElement>();
+        return (body.GetProperty("user").GetProperty("id").GetGuid(), body.GetProperty("tokens").GetProperty("accessToken").GetString()!);
+    }
+
+    public static HttpClient Client(DistributedApplication app, string resource, string token)
+    {
+        var client = app.CreateHttpClient(resource);
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        client.Timeout = TimeSpan.FromMinutes(5);
+        return client;
+    }
+
+    public static double Percentile(IReadOnlyList<double> values, double p)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
+    }
+}

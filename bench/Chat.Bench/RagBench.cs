@@ -1,0 +1,225 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Chat.RagService.Ingestion;
+using Chat.RagService.Retrieval;
+using ChatAspire.AppHost;
+using Npgsql;
+using NpgsqlTypes;
+using StackExchange.Redis;
+using Aspire.Hosting.Testing;
+
+namespace Chat.Bench;
+
+/// <summary>
+/// RAG service benchmark, whole system (AppHost, 2 cores):
+/// 1. Ingestion throughput: SciFact abstracts uploaded as text files through Chat.Files, timed until every document
+///    is ready (fetch, extract, chunk, embed, store), beside a same-run baseline: the same chunks embedded alone in
+///    process with the same model.
+/// 2. Search latency at 10k and 100k chunks: <c>POST /api/rag/search</c> (access check, query embedding, Postgres
+///    full-text, exact SIMD vector scan, fusion, chunk load) with distinct uncached queries, beside a same-run
+///    baseline: the plain Postgres full-text query alone. The bulk chunks are SciFact text cycled to size with random
+///    unit vectors: the cost of an exact scan does not depend on what the vectors mean (quality is eval/Rag.Eval's job).
+///   dotnet run -c Release --project bench/Chat.Bench -- rag
+/// </summary>
+internal static class RagBench
+{
+    private const int IngestDocuments = 24;
+    private const int AbstractsPerDocument = 20;
+    private const int Queries = 150;
+
+    public static async Task<int> RunAsync()
+    {
+        var data = Path.Combine(Repo.Root(), "..", "shared", "data", "scifact");
+        var corpus = File.ReadLines(Path.Combine(data, "corpus.jsonl")).Select(l => JsonDocument.Parse(l).RootElement)
+            .Select(e => $"{e.GetProperty("title").GetString()}. {e.GetProperty("text").GetString()}").ToList();
+        var queries = File.ReadLines(Path.Combine(data, "queries.jsonl")).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("text").GetString()!).ToList();
+
+        await using var app = await BenchApp.StartAsync(ResourceNames.Files, ResourceNames.Api, ResourceNames.Rag);
+        var (userId, token) = await BenchApp.RegisterAsync(app, "ragbench");
+        using var files = BenchApp.Client(app, ResourceNames.Files, token);
+        using var rag = BenchApp.Client(app, ResourceNames.Rag, token);
+        var report = new StringBuilder();
+
+        // 1. Ingestion through the system vs embedding alone.
+        var documents = Enumerable.Range(0, IngestDocuments)
+            .Select(d => string.Join("\n\n", corpus.Skip(d * AbstractsPerDocument).Take(AbstractsPerDocument))).ToList();
+        var ingest = Stopwatch.StartNew();
+        var fileIds = new List<Guid>();
+        foreach (var (document, i) in documents.Select((t, i) => (t, i)))
+        {
+            using var form = new MultipartFormDataContent { { new ByteArrayContent(Encoding.UTF8.GetBytes(document)), "file", $"scifact-{i}.txt" } };
+            using var response = await files.PostAsync("/api/files", form);
+            response.EnsureSuccessStatusCode();
+            fileIds.Add((await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid());
+        }
+        var chunks = 0;
+        foreach (var fileId in fileIds)
+        {
+            while (true)
+            {
+                using var status = await rag.GetAsync($"/api/rag/documents/by-file/{fileId}");
+                if (status.IsSuccessStatusCode && (await status.Content.ReadFromJsonAsync<JsonElement>()) is var doc && doc.GetProperty("status").GetString() == "ready")
+                {
+                    chunks += doc.GetProperty("chunkCount").GetInt32();
+                    break;
+                }
+                await Task.Delay(200);
+            }
+        }
+        var ingestSeconds = ingest.Elapsed.TotalSeconds;
+        var chunker = new TokenChunker();
+        var texts = documents.SelectMany(d => chunker.Chunk(TextExtractor.Extract(new MemoryStream(Encoding.UTF8.GetBytes(d)), "text/plain")).Select(c => c.Text)).ToList();
+        using var embedder = new MiniLmEmbeddingGenerator();
+        await embedder.GenerateAsync(texts.Take(8)); // load the model first, as the service had
+        var embedAlone = Stopwatch.StartNew();
+        await embedder.GenerateAsync(texts);
+        var embedSeconds = embedAlone.Elapsed.TotalSeconds;
+        report.Append(CultureInfo.InvariantCulture, $"""
+            ## Ingestion
+
+            {IngestDocuments} text files of {AbstractsPerDocument} SciFact abstracts each → {chunks} chunks (baseline chunker: {texts.Count}).
+
+            | measure | chunks/s | seconds |
+            |---|---:|---:|
+            | upload → ready through Chat.Files, the stream and Chat.RagService | {chunks / ingestSeconds:F1} | {ingestSeconds:F1} |
+            | baseline: embedding the same chunks alone, in process | {texts.Count / embedSeconds:F1} | {embedSeconds:F1} |
+            | system / baseline | {chunks / ingestSeconds / (texts.Count / embedSeconds):F2} | |
+
+
+            """);
+
+        // 2. Search latency at 10k and 100k chunks.
+        var ragDb = await app.GetConnectionStringAsync(ResourceNames.RagDb);
+        var redis = await ConnectionMultiplexer.ConnectAsync((await app.GetConnectionStringAsync(ResourceNames.Redis))!);
+        report.Append("""
+            ## Search latency
+
+            Distinct queries (SciFact), none cached; the caller can read every document. p50 / p95 in milliseconds.
+
+            | chunks | `POST /api/rag/search` (hybrid, top 5) | p95 | baseline: Postgres full-text query alone | p95 | search / baseline (p50) | repeated query (Redis cache) p50 |
+            |---:|---:|---:|---:|---:|---:|---:|
+
+            """);
+        var total = chunks;
+        var queryIndex = 0;
+        foreach (var target in new[] { 10_000, 100_000 })
+        {
+            total += await AddChunksAsync(ragDb!, userId, corpus, target - total);
+            await redis.GetDatabase().StringIncrementAsync("rag:index:version");
+            // Warm-up: the first search reloads the index (100k vectors) and loads the query model.
+            (await rag.PostAsJsonAsync("/api/rag/search", new { query = "warm up the index", topK = 5 })).EnsureSuccessStatusCode();
+            var search = new List<double>();
+            var baseline = new List<double>();
+            await using var connection = new NpgsqlConnection(ragDb);
+            await connection.OpenAsync();
+            for (var i = 0; i < Queries; i++)
+            {
+                var query = queries[queryIndex++ % queries.Count];
+                var watch = Stopwatch.StartNew();
+                (await rag.PostAsJsonAsync("/api/rag/search", new { query, topK = 5 })).EnsureSuccessStatusCode();
+                search.Add(watch.Elapsed.TotalMilliseconds);
+                watch.Restart();
+                await using var command = new NpgsqlCommand("""
+                    SELECT c."Id", ts_rank_cd(c."SearchVector", q, 1) AS score
+                    FROM chunks c, to_tsquery('english', replace(plainto_tsquery('english', @query)::text, ' & ', ' | ')) q
+                    WHERE c."SearchVector" @@ q ORDER BY score DESC LIMIT 50
+                    """, connection);
+                command.Parameters.AddWithValue("query", query);
+                await using (var reader = await command.ExecuteReaderAsync())
+                {
+                    while (await reader.ReadAsync())
+                    {
+                    }
+                }
+                baseline.Add(watch.Elapsed.TotalMilliseconds);
+            }
+            var cached = new List<double>();
+            for (var i = 0; i < 30; i++)
+            {
+                var watch = Stopwatch.StartNew();
+                (await rag.PostAsJsonAsync("/api/rag/search", new { query = queries[0], topK = 5 })).EnsureSuccessStatusCode();
+                cached.Add(watch.Elapsed.TotalMilliseconds);
+            }
+            double P(List<double> xs, double p) => BenchApp.Percentile(xs, p);
+            report.Append(CultureInfo.InvariantCulture,
+                $"| {total:N0} | {P(search, 0.5):F1} | {P(search, 0.95):F1} | {P(baseline, 0.5):F1} | {P(baseline, 0.95):F1} | {P(search, 0.5) / P(baseline, 0.5):F1} | {P(cached, 0.5):F1} |\n");
+            Console.WriteLine($"{total} chunks: search p50 {P(search, 0.5):F1} ms, baseline p50 {P(baseline, 0.5):F1} ms");
+        }
+
+        var text = $"""
+            # RAG benchmark
+
+            {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, whole system (AppHost: Postgres, Redis, 2 API replicas,
+            Chat.Files, Chat.RagService, Chat.AiWorker) on one machine. `dotnet run -c Release --project bench/Chat.Bench -- rag`.
+
+            {report}
+            Bulk chunks for the latency runs are SciFact abstracts cycled to size, written straight into `ragdb` as ready
+            documents of 10 chunks with random unit vectors (an exact scan costs the same whatever the vectors mean).
+            """;
+        Console.WriteLine(text);
+        await File.WriteAllTextAsync(Path.Combine(Repo.Root(), "bench", "results", "rag-bench.md"), text.TrimEnd() + Environment.NewLine);
+        return 0;
+    }
+
+    /// <summary>Writes <paramref name="count"/> ready chunks (10 per document, owned by the user) with binary COPY.</summary>
+    private static async Task<int> AddChunksAsync(string connectionString, Guid ownerId, IReadOnlyList<string> corpus, int count)
+    {
+        var random = new Random(count);
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        var model = new EmbeddingOptions().ModelId;
+        var now = DateTimeOffset.UtcNow;
+        var docs = (count + 9) / 10;
+        var shas = Enumerable.Range(0, docs).Select(_ => Convert.ToHexStringLower(Guid.NewGuid().ToByteArray()) + Convert.ToHexStringLower(Guid.NewGuid().ToByteArray())).ToArray();
+        await using (var writer = await connection.BeginBinaryImportAsync("""
+            COPY documents ("Id", "FileId", "OwnerId", "Name", "ContentType", "Sha256", "Status", "Model", "ChunkCount", "CreatedAt", "IndexedAt") FROM STDIN (FORMAT BINARY)
+            """))
+        {
+            for (var d = 0; d < docs; d++)
+            {
+                await writer.StartRowAsync();
+                await writer.WriteAsync(Guid.CreateVersion7(), NpgsqlDbType.Uuid);
+                await writer.WriteAsync(Guid.NewGuid(), NpgsqlDbType.Uuid);
+                await writer.WriteAsync(ownerId, NpgsqlDbType.Uuid);
+                await writer.WriteAsync($"bulk-{d}.txt", NpgsqlDbType.Varchar);
+                await writer.WriteAsync("text/plain", NpgsqlDbType.Varchar);
+                await writer.WriteAsync(shas[d], NpgsqlDbType.Varchar);
+                await writer.WriteAsync("Ready", NpgsqlDbType.Varchar);
+                await writer.WriteAsync(model, NpgsqlDbType.Varchar);
+                await writer.WriteAsync(10, NpgsqlDbType.Integer);
+                await writer.WriteAsync(now, NpgsqlDbType.TimestampTz);
+                await writer.WriteAsync(now, NpgsqlDbType.TimestampTz);
+            }
+            await writer.CompleteAsync();
+        }
+        await using (var writer = await connection.BeginBinaryImportAsync("""
+            COPY chunks ("Id", "Sha256", "Ordinal", "Text", "Tokens", "Embedding", "Model") FROM STDIN (FORMAT BINARY)
+            """))
+        {
+            var vector = new float[MiniLmEmbeddingGenerator.Dimensions];
+            for (var i = 0; i < count; i++)
+            {
+                for (var j = 0; j < vector.Length; j++)
+                {
+                    vector[j] = (float)(random.NextDouble() * 2 - 1);
+                }
+                var norm = MathF.Sqrt(vector.Sum(v => v * v));
+                await writer.StartRowAsync();
+                await writer.WriteAsync(Guid.CreateVersion7(), NpgsqlDbType.Uuid);
+                await writer.WriteAsync(shas[i / 10], NpgsqlDbType.Varchar);
+                await writer.WriteAsync(i % 10, NpgsqlDbType.Integer);
+                await writer.WriteAsync(corpus[i % corpus.Count], NpgsqlDbType.Text);
+                await writer.WriteAsync(200, NpgsqlDbType.Integer);
+                await writer.WriteAsync(vector.Select(v => v / norm).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Real);
+                await writer.WriteAsync(model, NpgsqlDbType.Varchar);
+            }
+            await writer.CompleteAsync();
+        }
+        await using var analyze = new NpgsqlCommand("ANALYZE chunks; ANALYZE documents;", connection);
+        await analyze.ExecuteNonQueryAsync();
+        return count;
+    }
+}
