@@ -139,6 +139,43 @@ namespace Chat.RagService.Data.Migrations
 
                     b.ToTable("documents", (string)null);
                 });
+
+            modelBuilder.Entity("Chat.RagService.Retrieval.CorpusStat", b =>
+                {
+                    b.Property<int>("Id")
+                        .HasColumnType("integer");
+
+                    b.Property<long>("Chunks")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("Lexemes")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("corpus_stats", (string)null);
+
+                    b.HasData(
+                        new
+                        {
+                            Id = 1,
+                            Chunks = 0L,
+                            Lexemes = 0L
+                        });
+                });
+
+            modelBuilder.Entity("Chat.RagService.Retrieval.LexemeStat", b =>
+                {
+                    b.Property<string>("Lexeme")
+                        .HasColumnType("text");
+
+                    b.Property<long>("Df")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("Lexeme");
+
+                    b.ToTable("lexeme_stats", (string)null);
+                });
 #pragma warning restore 612, 618
         }
     }
