@@ -45,6 +45,7 @@ internal static class Extensions
         builder.Services.AddScoped<Ai.AiRequests>();
         builder.Services.AddSingleton<Ai.AiStreams>();
         builder.Services.AddHostedService<Ai.AiDeltaRelay>();
+        builder.Services.AddHostedService<Ai.DocumentStatusRelay>();
         builder.Services.AddOutboxPublisher<ChatDbContext>(ChatAspire.Contracts.AiJobs.Stream);
         builder.Services.AddExceptionHandler<ChatExceptionHandler>();
 

@@ -9,7 +9,7 @@ public sealed record RagHit(Guid ChunkId, Guid DocumentId, Guid FileId, string F
 public sealed record RagSearchResponse(IReadOnlyList<RagHit> Hits);
 
 /// <summary>Ingestion progress of one document, published on <see cref="Stream"/> as it changes.</summary>
-public sealed record DocumentStatusChanged(Guid DocumentId, Guid FileId, string Name, string Status, string? Reason)
+public sealed record DocumentStatusChanged(Guid DocumentId, Guid FileId, Guid OwnerId, string Name, string Status, string? Reason)
 {
     public const string Stream = "rag:events";
 }

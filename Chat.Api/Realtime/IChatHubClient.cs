@@ -19,6 +19,9 @@ public interface IChatHubClient
     /// <summary>A piece of an assistant reply as it streams (then one final delta with state completed/cancelled/failed).</summary>
     Task AiReplyDelta(ChatAspire.Contracts.AiReplyDelta delta);
 
+    /// <summary>Ingestion progress of a document the user uploaded (queued, extracting, embedding, ready, failed).</summary>
+    Task DocumentStatus(ChatAspire.Contracts.DocumentStatusChanged status);
+
     /// <summary>Sent once per connection after it has joined its channel groups and user address: events from now on reach it.</summary>
     Task Ready();
 }

@@ -208,7 +208,7 @@ public sealed partial class IngestionPipeline(
     private async Task PublishAsync(Document d)
     {
         var dto = DocumentStatusDto.From(d);
-        var payload = JsonSerializer.Serialize(new DocumentStatusChanged(d.Id, d.FileId, d.Name, dto.Status, d.FailureReason), JsonSerializerOptions.Web);
+        var payload = JsonSerializer.Serialize(new DocumentStatusChanged(d.Id, d.FileId, d.OwnerId, d.Name, dto.Status, d.FailureReason), JsonSerializerOptions.Web);
         await redis.GetDatabase().StreamAddAsync(DocumentStatusChanged.Stream,
             [new("type", nameof(DocumentStatusChanged)), new("payload", payload), new("traceparent", Activity.Current?.Id ?? "")],
             maxLength: 10_000, useApproximateMaxLength: true);

@@ -312,6 +312,15 @@
     renderStreams();
   }
 
+  /** Ingestion progress of my uploads: shown in the status line of the conversation. */
+  function onDocumentStatus(d) {
+    const text = d.status === "ready" ? `${d.name}: ready for the assistant`
+      : d.status === "failed" ? `${d.name}: could not be indexed (${d.reason || "unknown reason"})`
+      : `${d.name}: ${d.status}…`;
+    $("documents").textContent = text;
+    if (d.status === "failed") showError(text);
+  }
+
   async function askAssistant() {
     const input = $("message-input");
     const question = input.value.trim();
@@ -472,6 +481,7 @@
       .build();
     connection.on("MessageCreated", onMessage);
     connection.on("AiReplyDelta", onAiDelta);
+    connection.on("DocumentStatus", onDocumentStatus);
     connection.on("MessageEdited", onChanged);
     connection.on("MessageDeleted", (channelId, id, seq) => {
       const m = log(channelId).bySeq.get(seq);

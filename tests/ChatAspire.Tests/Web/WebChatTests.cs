@@ -150,7 +150,8 @@ public sealed class WebChatTests(AppHostFixture fixture) : IAsyncLifetime
         await Expect(alice.Locator("#attachment")).ToContainTextAsync("policy.md — ready");
         await SendAsync(alice, "our travel policy");
 
-        // Wait until the RAG service has ingested it (the page shows the assistant's answer either way).
+        // The page follows the indexing of the upload; the test also checks through the RAG API.
+        await Expect(alice.Locator("#documents")).ToHaveTextAsync("policy.md: ready for the assistant", new() { Timeout = 120_000 });
         var token = await alice.EvaluateAsync<string>("() => window.__chat.session.accessToken");
         var fileId = await alice.EvaluateAsync<string>("() => [...window.__chat.logs.values()].flatMap(l => [...l.bySeq.values()]).find(m => m.attachments.length).attachments[0]");
         using (var rag = fixture.ProxyClient(ResourceNames.Rag))
