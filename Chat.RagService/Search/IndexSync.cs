@@ -11,7 +11,8 @@ namespace Chat.RagService.Search;
 /// delete bumps a version number in Redis; a search that sees a new version first reloads the contents whose
 /// documents' <c>IndexedAt</c> changed and drops the ones that are gone. The version is also part of result-cache keys.
 /// </summary>
-public sealed partial class IndexSync(IServiceScopeFactory scopes, IConnectionMultiplexer redis, ILogger<IndexSync> logger)
+public sealed partial class IndexSync(IServiceScopeFactory scopes, IConnectionMultiplexer redis, Microsoft.Extensions.Options.IOptions<Ingestion.EmbeddingOptions> embedding,
+    ILogger<IndexSync> logger)
 {
     public const string VersionKey = "rag:index:version";
 
@@ -19,7 +20,7 @@ public sealed partial class IndexSync(IServiceScopeFactory scopes, IConnectionMu
     private readonly Dictionary<string, DateTimeOffset> _loaded = new(StringComparer.Ordinal);
     private long _version = -1;
 
-    public VectorIndex Index { get; } = new(MiniLmEmbeddingGenerator.Dimensions);
+    public VectorIndex Index { get; } = new(embedding.Value.Dimensions);
 
     /// <summary>Tells every replica that the index changed.</summary>
     public async Task<long> BumpAsync() => await redis.GetDatabase().StringIncrementAsync(VersionKey);

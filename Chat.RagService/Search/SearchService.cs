@@ -22,7 +22,7 @@ public sealed class SearchForbiddenException(string detail) : Exception(detail);
 
 /// <summary>
 /// Hybrid retrieval: Postgres full-text and exact vector search over the documents the caller may read, fused with
-/// weighted reciprocal rank fusion (k = 5, vectors ×3: tuned on the SciFact train split, see eval/results).
+/// reciprocal rank fusion (k = 5, equal weights: tuned on the SciFact train split with BM25 full-text, see eval/results).
 /// Query embeddings and whole results are cached in Redis; result keys carry the index version, so any ingest or
 /// delete invalidates them.
 /// </summary>
@@ -36,7 +36,7 @@ public sealed class SearchService(
     RagTelemetry telemetry)
 {
     public const int FusionK = 5;
-    public const double VectorWeight = 3;
+    public const double VectorWeight = 1;
     private const int Depth = 50;
     private static readonly TimeSpan ResultTtl = TimeSpan.FromMinutes(10);
     private static readonly TimeSpan EmbeddingTtl = TimeSpan.FromDays(7);

@@ -45,6 +45,7 @@ public sealed class FakeModelServer : IAsyncDisposable
         var server = new FakeModelServer(app);
         app.MapPost("/v1/chat/completions", server.OpenAiAsync);
         app.MapPost("/api/chat", server.OllamaAsync);
+        app.MapPost("/v1/embeddings", server.EmbeddingsAsync);
         await app.StartAsync();
         return server;
     }
@@ -92,6 +93,39 @@ public sealed class FakeModelServer : IAsyncDisposable
             model, created_at = "2026-11-26T10:00:01Z", message = new { role = "assistant", content = "" }, done = true, done_reason = "stop",
             total_duration = 1_000_000, prompt_eval_count = 42, eval_count = Words.Length,
         }) + "\n");
+    }
+
+    public int EmbeddingDimensions { get; set; } = 384;
+    public int EmbeddingRequests => _embeddingRequests;
+    private int _embeddingRequests;
+
+    /// <summary>OpenAI embeddings: a deterministic unit vector per input (float arrays, or base64 when asked).</summary>
+    private async Task EmbeddingsAsync(HttpContext context)
+    {
+        Interlocked.Increment(ref _embeddingRequests);
+        var request = await JsonSerializer.DeserializeAsync<JsonElement>(context.Request.Body);
+        var inputs = request.GetProperty("input").ValueKind == JsonValueKind.Array
+            ? request.GetProperty("input").EnumerateArray().Select(e => e.GetString()!).ToList()
+            : [request.GetProperty("input").GetString()!];
+        var base64 = request.TryGetProperty("encoding_format", out var format) && format.GetString() == "base64";
+        var data = inputs.Select((text, i) =>
+        {
+            var vector = new float[EmbeddingDimensions];
+            var random = new Random(text.GetHashCode(StringComparison.Ordinal));
+            for (var d = 0; d < vector.Length; d++)
+            {
+                vector[d] = (float)random.NextDouble() - 0.5f;
+            }
+            var norm = MathF.Sqrt(vector.Sum(v => v * v));
+            vector = [.. vector.Select(v => v / norm)];
+            object embedding = base64 ? Convert.ToBase64String(System.Runtime.InteropServices.MemoryMarshal.AsBytes(vector.AsSpan())) : vector;
+            return new { @object = "embedding", index = i, embedding };
+        }).ToArray();
+        await context.Response.WriteAsJsonAsync(new
+        {
+            @object = "list", data, model = request.GetProperty("model").GetString(),
+            usage = new { prompt_tokens = inputs.Count * 10, total_tokens = inputs.Count * 10 },
+        });
     }
 
     private async Task<bool> BeginAsync(HttpContext context)

@@ -70,6 +70,53 @@ public sealed class IngestionRecoveryTests(AppHostFixture fixture)
         Assert.Contains(second.Logs.Records, r => r.EventId.Name == "stream_entry_parked");
     }
 
+    [Fact]
+    public async Task Changing_the_embedding_model_re_embeds_every_document_at_the_next_start()
+    {
+        var stream = $"test:files:{Guid.NewGuid():N}";
+        var settings = await SettingsAsync(stream);
+        var user = await ChatUsers.RegisterAsync(fixture.ProxyClient(ResourceNames.Api).BaseAddress!, "rag-model");
+        var bytes = RagSamples.Markdown($"# Notes\n\nThe model may change {Guid.NewGuid():N}.\n");
+        Guid fileId;
+        using (var files = fixture.ProxyClient(ResourceNames.Files))
+        {
+            files.DefaultRequestHeaders.Authorization = new("Bearer", user.Token);
+            using var upload = await files.PostAsync("/api/files", Samples.Multipart("notes.md", bytes));
+            fileId = (await upload.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+        }
+        var sha = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes));
+        var redis = (await ConnectionMultiplexer.ConnectAsync(await fixture.ConnectionStringAsync(ResourceNames.Redis))).GetDatabase();
+        await redis.StreamAddAsync(stream, [new("type", FileEvents.Uploaded),
+            new("payload", JsonSerializer.Serialize(new FileUploaded(fileId, user.Id, "notes.md", "text/markdown", bytes.Length, sha), JsonSerializerOptions.Web))]);
+
+        await using (var minilm = new ServiceFactory<RagDbContext>(settings))
+        {
+            _ = minilm.CreateClient();
+            await Poll.UntilAsync(async () => await StatusAsync(minilm, fileId) == "Ready", TimeSpan.FromSeconds(90), "the first indexing");
+        }
+
+        // Restart with another embedding provider (an OpenAI-compatible server): the document is embedded again.
+        await using var model = await Ai.FakeModelServer.StartAsync();
+        settings["Rag:Embeddings:Provider"] = "openai";
+        settings["Rag:Embeddings:Endpoint"] = model.OpenAiEndpoint.ToString();
+        settings["Rag:Embeddings:Model"] = "fake-embed";
+        settings["Rag:Embeddings:ApiKey"] = "test-key";
+        await using var openai = new ServiceFactory<RagDbContext>(settings);
+        _ = openai.CreateClient();
+        await Poll.UntilAsync(async () =>
+        {
+            await using var scope = openai.Services.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<RagDbContext>();
+            return await db.Documents.AnyAsync(d => d.FileId == fileId && d.Model == "openai:fake-embed" && d.Status == global::Chat.RagService.Documents.DocumentStatus.Ready);
+        }, TimeSpan.FromSeconds(60), "re-embedding with the new model");
+        await using (var scope = openai.Services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<RagDbContext>();
+            Assert.All(await db.Chunks.Where(c => c.Sha256 == sha).ToListAsync(), c => Assert.Equal("openai:fake-embed", c.Model));
+        }
+        Assert.True(model.EmbeddingRequests > 0);
+    }
+
     private async Task<Dictionary<string, string?>> SettingsAsync(string stream)
     {
         // A database of its own, so the AppHost's RAG service (which ingests the same upload) does not interfere.

@@ -51,8 +51,9 @@ public sealed class TextExtractorTests
         Assert.Equal([null, "Installation", "Support"], sections.Select(s => s.Heading));
         Assert.Equal("Run the installer.", sections[1].Text.Trim());
 
-        static Paragraph Paragraph(string text, string? style) => new(
-            new ParagraphProperties(style is null ? null : new ParagraphStyleId { Val = style }), new Run(new Text(text)));
+        static Paragraph Paragraph(string text, string? style) => style is null
+            ? new Paragraph(new Run(new Text(text)))
+            : new Paragraph(new ParagraphProperties(new ParagraphStyleId { Val = style }), new Run(new Text(text)));
     }
 
     [Fact]
