@@ -35,8 +35,8 @@ public sealed class ProviderOptions
     [Range(0, 10)]
     public int Retries { get; set; } = 2;
 
-    /// <summary>Consecutive failed requests that open the circuit breaker.</summary>
-    [Range(1, 100)]
+    /// <summary>Consecutive failed requests that open the circuit breaker (at least 2).</summary>
+    [Range(2, 100)]
     public int BreakAfter { get; set; } = 3;
 
     /// <summary>How long an open circuit refuses calls before letting one try again.</summary>
