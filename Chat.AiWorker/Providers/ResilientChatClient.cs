@@ -65,15 +65,8 @@ public sealed class ResilientChatClient : DelegatingChatClient
         }
     }
 
-    public override async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
-    {
-        var updates = new List<ChatResponseUpdate>();
-        await foreach (var update in GetStreamingResponseAsync(messages, options, cancellationToken))
-        {
-            updates.Add(update);
-        }
-        return updates.ToChatResponse();
-    }
+    public override Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) =>
+        GetStreamingResponseAsync(messages, options, cancellationToken).ToChatResponseAsync(cancellationToken);
 
     /// <summary>
     /// One streaming call. Its token is ours (linked to the caller's), not the resilience pipeline's, so it stays valid

@@ -29,12 +29,44 @@ public sealed class VectorIndex(int dimensions)
             var vectors = new float[old.Vectors.Length + dimensions];
             old.Vectors.CopyTo(vectors, 0);
             vector.CopyTo(vectors.AsSpan(old.Vectors.Length));
-            Replace(documentId, new Block([.. old.ChunkIds, chunkId], vectors));
+            var next = new Dictionary<Guid, Block>(_blocks) { [documentId] = new Block([.. old.ChunkIds, chunkId], vectors) };
+            _blocks = next;
         }
     }
 
     /// <summary>Replaces every vector of a document.</summary>
-    public void SetDocument(Guid documentId, IReadOnlyList<Guid> chunkIds, IReadOnlyList<float[]> vectors)
+    public void SetDocument(Guid documentId, IReadOnlyList<Guid> chunkIds, IReadOnlyList<float[]> vectors) =>
+        Apply([(documentId, chunkIds, vectors)], []);
+
+    public void RemoveDocument(Guid documentId) => Apply([], [documentId]);
+
+    /// <summary>Sets and removes many documents with one copy of the index (a reload after start-up or a burst of changes).</summary>
+    public void Apply(IEnumerable<(Guid DocumentId, IReadOnlyList<Guid> ChunkIds, IReadOnlyList<float[]> Vectors)> set, IEnumerable<Guid> removed)
+    {
+        var blocks = set.Select(d => (d.DocumentId, Block: ToBlock(d.ChunkIds, d.Vectors))).ToList();
+        lock (_write)
+        {
+            var next = new Dictionary<Guid, Block>(_blocks);
+            foreach (var id in removed)
+            {
+                next.Remove(id);
+            }
+            foreach (var (id, block) in blocks)
+            {
+                if (block.ChunkIds.Length == 0)
+                {
+                    next.Remove(id);
+                }
+                else
+                {
+                    next[id] = block;
+                }
+            }
+            _blocks = next;
+        }
+    }
+
+    private Block ToBlock(IReadOnlyList<Guid> chunkIds, IReadOnlyList<float[]> vectors)
     {
         var block = new Block([.. chunkIds], new float[chunkIds.Count * dimensions]);
         for (var i = 0; i < chunkIds.Count; i++)
@@ -42,18 +74,7 @@ public sealed class VectorIndex(int dimensions)
             CheckDimensions(vectors[i].Length);
             vectors[i].CopyTo(block.Vectors, i * dimensions);
         }
-        lock (_write)
-        {
-            Replace(documentId, block);
-        }
-    }
-
-    public void RemoveDocument(Guid documentId)
-    {
-        lock (_write)
-        {
-            Replace(documentId, null);
-        }
+        return block;
     }
 
     /// <summary>The <paramref name="k"/> most similar chunks (cosine = dot for unit vectors), optionally only of allowed documents.</summary>
@@ -105,20 +126,6 @@ public sealed class VectorIndex(int dimensions)
                 best.DequeueEnqueue((block.ChunkIds[i], documentId), score);
             }
         }
-    }
-
-    private void Replace(Guid documentId, Block? block)
-    {
-        var next = new Dictionary<Guid, Block>(_blocks);
-        if (block is null || block.ChunkIds.Length == 0)
-        {
-            next.Remove(documentId);
-        }
-        else
-        {
-            next[documentId] = block;
-        }
-        _blocks = next;
     }
 
     private void CheckDimensions(int length)

@@ -57,10 +57,11 @@ public sealed partial class IndexSync(IServiceScopeFactory scopes, IConnectionMu
         var ready = (await db.Documents.AsNoTracking().Where(d => d.Status == DocumentStatus.Ready)
                 .GroupBy(d => d.Sha256).Select(g => new { Sha256 = g.Key, IndexedAt = g.Max(d => d.IndexedAt) }).ToListAsync(ct))
             .ToDictionary(d => d.Sha256, d => d.IndexedAt ?? DateTimeOffset.MinValue);
-        foreach (var gone in _loaded.Keys.Where(sha => !ready.ContainsKey(sha)).ToList())
+        var gone = _loaded.Keys.Where(sha => !ready.ContainsKey(sha)).ToList();
+        Index.Apply([], gone.Select(ContentKey.Of));
+        foreach (var sha in gone)
         {
-            Index.RemoveDocument(ContentKey.Of(gone));
-            _loaded.Remove(gone);
+            _loaded.Remove(sha);
         }
         var changed = ready.Where(d => !_loaded.TryGetValue(d.Key, out var at) || at != d.Value).Select(d => d.Key).ToList();
         foreach (var batch in changed.Chunk(500))
@@ -68,10 +69,8 @@ public sealed partial class IndexSync(IServiceScopeFactory scopes, IConnectionMu
             var rows = await db.Chunks.AsNoTracking().Where(c => batch.Contains(c.Sha256))
                 .OrderBy(c => c.Sha256).ThenBy(c => c.Ordinal)
                 .Select(c => new { c.Sha256, c.Id, c.Embedding }).ToListAsync(ct);
-            foreach (var group in rows.GroupBy(r => r.Sha256))
-            {
-                Index.SetDocument(ContentKey.Of(group.Key), [.. group.Select(r => r.Id)], [.. group.Select(r => r.Embedding)]);
-            }
+            Index.Apply(rows.GroupBy(r => r.Sha256).Select(g =>
+                (ContentKey.Of(g.Key), (IReadOnlyList<Guid>)[.. g.Select(r => r.Id)], (IReadOnlyList<float[]>)[.. g.Select(r => r.Embedding)])), []);
             foreach (var sha in batch)
             {
                 _loaded[sha] = ready[sha];
