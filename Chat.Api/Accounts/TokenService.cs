@@ -4,7 +4,6 @@ using ChatAspire.ServiceDefaults.Auth;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
-using Microsoft.IdentityModel.Tokens;
 
 namespace Chat.Api.Accounts;
 
@@ -20,22 +19,7 @@ public sealed class TokenService(IOptions<TokenOptions> options, TimeProvider cl
         var o = options.Value;
         var now = clock.GetUtcNow();
         var accessExpires = now + o.AccessTokenLifetime;
-        var access = _handler.CreateToken(new SecurityTokenDescriptor
-        {
-            Issuer = o.Issuer,
-            Audience = o.Audience,
-            IssuedAt = now.UtcDateTime,
-            NotBefore = now.UtcDateTime,
-            Expires = accessExpires.UtcDateTime,
-            SigningCredentials = new SigningCredentials(o.Key(), SecurityAlgorithms.HmacSha256),
-            Claims = new Dictionary<string, object>
-            {
-                ["sub"] = user.Id.ToString(),
-                ["name"] = user.UserName,
-                ["role"] = user.Role,
-                ["jti"] = Guid.NewGuid().ToString("N"),
-            },
-        });
+        var access = o.CreateAccessToken(_handler, now, user.Id, user.UserName, user.Role);
         var refresh = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
         var refreshExpires = now + o.RefreshTokenLifetime;
         db.RefreshTokens.Add(new RefreshToken { UserId = user.Id, TokenHash = Hash(refresh), ExpiresAt = refreshExpires });

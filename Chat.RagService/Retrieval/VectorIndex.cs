@@ -34,13 +34,7 @@ public sealed class VectorIndex(int dimensions)
         }
     }
 
-    /// <summary>Replaces every vector of a document.</summary>
-    public void SetDocument(Guid documentId, IReadOnlyList<Guid> chunkIds, IReadOnlyList<float[]> vectors) =>
-        Apply([(documentId, chunkIds, vectors)], []);
-
-    public void RemoveDocument(Guid documentId) => Apply([], [documentId]);
-
-    /// <summary>Sets and removes many documents with one copy of the index (a reload after start-up or a burst of changes).</summary>
+    /// <summary>Replaces the vectors of the documents in <paramref name="set"/> and drops <paramref name="removed"/>, with one copy of the index.</summary>
     public void Apply(IEnumerable<(Guid DocumentId, IReadOnlyList<Guid> ChunkIds, IReadOnlyList<float[]> Vectors)> set, IEnumerable<Guid> removed)
     {
         var blocks = set.Select(d => (d.DocumentId, Block: ToBlock(d.ChunkIds, d.Vectors))).ToList();

@@ -3,7 +3,6 @@ using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
-using Microsoft.IdentityModel.Tokens;
 
 namespace ChatAspire.ServiceDefaults.Auth;
 
@@ -32,23 +31,7 @@ public sealed class ServiceTokens(IOptions<TokenOptions> options, TimeProvider c
                 return _current.Token;
             }
             var o = options.Value;
-            var expires = now + o.AccessTokenLifetime;
-            var token = _handler.CreateToken(new SecurityTokenDescriptor
-            {
-                Issuer = o.Issuer,
-                Audience = o.Audience,
-                IssuedAt = now.UtcDateTime,
-                NotBefore = now.UtcDateTime,
-                Expires = expires.UtcDateTime,
-                SigningCredentials = new SigningCredentials(o.Key(), SecurityAlgorithms.HmacSha256),
-                Claims = new Dictionary<string, object>
-                {
-                    ["sub"] = IdOf(serviceName).ToString(),
-                    ["name"] = serviceName,
-                    ["role"] = Role,
-                    ["jti"] = Guid.NewGuid().ToString("N"),
-                },
-            });
+            var token = o.CreateAccessToken(_handler, now, IdOf(serviceName), serviceName, Role);
             _current = (token, now + o.AccessTokenLifetime / 2);
             return token;
         }

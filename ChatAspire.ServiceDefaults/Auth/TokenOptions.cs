@@ -28,4 +28,23 @@ public sealed class TokenOptions
     public TimeSpan RefreshTokenLifetime { get; set; } = TimeSpan.FromDays(14);
 
     public SymmetricSecurityKey Key() => new(Encoding.UTF8.GetBytes(SigningKey));
+
+    /// <summary>An access token for <paramref name="subject"/> (id, name, role) valid from <paramref name="now"/> for <see cref="AccessTokenLifetime"/>.</summary>
+    public string CreateAccessToken(Microsoft.IdentityModel.JsonWebTokens.JsonWebTokenHandler handler, DateTimeOffset now, Guid subject, string name, string role) =>
+        handler.CreateToken(new SecurityTokenDescriptor
+        {
+            Issuer = Issuer,
+            Audience = Audience,
+            IssuedAt = now.UtcDateTime,
+            NotBefore = now.UtcDateTime,
+            Expires = (now + AccessTokenLifetime).UtcDateTime,
+            SigningCredentials = new SigningCredentials(Key(), SecurityAlgorithms.HmacSha256),
+            Claims = new Dictionary<string, object>
+            {
+                ["sub"] = subject.ToString(),
+                ["name"] = name,
+                ["role"] = role,
+                ["jti"] = Guid.NewGuid().ToString("N"),
+            },
+        });
 }

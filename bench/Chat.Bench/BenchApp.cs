@@ -12,7 +12,10 @@ namespace Chat.Bench;
 /// <summary>The whole AppHost with local Postgres and Redis, throwaway data, no OTLP export and quiet logs.</summary>
 internal static class BenchApp
 {
-    public static async Task<DistributedApplication> StartAsync(params string[] waitFor)
+    public static Task<DistributedApplication> StartAsync(params string[] waitFor) => StartAsync(new Dictionary<string, string>(), waitFor);
+
+    /// <param name="environment">Extra environment for every service (e.g. a higher send limit).</param>
+    public static async Task<DistributedApplication> StartAsync(IReadOnlyDictionary<string, string> environment, params string[] waitFor)
     {
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.ChatAspire_AppHost>(
             ["--ChatAspire:Infrastructure=process", "--ChatAspire:Ephemeral=true", "--ChatAspire:Monitoring:Enabled=false"]);
@@ -22,6 +25,10 @@ internal static class BenchApp
             {
                 c.EnvironmentVariables.Remove("OTEL_EXPORTER_OTLP_ENDPOINT");
                 c.EnvironmentVariables["Logging__LogLevel__Default"] = "Warning";
+                foreach (var (key, value) in environment)
+                {
+                    c.EnvironmentVariables[key] = value;
+                }
             }));
         }
         builder.Services.AddLogging(l => l.AddFilter("ChatAspire.AppHost.Resources", LogLevel.None).AddFilter("Aspire", LogLevel.Warning).AddFilter("Microsoft", LogLevel.Warning));

@@ -11,10 +11,7 @@ using System.Globalization;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Aspire.Hosting;
-using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using ChatAspire.AppHost;
 using Microsoft.AspNetCore.Http.Connections;
 using Microsoft.AspNetCore.SignalR.Client;
@@ -35,26 +32,9 @@ var channels = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture
 var perClient = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 50;
 var total = clients * perClient;
 
-var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.ChatAspire_AppHost>(
-    ["--ChatAspire:Infrastructure=process", "--ChatAspire:Ephemeral=true", "--ChatAspire:Monitoring:Enabled=false"]);
-foreach (var project in builder.Resources.OfType<ProjectResource>())
-{
-    project.Annotations.Add(new EnvironmentCallbackAnnotation(c =>
-    {
-        c.EnvironmentVariables.Remove("OTEL_EXPORTER_OTLP_ENDPOINT");
-        // Measure the system, not the per-user send limit.
-        c.EnvironmentVariables["Messages__SendBurst"] = "10000";
-        c.EnvironmentVariables["Messages__SendPerSecond"] = "10000";
-        c.EnvironmentVariables["Logging__LogLevel__Default"] = "Warning";
-    }));
-}
-builder.Services.AddLogging(logging => logging
-    .AddFilter("ChatAspire.AppHost.Resources", LogLevel.None)
-    .AddFilter("Aspire", LogLevel.Warning)
-    .AddFilter("Microsoft", LogLevel.Warning));
-await using var app = await builder.BuildAsync();
-await app.StartAsync();
-await app.ResourceNotifications.WaitForResourceHealthyAsync(ResourceNames.Api).WaitAsync(TimeSpan.FromMinutes(3));
+// Measure the system, not the per-user send limit.
+await using var app = await BenchApp.StartAsync(
+    new Dictionary<string, string> { ["Messages__SendBurst"] = "10000", ["Messages__SendPerSecond"] = "10000" }, ResourceNames.Api);
 var api = app.CreateHttpClient(ResourceNames.Api).BaseAddress!;
 Console.WriteLine($"AppHost up; {clients} clients in {channels} channels, {perClient} messages each ({total} in all)");
 

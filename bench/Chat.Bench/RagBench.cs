@@ -180,10 +180,8 @@ internal static class RagBench
             var norm = MathF.Sqrt(v.Sum(x => x * x));
             return [.. v.Select(x => x / norm)];
         }
-        for (var d = 0; d < count / 10; d++)
-        {
-            index.SetDocument(Guid.NewGuid(), [.. Enumerable.Range(0, 10).Select(_ => Guid.NewGuid())], [.. Enumerable.Range(0, 10).Select(_ => Unit())]);
-        }
+        index.Apply(Enumerable.Range(0, count / 10).Select(_ =>
+            (Guid.NewGuid(), (IReadOnlyList<Guid>)[.. Enumerable.Range(0, 10).Select(_ => Guid.NewGuid())], (IReadOnlyList<float[]>)[.. Enumerable.Range(0, 10).Select(_ => Unit())])), []);
         var times = new List<double>();
         for (var i = 0; i < 50; i++)
         {

@@ -607,22 +607,14 @@
       e.preventDefault();
       const data = new FormData(e.target);
       try {
-        const channel = await api("/api/channels", { method: "POST", json: { name: data.get("name"), kind: data.get("private") ? "private" : "public" } });
-        e.target.reset();
-        await loadChannels();
-        await state.connection.invoke("Subscribe", channel.id);
-        await openChannel(channel.id);
+        await enterChannel(e.target, await api("/api/channels", { method: "POST", json: { name: data.get("name"), kind: data.get("private") ? "private" : "public" } }));
       } catch (err) { showError(err.message); }
     });
     $("direct-form").addEventListener("submit", async (e) => {
       e.preventDefault();
       try {
         const user = await findUser(new FormData(e.target).get("userName"));
-        const channel = await api(`/api/direct/${user.id}`, { method: "POST" });
-        e.target.reset();
-        await loadChannels();
-        await state.connection.invoke("Subscribe", channel.id);
-        await openChannel(channel.id);
+        await enterChannel(e.target, await api(`/api/direct/${user.id}`, { method: "POST" }));
       } catch (err) { showError(err.message); }
     });
     $("invite-form").addEventListener("submit", async (e) => {
@@ -642,6 +634,14 @@
       try { await api(`/api/channels/${state.current}/leave`, { method: "POST" }); state.current = null; await loadChannels(); location.hash = ""; }
       catch (err) { showError(err.message); }
     });
+  }
+
+  /** After creating or opening a channel from a form: clear the form, list, subscribe and open it. */
+  async function enterChannel(form, channel) {
+    form.reset();
+    await loadChannels();
+    await state.connection.invoke("Subscribe", channel.id);
+    await openChannel(channel.id);
   }
 
   async function findUser(name) {

@@ -121,11 +121,7 @@ public static class AiScenario
 
     public static async Task<Guid> ShareDocumentAsync(AppHostFixture fixture, ChatUser user, Guid channel, string name, string markdown)
     {
-        using var files = fixture.ProxyClient(ResourceNames.Files);
-        files.DefaultRequestHeaders.Authorization = new("Bearer", user.Token);
-        using var upload = await files.PostAsync("/api/files", Samples.Multipart(name, RagSamples.Markdown(markdown)));
-        Assert.Equal(HttpStatusCode.Created, upload.StatusCode);
-        var fileId = (await upload.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+        var fileId = await fixture.UploadAsync(user, name, RagSamples.Markdown(markdown));
         using (var http = user.Http())
         {
             using var post = await http.PostAsJsonAsync($"/api/channels/{channel}/messages", new { content = "the document", attachments = new[] { fileId } });

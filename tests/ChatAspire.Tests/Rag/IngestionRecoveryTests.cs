@@ -25,17 +25,8 @@ public sealed class IngestionRecoveryTests(AppHostFixture fixture)
         var settings = await SettingsAsync(stream);
         var user = await ChatUsers.RegisterAsync(fixture.ProxyClient(ResourceNames.Api).BaseAddress!, "rag-crash");
         var bytes = RagSamples.LongText(12_000, "crash");
-        Guid fileId;
-        using (var files = fixture.ProxyClient(ResourceNames.Files))
-        {
-            files.DefaultRequestHeaders.Authorization = new("Bearer", user.Token);
-            using var upload = await files.PostAsync("/api/files", Samples.Multipart("long.txt", bytes));
-            fileId = (await upload.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
-        }
-        var sha = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes));
+        var (fileId, sha) = await UploadAndAnnounceAsync(stream, user, "long.txt", "text/plain", bytes);
         var redis = (await ConnectionMultiplexer.ConnectAsync(await fixture.ConnectionStringAsync(ResourceNames.Redis))).GetDatabase();
-        await redis.StreamAddAsync(stream, [new("type", FileEvents.Uploaded),
-            new("payload", JsonSerializer.Serialize(new FileUploaded(fileId, user.Id, "long.txt", "text/plain", bytes.Length, sha), JsonSerializerOptions.Web))]);
 
         // 1. The first instance starts embedding, then is stopped before it can finish.
         await using (var first = new ServiceFactory<RagDbContext>(settings))
@@ -77,17 +68,7 @@ public sealed class IngestionRecoveryTests(AppHostFixture fixture)
         var settings = await SettingsAsync(stream);
         var user = await ChatUsers.RegisterAsync(fixture.ProxyClient(ResourceNames.Api).BaseAddress!, "rag-model");
         var bytes = RagSamples.Markdown($"# Notes\n\nThe model may change {Guid.NewGuid():N}.\n");
-        Guid fileId;
-        using (var files = fixture.ProxyClient(ResourceNames.Files))
-        {
-            files.DefaultRequestHeaders.Authorization = new("Bearer", user.Token);
-            using var upload = await files.PostAsync("/api/files", Samples.Multipart("notes.md", bytes));
-            fileId = (await upload.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
-        }
-        var sha = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes));
-        var redis = (await ConnectionMultiplexer.ConnectAsync(await fixture.ConnectionStringAsync(ResourceNames.Redis))).GetDatabase();
-        await redis.StreamAddAsync(stream, [new("type", FileEvents.Uploaded),
-            new("payload", JsonSerializer.Serialize(new FileUploaded(fileId, user.Id, "notes.md", "text/markdown", bytes.Length, sha), JsonSerializerOptions.Web))]);
+        var (fileId, sha) = await UploadAndAnnounceAsync(stream, user, "notes.md", "text/markdown", bytes);
 
         await using (var minilm = new ServiceFactory<RagDbContext>(settings))
         {
@@ -115,6 +96,17 @@ public sealed class IngestionRecoveryTests(AppHostFixture fixture)
             Assert.All(await db.Chunks.Where(c => c.Sha256 == sha).ToListAsync(), c => Assert.Equal("openai:fake-embed", c.Model));
         }
         Assert.True(model.EmbeddingRequests > 0);
+    }
+
+    /// <summary>Uploads through Chat.Files, then puts the FileUploaded event on this test's own stream.</summary>
+    private async Task<(Guid FileId, string Sha256)> UploadAndAnnounceAsync(string stream, ChatUser user, string name, string contentType, byte[] bytes)
+    {
+        var fileId = await fixture.UploadAsync(user, name, bytes);
+        var sha = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes));
+        var redis = (await ConnectionMultiplexer.ConnectAsync(await fixture.ConnectionStringAsync(ResourceNames.Redis))).GetDatabase();
+        await redis.StreamAddAsync(stream, [new("type", FileEvents.Uploaded),
+            new("payload", JsonSerializer.Serialize(new FileUploaded(fileId, user.Id, name, contentType, bytes.Length, sha), JsonSerializerOptions.Web))]);
+        return (fileId, sha);
     }
 
     private async Task<Dictionary<string, string?>> SettingsAsync(string stream)

@@ -77,15 +77,7 @@ public sealed class RagTests(AppHostFixture fixture)
         Assert.Contains(await SearchAsync(other, new RagSearchRequest(secret)), h => h.FileId == file);
 
         // Deleted: the document and its chunks go, and no search returns them.
-        using (var files = FilesClient(owner))
-        {
-            Assert.Equal(HttpStatusCode.NoContent, (await files.DeleteAsync($"/api/files/{file}")).StatusCode);
-        }
-        await Poll.UntilAsync(async () =>
-        {
-            using var rag = Rag(owner);
-            return (await rag.GetAsync($"/api/rag/documents/by-file/{file}")).StatusCode == HttpStatusCode.NotFound;
-        }, TimeSpan.FromSeconds(60));
+        await DeleteAndWaitAsync(owner, file);
         Assert.DoesNotContain(await SearchAsync(owner, new RagSearchRequest(secret)), h => h.FileId == file);
         Assert.Equal(0, await ChunkCountAsync(await ShaOfAsync(System.Text.Encoding.UTF8.GetBytes($"The vault combination is {secret} and nobody else may know it."))));
     }
@@ -118,15 +110,7 @@ public sealed class RagTests(AppHostFixture fixture)
         Assert.Equal("ready", (await WaitForDocumentAsync(user, first)).GetProperty("status").GetString());
 
         // Deleting one copy keeps the other's chunks.
-        using (var files = FilesClient(user))
-        {
-            Assert.Equal(HttpStatusCode.NoContent, (await files.DeleteAsync($"/api/files/{first}")).StatusCode);
-        }
-        await Poll.UntilAsync(async () =>
-        {
-            using var rag = Rag(user);
-            return (await rag.GetAsync($"/api/rag/documents/by-file/{first}")).StatusCode == HttpStatusCode.NotFound;
-        }, TimeSpan.FromSeconds(60));
+        await DeleteAndWaitAsync(user, first);
         Assert.Equal(chunks, await ChunkCountAsync(sha));
         Assert.Contains(await SearchAsync(user, new RagSearchRequest(System.Text.Encoding.UTF8.GetString(bytes)[..60])), h => h.FileId == second);
     }
@@ -168,12 +152,20 @@ public sealed class RagTests(AppHostFixture fixture)
         return client;
     }
 
-    private async Task<Guid> UploadAsync(ChatUser user, string name, byte[] bytes)
+    private Task<Guid> UploadAsync(ChatUser user, string name, byte[] bytes) => fixture.UploadAsync(user, name, bytes);
+
+    /// <summary>Deletes a file through Chat.Files and waits until the RAG service has dropped its document.</summary>
+    private async Task DeleteAndWaitAsync(ChatUser user, Guid file)
     {
-        using var files = FilesClient(user);
-        using var response = await files.PostAsync("/api/files", Samples.Multipart(name, bytes));
-        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
-        return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+        using (var files = FilesClient(user))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, (await files.DeleteAsync($"/api/files/{file}")).StatusCode);
+        }
+        await Poll.UntilAsync(async () =>
+        {
+            using var rag = Rag(user);
+            return (await rag.GetAsync($"/api/rag/documents/by-file/{file}")).StatusCode == HttpStatusCode.NotFound;
+        }, TimeSpan.FromSeconds(60), "the document to be removed");
     }
 
     /// <summary>Polls the document made from a file until it is ready or failed.</summary>
