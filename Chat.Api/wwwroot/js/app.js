@@ -28,7 +28,7 @@
     streams: new Map(),      // jobId -> { channelId, text, pending: Map(offset -> text), state, notice }
     lastTypingSent: 0,
   };
-  window.__chat = state; // for tests and debugging
+  window.__chat = state; // for tests and debugging (state.api is set below)
 
   // ---------- errors and status ----------
   let errorTimer;
@@ -45,20 +45,35 @@
     s.classList.toggle("offline", !!offline);
   }
 
-  // ---------- HTTP ----------
-  async function api(path, options = {}, retried = false) {
-    const headers = { ...(options.headers || {}) };
-    if (state.session) headers.Authorization = `Bearer ${state.session.accessToken}`;
-    if (options.json !== undefined) {
-      headers["Content-Type"] = "application/json";
-      options.body = JSON.stringify(options.json);
-    }
-    const response = await fetch(path, { ...options, headers });
-    if (response.status === 401 && state.session && !retried && !path.startsWith("/api/auth/")) {
-      if (await refresh()) return api(path, options, true);
-      logout();
+  // ---------- HTTP and the session ----------
+  /**
+   * fetch with the session's access token. A 401 is answered once: if the session changed while the request was out,
+   * the request is simply retried with the newer token; otherwise the session is refreshed (one refresh shared by
+   * every request that failed at the same time) and retried. Only the session that failed is ever ended.
+   */
+  async function authorizedFetch(url, options = {}) {
+    const session = state.session;
+    const send = (s) => fetch(url, { ...options, headers: { ...(options.headers || {}), ...(s ? { Authorization: `Bearer ${s.accessToken}` } : {}) } });
+    const response = await send(session);
+    if (response.status !== 401 || !session) return response;
+    const current = state.session === session ? await refresh(session) : state.session;
+    if (!current) {
+      endSession(session, "Your session has ended; please log in again.");
       throw new Error("Your session has ended; please log in again.");
     }
+    return send(current);
+  }
+
+  /** Calls that carry no token: a 401 from them is a refused password or refresh token, not an expired session. */
+  const ANONYMOUS = new Set(["/api/auth/login", "/api/auth/register", "/api/auth/refresh"]);
+
+  async function api(path, options = {}) {
+    const request = { ...options };
+    if (options.json !== undefined) {
+      request.headers = { ...(options.headers || {}), "Content-Type": "application/json" };
+      request.body = JSON.stringify(options.json);
+    }
+    const response = ANONYMOUS.has(path) ? await fetch(path, request) : await authorizedFetch(path, request);
     if (!response.ok) {
       let detail = `${response.status} ${response.statusText}`;
       try {
@@ -74,36 +89,79 @@
   function saveSession(auth) {
     state.session = { accessToken: auth.tokens.accessToken, refreshToken: auth.tokens.refreshToken, user: auth.user };
     localStorage.setItem("chataspire.session", JSON.stringify(state.session));
+    return state.session;
   }
 
-  async function refresh() {
-    try {
-      const response = await fetch("/api/auth/refresh", {
-        method: "POST", headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ refreshToken: state.session.refreshToken }),
-      });
-      if (!response.ok) return false;
-      saveSession(await response.json());
-      return true;
-    } catch { return false; }
+  /** Trades the refresh token of <session> for a new session; concurrent callers share one request. Null when refused. */
+  function refresh(session = state.session) {
+    if (!session) return Promise.resolve(null);
+    if (session.refreshing) return session.refreshing;
+    session.refreshing = (async () => {
+      try {
+        const response = await fetch("/api/auth/refresh", {
+          method: "POST", headers: { "Content-Type": "application/json" },
+          body: JSON.stringify({ refreshToken: session.refreshToken }),
+        });
+        if (!response.ok) return null;
+        const auth = await response.json();
+        // A newer sign-in may have replaced this session meanwhile: never overwrite it.
+        return state.session === session ? saveSession(auth) : state.session;
+      } catch { return null; }
+    })();
+    return session.refreshing;
+  }
+
+  /** Ends <session> (only if it is still the current one) and returns to a clean sign-in view. */
+  function endSession(session, message) {
+    if (!session || state.session !== session) return;
+    state.session = null;
+    localStorage.removeItem("chataspire.session");
+    const connection = state.connection;
+    state.connection = null;
+    if (connection) connection.stop().catch(() => {});
+    resetChat();
+    showView("auth");
+    setStatus("Not connected", true);
+    if (message) showError(message);
   }
 
   function logout() {
     const session = state.session;
-    if (session) api("/api/auth/logout", { method: "POST", json: { refreshToken: session.refreshToken } }).catch(() => {});
-    state.session = null;
-    localStorage.removeItem("chataspire.session");
-    if (state.connection) state.connection.stop();
-    state.connection = null;
-    location.reload();
+    if (session) {
+      fetch("/api/auth/logout", {
+        method: "POST", headers: { "Content-Type": "application/json", Authorization: `Bearer ${session.accessToken}` },
+        body: JSON.stringify({ refreshToken: session.refreshToken }),
+      }).catch(() => {});
+    }
+    endSession(session);
+  }
+
+  /** The sign-in forms and the chat are never on screen together: this is the only place that switches them. */
+  function showView(view) {
+    $("auth").hidden = view !== "auth";
+    $("app").hidden = view !== "app";
+  }
+
+  function resetChat() {
+    Object.assign(state, { config: null, current: null, replyTo: null, attachment: null, ready: null });
+    for (const map of [state.channels, state.logs, state.names, state.streams]) map.clear();
+    state.online.clear();
+    for (const timer of state.typingTimers.values()) clearTimeout(timer);
+    state.typingTimers.clear();
+    for (const id of ["channel-list", "messages", "ai-streams", "member-list"]) $(id).replaceChildren();
+    for (const id of ["typing", "documents", "channel-topic", "me-name"]) $(id).textContent = "";
+    $("channel-title").textContent = "Pick a channel";
   }
 
   // ---------- auth view ----------
   async function submitAuth(event, path) {
     event.preventDefault();
-    const data = Object.fromEntries(new FormData(event.target));
+    const form = event.target;
+    const data = Object.fromEntries(new FormData(form));
     try {
       saveSession(await api(path, { method: "POST", json: data }));
+      form.reset();
+      $("error").hidden = true; // whatever ended the previous session is behind us
       await start();
     } catch (e) { showError(e.message); }
   }
@@ -150,7 +208,7 @@
     $("replying").hidden = true;
     const l = log(id);
     // Idempotent: covers channels joined since this connection started.
-    if (state.connection) await state.connection.invoke("Subscribe", id).catch((e) => showError(e.message));
+    await invoke("Subscribe", id).catch((e) => showError(e.message));
     if (l.bySeq.size === 0) await loadOlder(id);
     else await catchUp(id);
     renderMessages();
@@ -346,12 +404,12 @@
   }
 
   async function filesApi(path) {
-    const r = await fetch(state.config.filesUrl + path, { headers: { Authorization: `Bearer ${state.session.accessToken}` } });
+    const r = await authorizedFetch(state.config.filesUrl + path);
     if (!r.ok) throw new Error(`${r.status}`);
     return r.json();
   }
   async function filesBlob(fileId) {
-    const r = await fetch(`${state.config.filesUrl}/api/files/${fileId}/content`, { headers: { Authorization: `Bearer ${state.session.accessToken}` } });
+    const r = await authorizedFetch(`${state.config.filesUrl}/api/files/${fileId}/content`);
     if (!r.ok) throw new Error(`${r.status}`);
     return r.blob();
   }
@@ -401,7 +459,7 @@
     const request = { content: content || state.attachment.name, clientMessageId: crypto.randomUUID(), replyToId: state.replyTo?.id ?? null,
       attachments: state.attachment ? [state.attachment.id] : [] };
     try {
-      const message = await state.connection.invoke("SendMessage", state.current, request);
+      const message = await invoke("SendMessage", state.current, request);
       if (apply(message)) renderMessages();
       input.value = "";
       state.replyTo = null;
@@ -417,7 +475,7 @@
     $("file-input").value = "";
   }
 
-  function upload(file) {
+  async function upload(file) {
     const max = 25 * 1024 * 1024;
     if (file.size > max) { showError(`${file.name} is larger than 25 MB.`); return; }
     if (file.size === 0) { showError(`${file.name} is empty.`); return; }
@@ -431,9 +489,11 @@
     const attachment = state.attachment;
     const form = new FormData();
     form.append("file", file, file.name);
+    let token;
+    try { token = await accessToken(); } catch (e) { showError(e.message); clearAttachment(); finished(); return; }
     const xhr = new XMLHttpRequest();
     xhr.open("POST", `${state.config.filesUrl}/api/files`);
-    xhr.setRequestHeader("Authorization", `Bearer ${state.session.accessToken}`);
+    xhr.setRequestHeader("Authorization", `Bearer ${token}`); // XHR for upload progress; the token is fresh for a minute at least
     xhr.upload.onprogress = (e) => { if (e.lengthComputable) progress.value = Math.round((100 * e.loaded) / e.total); };
     xhr.onloadend = () => finished();
     xhr.onload = () => {
@@ -473,7 +533,7 @@
   async function connect() {
     const connection = new signalR.HubConnectionBuilder()
       .withUrl("/hubs/chat", {
-        accessTokenFactory: () => state.session.accessToken,
+        accessTokenFactory: accessToken,
         skipNegotiation: true,
         transport: signalR.HttpTransportType.WebSockets,
       })
@@ -521,6 +581,13 @@
     await startAndWaitReady(connection);
   }
 
+  /** A hub call that waits for the connection the page is opening (a click may come before the handshake). */
+  async function invoke(method, ...args) {
+    await state.ready;
+    if (!state.connection) throw new Error("Not connected.");
+    return state.connection.invoke(method, ...args);
+  }
+
   /** The handshake finishes before the server has joined us to our channels; its "Ready" event says it has. */
   async function startAndWaitReady(connection) {
     const ready = new Promise((resolve) => { state.onReady = resolve; });
@@ -532,12 +599,22 @@
   async function restart() {
     if (!state.session || !state.connection || state.connection.state !== "Disconnected") return;
     try {
-      await refresh();
       await startAndWaitReady(state.connection);
       await resync();
     } catch {
       setTimeout(restart, 3000);
     }
+  }
+
+  /** The access token for the hub: refreshed first when it expires within a minute (a hub handshake cannot retry a 401). */
+  async function accessToken() {
+    const session = state.session;
+    if (!session) throw new Error("Not signed in.");
+    const expires = JSON.parse(atob(session.accessToken.split(".")[1].replace(/-/g, "+").replace(/_/g, "/"))).exp * 1000;
+    if (expires - Date.now() > 60_000) return session.accessToken;
+    const current = await refresh(session);
+    if (!current) { endSession(session, "Your session has ended; please log in again."); throw new Error("Your session has ended."); }
+    return current.accessToken;
   }
 
   /** After any reconnect: refresh channels, re-subscribe the open one, and fetch what was missed. */
@@ -562,14 +639,20 @@
 
   // ---------- wiring ----------
   async function start() {
-    $("auth").hidden = true;
-    $("app").hidden = false;
-    $("me-name").textContent = state.session.user.displayName;
-    state.config = await api("/config");
-    await loadChannels();
-    await connect();
-    const first = [...state.channels.values()].find((c) => c.myRole);
-    if (first) await openChannel(first.id);
+    const session = state.session;
+    showView("app");
+    $("me-name").textContent = session.user.displayName;
+    try {
+      state.config = await api("/config");
+      await loadChannels();
+      if (state.session !== session) return;
+      state.ready = connect();
+      await state.ready;
+      const first = [...state.channels.values()].find((c) => c.myRole);
+      if (first) await openChannel(first.id);
+    } catch (e) {
+      if (state.session === session) showError(e.message);
+    }
   }
 
   function wire() {
@@ -640,7 +723,7 @@
   async function enterChannel(form, channel) {
     form.reset();
     await loadChannels();
-    await state.connection.invoke("Subscribe", channel.id);
+    await invoke("Subscribe", channel.id);
     await openChannel(channel.id);
   }
 
@@ -652,7 +735,8 @@
     return user;
   }
 
+  state.api = api;
   wire();
-  if (state.session) start().catch((e) => { showError(e.message); });
-  else $("auth").hidden = false;
+  if (state.session) start();
+  else showView("auth");
 })();

@@ -35,6 +35,36 @@ public sealed class AccountTests(AppHostFixture fixture)
     }
 
     [Fact]
+    public async Task A_token_just_issued_is_accepted_at_once_by_every_api_replica_and_every_service()
+    {
+        using var http = new HttpClient { BaseAddress = Api };
+        var name = $"n-{Guid.NewGuid():N}"[..20];
+        using var register = await http.PostAsJsonAsync("/api/auth/register", new { userName = name, password = ChatUsers.Password });
+        var token = (await register.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("tokens").GetProperty("accessToken").GetString();
+
+        var targets = new List<(Uri Base, string Path)>();
+        foreach (var replica in await AppHostFixture.ReplicaUrlsAsync(fixture.App, ResourceNames.Api))
+        {
+            targets.Add((replica, "/api/auth/me"));
+            targets.Add((replica, "/api/channels"));
+        }
+        targets.Add((fixture.CreateClient(ResourceNames.Files).BaseAddress!, "/api/files"));
+        targets.Add((fixture.CreateClient(ResourceNames.Rag).BaseAddress!, $"/api/rag/documents/by-file/{Guid.NewGuid()}"));
+        var answers = await Task.WhenAll(targets.Select(async t =>
+        {
+            using var client = new HttpClient { BaseAddress = t.Base };
+            client.DefaultRequestHeaders.Authorization = new("Bearer", token);
+            using var response = await client.GetAsync(t.Path);
+            return (t, response.StatusCode);
+        }));
+
+        Assert.Equal(HttpStatusCode.Created, register.StatusCode);
+        Assert.True(targets.Count >= 6);
+        // Authenticated everywhere: 200, or the RAG service's 404 for a document that does not exist.
+        Assert.All(answers, a => Assert.Equal(a.t.Path.Contains("by-file", StringComparison.Ordinal) ? HttpStatusCode.NotFound : HttpStatusCode.OK, a.StatusCode));
+    }
+
+    [Fact]
     public async Task A_refresh_token_works_once_and_logout_revokes_it()
     {
         using var http = new HttpClient { BaseAddress = Api };

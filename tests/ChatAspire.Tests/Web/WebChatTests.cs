@@ -169,6 +169,30 @@ public sealed class WebChatTests(AppHostFixture fixture) : IAsyncLifetime
         await Expect(alice.Locator(".ai-stream")).ToHaveCountAsync(0); // the in-progress block is gone once the reply is posted
     }
 
+    [Fact]
+    public async Task Requests_that_meet_an_expired_access_token_at_once_share_one_refresh_and_all_succeed()
+    {
+        var (page, name) = await SignUpAsync("rf");
+        var userId = await page.EvaluateAsync<string>("() => window.__chat.session.user.id");
+        var expired = Tokens.AccessToken(Guid.Parse(userId), name, TimeSpan.FromMinutes(10), issuedAgo: TimeSpan.FromHours(1));
+        var refreshes = 0;
+        page.Request += (_, r) => { if (r.Url.EndsWith("/api/auth/refresh", StringComparison.Ordinal)) { Interlocked.Increment(ref refreshes); } };
+        await page.EvaluateAsync("t => { window.__chat.session.accessToken = t; }", expired);
+
+        var results = await page.EvaluateAsync<string[]>("""
+            () => Promise.allSettled([1, 2, 3, 4, 5, 6].map((i) => i % 2 ? window.__chat.api("/api/channels") : window.__chat.api("/api/auth/me")))
+              .then((all) => all.map((r) => r.status))
+            """);
+
+        Assert.All(results, r => Assert.Equal("fulfilled", r));
+        Assert.Equal(1, refreshes);
+        var stored = await page.EvaluateAsync<string>("() => JSON.parse(localStorage.getItem('chataspire.session')).accessToken");
+        Assert.NotEqual(expired, stored);
+        Assert.Equal(stored, await page.EvaluateAsync<string>("() => window.__chat.session.accessToken"));
+        await Expect(page.Locator("#app")).ToBeVisibleAsync();
+        await Expect(page.Locator("#auth")).ToBeHiddenAsync();
+    }
+
     private async Task<(IPage Page, string UserName)> SignUpAsync(string prefix, ViewportSize? viewport = null, HubLink? link = null)
     {
         var context = await _browser.NewContextAsync(new() { ViewportSize = viewport ?? new() { Width = 1280, Height = 800 } });
