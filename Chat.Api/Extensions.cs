@@ -41,6 +41,8 @@ internal static class Extensions
         builder.Services.AddMemoryCache();
         builder.Services.AddScoped<ChannelAccess>();
         builder.Services.AddScoped<MessageService>();
+        builder.Services.AddSingleton<MessageWriter>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<MessageWriter>());
         builder.Services.AddHostedService<PresenceHeartbeat>();
         builder.Services.AddScoped<Ai.AiRequests>();
         builder.Services.AddSingleton<Ai.AiStreams>();
@@ -69,7 +71,7 @@ internal static class Extensions
         {
             options.Configuration = ConfigurationOptions.Parse(configuration.GetConnectionString("cache")
                 ?? throw new InvalidOperationException("Connection string 'cache' is missing."));
-            options.Configuration.AbortOnConnectFail = false;
+            DataExtensions.ConfigureRedis(options.Configuration);
             options.Configuration.ChannelPrefix = RedisChannel.Literal("chataspire");
         });
 

@@ -95,7 +95,7 @@ public static class ServiceDefaultsExtensions
                 .AddView(PrometheusLintView)
                 .AddPrometheusExporter(prometheus => prometheus.ScrapeResponseCacheDurationMilliseconds = 0))
             .WithTracing(tracing => tracing
-                .SetSampler(new ParentBasedSampler(new TraceIdRatioBasedSampler(observability.TraceSamplingRatio)))
+                .SetSampler(new ParentBasedSampler(new VolumeAwareSampler(observability.TraceSamplingRatio, observability.HighVolumeTraceSamplingRatio)))
                 .AddSource(builder.Environment.ApplicationName)
                 .AddSource($"{TelemetryPrefix}.*")
                 .AddAspNetCoreInstrumentation(aspnet =>

@@ -7,4 +7,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
-exec dotnet run --project ChatAspire.AppHost --launch-profile http -- "$@"
+exec dotnet run -c Release --project ChatAspire.AppHost --launch-profile http -- "$@"

@@ -25,9 +25,10 @@ internal static class AiApi
             .WithSummary("Replies streaming in the channel right now, with their text so far.");
         app.MapGet("/api/ai/jobs/{id:guid}", GetJob).WithTags("Assistant").WithName("GetAiJob").WithSummary("Status of an assistant job.");
         app.MapPost("/api/ai/jobs/{id:guid}/cancel", Cancel).WithTags("Assistant").WithName("CancelAiJob")
-            .WithSummary("Stop a reply in progress (any member who may post in the channel).");
+            .WithSummary("Stop a reply in progress (any member who may post in the channel); 409 when the reply has already finished.")
+            .ProducesProblem(StatusCodes.Status409Conflict);
         app.MapPost("/api/ai/replies", PostReply).WithTags("Assistant").WithName("PostAiReply")
-            .WithSummary("The AI worker posts a job's final reply (service token only); idempotent per job.");
+            .WithSummary("The AI worker posts a job's final reply (service token only); idempotent per job. A reply longer than a message is stored as consecutive messages that join to it exactly.");
         return app;
     }
 
@@ -59,7 +60,7 @@ internal static class AiApi
     {
         var job = await db.AiJobs.AsNoTracking().FirstOrDefaultAsync(j => j.Id == id, ct) ?? throw ChatException.NotFound("No such assistant job.");
         await access.WritableAsync(job.ChannelId, user.Caller(), ct);
-        await streams.CancelAsync(id);
+        await streams.CancelAsync(job);
         return TypedResults.Accepted($"/api/ai/jobs/{id}");
     }
 

@@ -24,8 +24,14 @@ public sealed class AiStreams(IConnectionMultiplexer redis)
     }
 
     /// <summary>Marks the job cancelled (the worker checks this) and tells every worker at once.</summary>
-    public async Task CancelAsync(Guid jobId)
+    /// <summary>Stops a reply in progress, on whichever worker runs it; a job that has already finished is a conflict, said so.</summary>
+    public async Task CancelAsync(AiJob job)
     {
+        if (job.CompletedAt is not null)
+        {
+            throw new ChatException(ChatErrorKind.Conflict, $"The assistant has already finished this reply ({job.Status}); there is nothing to stop.");
+        }
+        var jobId = job.Id;
         var db = redis.GetDatabase();
         await db.StringSetAsync(AiJobs.CancelKey(jobId), "1", TimeSpan.FromHours(1));
         await redis.GetSubscriber().PublishAsync(RedisChannel.Literal(AiJobs.CancelChannel), jobId.ToString());

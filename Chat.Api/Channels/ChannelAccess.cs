@@ -21,31 +21,43 @@ public sealed class ChannelAccess(ChatDbContext db)
                          where c.Id == channelId
                          select new { Channel = c, Member = db.Members.FirstOrDefault(m => m.ChannelId == c.Id && m.UserId == caller.UserId) })
             .FirstOrDefaultAsync(ct) ?? throw ChatException.NotFound("No such channel.");
-        var (channel, member) = (row.Channel, row.Member);
-        if (member is null && channel.Kind != ChannelKinds.Public && caller.Role != ChatAspire.ServiceDefaults.Auth.ServiceTokens.Role)
-        {
-            throw ChatException.Forbidden("You are not a member of this channel.");
-        }
-        return (channel, member);
+        EnsureReadable(caller, row.Channel.Kind, row.Member is not null);
+        return (row.Channel, row.Member);
     }
 
     /// <summary>Posting needs membership, a live channel, and a role above guest.</summary>
     public async Task<(Channel Channel, ChannelMember Member)> WritableAsync(Guid channelId, Caller caller, CancellationToken ct)
     {
         var (channel, member) = await ReadableAsync(channelId, caller, ct);
+        EnsureWritable(caller, channel.Kind, channel.ArchivedAt is not null, member is not null);
+        return (channel, member!);
+    }
+
+    /// <summary>The read rule on facts already loaded (the group-commit writer loads them under its lock).</summary>
+    public static void EnsureReadable(Caller caller, string kind, bool isMember)
+    {
+        if (!isMember && kind != ChannelKinds.Public && caller.Role != ChatAspire.ServiceDefaults.Auth.ServiceTokens.Role)
+        {
+            throw ChatException.Forbidden("You are not a member of this channel.");
+        }
+    }
+
+    /// <summary>The write rule on facts already loaded: readable, and a member above guest in a live channel.</summary>
+    public static void EnsureWritable(Caller caller, string kind, bool archived, bool isMember)
+    {
+        EnsureReadable(caller, kind, isMember);
         if (caller.Role == Roles.Guest)
         {
             throw ChatException.Forbidden("Guests can read public channels but not post.");
         }
-        if (member is null)
+        if (!isMember)
         {
             throw ChatException.Forbidden("Join the channel before posting.");
         }
-        if (channel.ArchivedAt is not null)
+        if (archived)
         {
             throw ChatException.Forbidden("The channel is archived.");
         }
-        return (channel, member);
     }
 
     /// <summary>Owners and channel admins manage a channel; system admins may too.</summary>

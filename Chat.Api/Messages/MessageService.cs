@@ -27,6 +27,7 @@ public sealed partial class MessageService(
     SendRateLimiter rateLimiter,
     Attachments.FilesClient files,
     Ai.AiRequests aiRequests,
+    MessageWriter writer,
     IOptions<MessagesOptions> options,
     ILogger<MessageService> logger)
 {
@@ -35,7 +36,9 @@ public sealed partial class MessageService(
     public async Task<(MessageDto Message, bool Created)> SendAsync(Caller caller, Guid channelId, SendMessageRequest request, string? bearerToken,
         CancellationToken ct, bool askAssistant = false)
     {
-        using var activity = ChatTelemetry.Source.StartActivity("message.send");
+        // A plain send is high-volume traffic: its root span is sampled as such (docs/monitoring.md, "What is traced").
+        var highVolume = !askAssistant && !Ai.AiRequests.MentionsAssistant(request.Content ?? "");
+        using var activity = ChatTelemetry.Source.StartActivity("message.send", ActivityKind.Internal, default(ActivityContext), highVolume ? HighVolume : null);
         activity?.SetTag("chat.channel_id", channelId);
         var type = request.Type ?? MessageTypes.User;
         var content = Validate(request.Content);
@@ -48,20 +51,22 @@ public sealed partial class MessageService(
         {
             throw ChatException.Invalid($"At most {options.Value.MaxAttachments} attachments.");
         }
-        var (channel, _) = await access.WritableAsync(channelId, caller, ct);
-        rateLimiter.Acquire(caller.UserId);
+        if (!rateLimiter.TryAcquire(caller.UserId, out var retryAfter))
+        {
+            await access.WritableAsync(channelId, caller, ct); // a refusal for access comes before one for speed
+            // A retry of a message already stored is answered with the original, however fast the sender is going.
+            if (request.ClientMessageId is { } retried && await FindSentAsync(channelId, caller.UserId, retried, ct) is { } original)
+            {
+                return (await ToDtoAsync(original, ct), false);
+            }
+            throw new ChatException(ChatErrorKind.RateLimited, $"You are sending too fast; wait {Math.Ceiling(retryAfter.TotalSeconds)} s.", retryAfter);
+        }
         foreach (var fileId in attachments.Distinct())
         {
             if (bearerToken is null || !await files.CallerMaySeeAsync(fileId, bearerToken, ct))
             {
                 throw ChatException.Invalid($"Attachment {fileId} does not exist or is not yours to share.");
             }
-        }
-        var wantsAssistant = askAssistant || channel.AiMode || Ai.AiRequests.MentionsAssistant(content);
-        var assistantBusy = wantsAssistant && await aiRequests.BusyAsync(ct);
-        if (assistantBusy && askAssistant)
-        {
-            throw new ChatException(ChatErrorKind.RateLimited, Ai.AiRequests.BusyText, TimeSpan.FromSeconds(30));
         }
 
         var message = new Message
@@ -75,11 +80,29 @@ public sealed partial class MessageService(
             ReplyToId = request.ReplyToId,
             Attachments = [.. attachments.Distinct()],
         };
-        var (stored, created) = await PersistAsync(message, ct, wantsAssistant && !assistantBusy ? aiRequests.Enqueue : null);
+        // Plain sends go through group commit, which checks access under its lock; a mention, an ask, or a channel in
+        // AI mode (the writer hands those back) take the single-message path that also creates the assistant job.
+        var wantsAssistant = askAssistant || Ai.AiRequests.MentionsAssistant(content);
+        var (stored, created) = wantsAssistant ? (null, false) : await writer.WriteAsync(message, caller, ct);
+        var assistantBusy = false;
+        var batched = stored is not null;
+        if (stored is null)
+        {
+            // The channel is in AI mode: the assistant's work is always traced, so an unsampled send starts a trace now.
+            using var assistantTrace = highVolume && activity is not { Recorded: true } ? StartAssistantTrace(channelId) : null;
+            await access.WritableAsync(channelId, caller, ct);
+            assistantBusy = await aiRequests.BusyAsync(ct);
+            if (assistantBusy && askAssistant)
+            {
+                throw new ChatException(ChatErrorKind.RateLimited, Ai.AiRequests.BusyText, TimeSpan.FromSeconds(30));
+            }
+            (stored, created) = await PersistAsync(message, ct, assistantBusy ? null : aiRequests.Enqueue);
+        }
         if (!created)
         {
             activity?.SetTag("chat.duplicate", true);
-            return (await ToDtoAsync(stored, ct), false);
+            var original = await db.Messages.AsNoTracking().Include(m => m.Reactions).FirstAsync(m => m.Id == stored.Id, ct);
+            return (await ToDtoAsync(original, ct), false);
         }
         activity?.SetTag("chat.seq", stored.Seq);
         activity?.SetTag("chat.message_type", type);
@@ -87,7 +110,10 @@ public sealed partial class MessageService(
         telemetry.MessageSent(caller.Role, type);
         LogMessageSent(logger, caller.UserId, channelId, content.Length, stored.Seq);
         var dto = await ToDtoAsync(stored, ct);
-        await notifier.MessageCreatedAsync(dto);
+        if (!batched)
+        {
+            await notifier.MessageCreatedAsync(dto); // the writer announces what it commits itself, in seq order
+        }
         if (assistantBusy)
         {
             await notifier.AssistantBusyAsync(caller.UserId, channelId);
@@ -108,30 +134,76 @@ public sealed partial class MessageService(
         {
             throw ChatException.Invalid("The reply is empty.");
         }
-        var message = new Message
+        // A reply longer than a message is posted as consecutive messages whose texts join to exactly what was
+        // streamed: never cut. The citations go with the last part, where the sources are read.
+        var parts = SplitReply(content, options.Value.MaxLength);
+        MessageDto? first = null;
+        var anyCreated = false;
+        for (var i = 0; i < parts.Count; i++)
         {
-            ChannelId = job.ChannelId,
-            Seq = 0,
-            SenderId = Accounts.User.AssistantId,
-            ClientMessageId = job.Id, // the job id makes the post idempotent
-            Type = MessageTypes.Ai,
-            Content = content.Length > options.Value.MaxLength ? content[..options.Value.MaxLength] : content,
-            ReplyToId = job.MessageId,
-            Citations = reply.Citations.Count > 0 ? System.Text.Json.JsonSerializer.Serialize(reply.Citations, System.Text.Json.JsonSerializerOptions.Web) : null,
-        };
-        var (stored, created) = await PersistAsync(message, ct, async (m, token) =>
-        {
-            var status = reply.Outcome is Ai.AiJobStatus.Failed or Ai.AiJobStatus.Cancelled ? reply.Outcome : Ai.AiJobStatus.Completed;
-            await db.AiJobs.Where(j => j.Id == job.Id).ExecuteUpdateAsync(s => s
-                .SetProperty(j => j.Status, status).SetProperty(j => j.CompletedAt, DateTimeOffset.UtcNow).SetProperty(j => j.ReplyMessageId, m.Id), token);
-        });
-        var dto = await ToDtoAsync(stored, ct);
-        if (created)
-        {
-            telemetry.MessageSent(AuthExtensions.Roles.User, MessageTypes.Ai);
-            await notifier.MessageCreatedAsync(dto);
+            var last = i == parts.Count - 1;
+            var message = new Message
+            {
+                ChannelId = job.ChannelId,
+                Seq = 0,
+                SenderId = Accounts.User.AssistantId,
+                ClientMessageId = i == 0 ? job.Id : PartId(job.Id, i), // derived from the job: every part's post is idempotent
+                Type = MessageTypes.Ai,
+                Content = parts[i],
+                ReplyToId = job.MessageId,
+                Citations = last && reply.Citations.Count > 0 ? System.Text.Json.JsonSerializer.Serialize(reply.Citations, System.Text.Json.JsonSerializerOptions.Web) : null,
+            };
+            var firstId = first?.Id;
+            var (stored, created) = await PersistAsync(message, ct, !last ? null : async (m, token) =>
+            {
+                var status = reply.Outcome is Ai.AiJobStatus.Failed or Ai.AiJobStatus.Cancelled ? reply.Outcome : Ai.AiJobStatus.Completed;
+                var replyId = firstId ?? m.Id;
+                await db.AiJobs.Where(j => j.Id == job.Id).ExecuteUpdateAsync(s => s
+                    .SetProperty(j => j.Status, status).SetProperty(j => j.CompletedAt, DateTimeOffset.UtcNow).SetProperty(j => j.ReplyMessageId, replyId), token);
+            });
+            var dto = await ToDtoAsync(stored, ct);
+            first ??= dto;
+            if (created)
+            {
+                anyCreated = true;
+                telemetry.MessageSent(AuthExtensions.Roles.User, MessageTypes.Ai);
+                await notifier.MessageCreatedAsync(dto);
+            }
         }
-        return (dto, created);
+        return (first!, anyCreated);
+    }
+
+    /// <summary>Cuts <paramref name="text"/> into pieces of at most <paramref name="max"/> characters that join back to it exactly, at a line or word end where one is near.</summary>
+    internal static IReadOnlyList<string> SplitReply(string text, int max)
+    {
+        var parts = new List<string>();
+        var start = 0;
+        while (text.Length - start > max)
+        {
+            var window = text.AsSpan(start, max);
+            var cut = window.LastIndexOf('\n');
+            if (cut < max / 2)
+            {
+                cut = window.LastIndexOf(' ');
+            }
+            var length = cut >= max / 2 ? cut + 1 : max;
+            if (char.IsHighSurrogate(text[start + length - 1]))
+            {
+                length--; // never split a surrogate pair
+            }
+            parts.Add(text.Substring(start, length));
+            start += length;
+        }
+        parts.Add(text[start..]);
+        return parts;
+    }
+
+    private static Guid PartId(Guid jobId, int part)
+    {
+        Span<byte> input = stackalloc byte[20];
+        jobId.TryWriteBytes(input);
+        BitConverter.TryWriteBytes(input[16..], part);
+        return new Guid(System.Security.Cryptography.SHA256.HashData(input)[..16]);
     }
 
     /// <summary>
@@ -150,9 +222,7 @@ public sealed partial class MessageService(
                           WHERE "ChannelId" = {message.ChannelId} AND "UserId" = {message.SenderId})
             SELECT "LastSeq" AS "Value" FROM bump
             """).ToListAsync(ct)).Single();
-        if (message.ClientMessageId is { } clientId
-            && await db.Messages.AsNoTracking().Include(m => m.Reactions)
-                .FirstOrDefaultAsync(m => m.ChannelId == message.ChannelId && m.SenderId == message.SenderId && m.ClientMessageId == clientId, ct) is { } existing)
+        if (message.ClientMessageId is { } clientId && await FindSentAsync(message.ChannelId, message.SenderId, clientId, ct) is { } existing)
         {
             await tx.RollbackAsync(ct);
             return (existing, false);
@@ -180,6 +250,20 @@ public sealed partial class MessageService(
         }
         return (stored, true);
     }
+
+    private static readonly KeyValuePair<string, object?>[] HighVolume = [new(ChatAspire.ServiceDefaults.Observability.VolumeAwareSampler.HighVolumeTag, true)];
+
+    private static Activity? StartAssistantTrace(Guid channelId)
+    {
+        Activity.Current = null; // a new root: the unsampled send must not be its parent
+        var activity = ChatTelemetry.Source.StartActivity("message.send");
+        activity?.SetTag("chat.channel_id", channelId);
+        return activity;
+    }
+
+    private Task<Message?> FindSentAsync(Guid channelId, Guid senderId, Guid clientMessageId, CancellationToken ct) =>
+        db.Messages.AsNoTracking().Include(m => m.Reactions)
+            .FirstOrDefaultAsync(m => m.ChannelId == channelId && m.SenderId == senderId && m.ClientMessageId == clientMessageId, ct);
 
     public async Task<IReadOnlyList<MessageDto>> HistoryAsync(Caller caller, Guid channelId, long? before, long? after, int? limit, CancellationToken ct)
     {
@@ -307,17 +391,21 @@ public sealed partial class MessageService(
     private async Task<IReadOnlyList<MessageDto>> ToDtosAsync(IReadOnlyList<Message> messages, CancellationToken ct)
     {
         var names = await users.NamesAsync(messages.Select(m => m.SenderId), ct);
-        return [.. messages.Select(m => new MessageDto(m.Id, m.ChannelId, m.Seq, m.SenderId, names.GetValueOrDefault(m.SenderId, "unknown"), m.Type,
+        return [.. messages.Select(m => ToDto(m, names))];
+    }
+
+    /// <summary>The client's view of a stored message, with its sender's display name.</summary>
+    internal static MessageDto ToDto(Message m, IReadOnlyDictionary<Guid, string> names) =>
+        new(m.Id, m.ChannelId, m.Seq, m.SenderId, names.GetValueOrDefault(m.SenderId, "unknown"), m.Type,
             m.DeletedAt is null ? m.Content : "", m.ReplyToId, m.ClientMessageId, m.Attachments, m.CreatedAt, m.EditedAt, m.DeletedAt is not null,
             Count(m.Reactions), m.Citations is null || m.DeletedAt is not null ? null
-                : System.Text.Json.JsonSerializer.Deserialize<List<AiCitation>>(m.Citations, System.Text.Json.JsonSerializerOptions.Web)))];
-    }
+                : System.Text.Json.JsonSerializer.Deserialize<List<AiCitation>>(m.Citations, System.Text.Json.JsonSerializerOptions.Web));
 
     private static IReadOnlyList<ReactionCount> Count(IEnumerable<Reaction> reactions) =>
         [.. reactions.GroupBy(r => r.Emoji).OrderBy(g => g.Min(r => r.CreatedAt))
             .Select(g => new ReactionCount(g.Key, g.Count(), [.. g.Select(r => r.UserId)]))];
 
-    [LoggerMessage(EventId = 2001, EventName = "message_sent", Level = LogLevel.Information,
+    [LoggerMessage(EventId = 2001, EventName = "message_sent", Level = LogLevel.Debug,
         Message = "message_sent by {user_id} in {channel_id}: {message_length} characters, seq {seq}")]
     private static partial void LogMessageSent(ILogger logger, Guid user_id, Guid channel_id, int message_length, long seq);
 }
@@ -340,14 +428,13 @@ public sealed class SendRateLimiter : IDisposable
         }));
     }
 
-    public void Acquire(Guid userId)
+    /// <summary>Takes a send from the user's bucket; false (with when to retry) when it is empty.</summary>
+    public bool TryAcquire(Guid userId, out TimeSpan retryAfter)
     {
         using var lease = _limiter.AttemptAcquire(userId);
-        if (!lease.IsAcquired)
-        {
-            var retry = lease.TryGetMetadata(MetadataName.RetryAfter, out var after) ? after : TimeSpan.FromSeconds(1);
-            throw new ChatException(ChatErrorKind.RateLimited, $"You are sending too fast; wait {Math.Ceiling(retry.TotalSeconds)} s.", retry);
-        }
+        retryAfter = lease.IsAcquired ? TimeSpan.Zero
+            : lease.TryGetMetadata(MetadataName.RetryAfter, out var after) ? after : TimeSpan.FromSeconds(1);
+        return lease.IsAcquired;
     }
 
     public void Dispose() => _limiter.Dispose();

@@ -73,7 +73,7 @@ public sealed class ChatHub(
         var job = await db.AiJobs.AsNoTracking().FirstOrDefaultAsync(j => j.Id == jobId, Context.ConnectionAborted)
             ?? throw ChatException.NotFound("No such assistant job.");
         await access.WritableAsync(job.ChannelId, Caller, Context.ConnectionAborted);
-        await aiStreams.CancelAsync(jobId);
+        await aiStreams.CancelAsync(job);
     }
 
     /// <summary>Assistant replies streaming in a channel right now with their text so far (call after joining or reconnecting).</summary>

@@ -42,11 +42,22 @@ public static class DataExtensions
         return builder;
     }
 
+    /// <summary>
+    /// Settings every Redis connection of ours uses: keep retrying when Redis is down at start, and complete on the .NET
+    /// thread pool rather than StackExchange.Redis's dedicated scheduler, whose thread hand-offs were the largest
+    /// single CPU cost under chat load (bench/results/chat-profile.md).
+    /// </summary>
+    public static void ConfigureRedis(StackExchange.Redis.ConfigurationOptions options)
+    {
+        options.AbortOnConnectFail = false;
+        options.SocketManager = StackExchange.Redis.SocketManager.ThreadPool;
+    }
+
     /// <summary>Registers the Redis connection (with tracing) and a <c>redis</c> readiness check.</summary>
     public static IHostApplicationBuilder AddServiceRedis(this IHostApplicationBuilder builder, string connectionName)
     {
         builder.AddRedisClient(connectionName, settings => settings.DisableHealthChecks = true,
-            configureOptions: options => options.AbortOnConnectFail = false);
+            configureOptions: ConfigureRedis);
         builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(
             RedisCheckName,
             sp => ActivatorUtilities.CreateInstance<RedisHealthCheck>(sp),

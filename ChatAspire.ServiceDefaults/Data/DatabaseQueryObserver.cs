@@ -76,6 +76,14 @@ public sealed partial class DatabaseQueryObserver : DbCommandInterceptor
         return Task.CompletedTask;
     }
 
+    /// <summary>Records a command run on a raw connection (outside EF), such as a batched write.</summary>
+    public void Record(string operation, TimeSpan duration, bool ok)
+    {
+        var tags = new TagList { { "operation", OperationOf(operation) }, { "outcome", ok ? "ok" : "error" } };
+        _queries.Add(1, tags);
+        _duration.Record(duration.TotalSeconds, tags);
+    }
+
     private void Observe(DbCommand command, TimeSpan duration, string outcome)
     {
         var operation = OperationOf(command.CommandText);

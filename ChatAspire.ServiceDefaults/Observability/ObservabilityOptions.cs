@@ -19,6 +19,13 @@ public sealed class ObservabilityOptions
     [Range(0.0, 1.0)]
     public double TraceSamplingRatio { get; set; } = 1.0;
 
+    /// <summary>
+    /// Fraction of new traces recorded that start at a high-volume operation: a plain chat message sent over the hub.
+    /// Sends that involve the assistant, and sends over REST (which follow their request), are not high-volume.
+    /// </summary>
+    [Range(0.0, 1.0)]
+    public double HighVolumeTraceSamplingRatio { get; set; } = 0.01;
+
     /// <summary>Development switch: put prompt and message text into telemetry. Never on in production.</summary>
     public bool EnableSensitiveData { get; set; }
 }

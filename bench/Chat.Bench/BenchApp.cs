@@ -14,17 +14,33 @@ internal static class BenchApp
 {
     public static Task<DistributedApplication> StartAsync(params string[] waitFor) => StartAsync(new Dictionary<string, string>(), waitFor);
 
+    public static Task<DistributedApplication> StartAsync(IReadOnlyDictionary<string, string> environment, params string[] waitFor) =>
+        StartAsync(environment, telemetry: false, waitFor);
+
     /// <param name="environment">Extra environment for every service (e.g. a higher send limit).</param>
-    public static async Task<DistributedApplication> StartAsync(IReadOnlyDictionary<string, string> environment, params string[] waitFor)
+    /// <param name="telemetry">
+    /// As a person runs it: OTLP export to the Aspire dashboard, the local Prometheus scraping every 5 s, Information logs.
+    /// Otherwise none of the three.
+    /// </param>
+    public static async Task<DistributedApplication> StartAsync(IReadOnlyDictionary<string, string> environment, bool telemetry, params string[] waitFor)
     {
-        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.ChatAspire_AppHost>(
-            ["--ChatAspire:Infrastructure=process", "--ChatAspire:Ephemeral=true", "--ChatAspire:Monitoring:Enabled=false"]);
+        string[] args = telemetry
+            ? ["--ChatAspire:Infrastructure=process", "--ChatAspire:Ephemeral=true", "--ChatAspire:Monitoring:Port=0", "--ChatAspire:Monitoring:ScrapeInterval=5s"]
+            : ["--ChatAspire:Infrastructure=process", "--ChatAspire:Ephemeral=true", "--ChatAspire:Monitoring:Enabled=false"];
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.ChatAspire_AppHost>(args, (options, settings) =>
+        {
+            options.DisableDashboard = !telemetry;
+            options.AllowUnsecuredTransport = true;
+        });
         foreach (var project in builder.Resources.OfType<ProjectResource>())
         {
             project.Annotations.Add(new EnvironmentCallbackAnnotation(c =>
             {
-                c.EnvironmentVariables.Remove("OTEL_EXPORTER_OTLP_ENDPOINT");
-                c.EnvironmentVariables["Logging__LogLevel__Default"] = "Warning";
+                if (!telemetry)
+                {
+                    c.EnvironmentVariables.Remove("OTEL_EXPORTER_OTLP_ENDPOINT");
+                    c.EnvironmentVariables["Logging__LogLevel__Default"] = "Warning";
+                }
                 foreach (var (key, value) in environment)
                 {
                     c.EnvironmentVariables[key] = value;
@@ -39,6 +55,30 @@ internal static class BenchApp
             await app.ResourceNotifications.WaitForResourceHealthyAsync(resource).WaitAsync(TimeSpan.FromMinutes(3));
         }
         return app;
+    }
+
+    /// <summary>The direct URL of every running replica of a project resource, ordered by replica id.</summary>
+    public static async Task<IReadOnlyList<Uri>> ReplicaUrlsAsync(DistributedApplication app, string resource)
+    {
+        var expected = app.Services.GetRequiredService<DistributedApplicationModel>().Resources.OfType<ProjectResource>()
+            .Single(r => r.Name == resource).Annotations.OfType<ReplicaAnnotation>().SingleOrDefault()?.Replicas ?? 1;
+        var urls = new SortedDictionary<string, Uri>(StringComparer.Ordinal);
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await foreach (var e in app.ResourceNotifications.WatchAsync(cts.Token))
+        {
+            var aspnetUrls = e.Resource.Name == resource && e.Snapshot.State?.Text == KnownResourceStates.Running
+                ? e.Snapshot.EnvironmentVariables.FirstOrDefault(v => v.Name == "ASPNETCORE_URLS")?.Value
+                : null;
+            if (aspnetUrls?.Split(';').FirstOrDefault(u => u.StartsWith("http://", StringComparison.Ordinal)) is { } http)
+            {
+                urls[e.ResourceId] = new Uri(http.Replace("+", "localhost", StringComparison.Ordinal).Replace("*", "localhost", StringComparison.Ordinal));
+            }
+            if (urls.Count == expected)
+            {
+                break;
+            }
+        }
+        return [.. urls.Values];
     }
 
     /// <summary>Registers a user through the API; returns its id and access token.</summary>

@@ -1,0 +1,348 @@
+using System.Diagnostics;
+using Chat.Api.Channels;
+using Chat.Api.Data;
+using ChatAspire.ServiceDefaults.Data;
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+
+namespace Chat.Api.Messages;
+
+/// <summary>
+/// Group commit for plain sends: every send waiting at the same moment is written in one transaction of two round
+/// trips (lock the channels' counter rows in id order and look up retried client ids; then bump the counters, move the
+/// senders' read marks, insert every message, commit). Under load a transaction carries many messages instead of one,
+/// which is what lets the system go past one-transaction-per-message. Per-channel <c>seq</c> stays gap-free (numbers are
+/// taken under the row lock, in arrival order, only for messages that are inserted) and a retried
+/// <c>clientMessageId</c> returns the original (looked up under the same lock, and within the batch itself).
+/// Sends that create an assistant job, and assistant replies, take the single-message path, which locks the same rows.
+/// </summary>
+public sealed partial class MessageWriter(
+    IServiceScopeFactory scopes, UserDirectory users, Realtime.ChatNotifier notifier, DatabaseQueryObserver queries, ILogger<MessageWriter> logger)
+    : BackgroundService
+{
+    /// <summary>Most messages in one transaction: bounds the statement size and the latency of the first in line.</summary>
+    public const int MaxBatch = 256;
+
+    private readonly System.Threading.Channels.Channel<Pending> _queue =
+        System.Threading.Channels.Channel.CreateUnbounded<Pending>(new System.Threading.Channels.UnboundedChannelOptions { SingleReader = true });
+
+    /// <summary>Committed batches, announced one after the other so that each channel's MessageCreated events leave in seq order.</summary>
+    private readonly System.Threading.Channels.Channel<Message[]> _committed =
+        System.Threading.Channels.Channel.CreateUnbounded<Message[]>(new System.Threading.Channels.UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+
+    /// <summary>The outcome of one send: the stored message (new, or the original of a retry), or the refusal.</summary>
+    public readonly record struct Outcome(Message? Message, bool Created, ChatException? Refusal);
+
+    private sealed record Pending(Message Message, Caller Sender, TaskCompletionSource<Outcome> Done);
+
+    /// <summary>
+    /// Queues <paramref name="message"/> (its <c>Seq</c> is ignored) and completes when its transaction has committed.
+    /// The channel rule (<see cref="ChannelAccess.EnsureWritable"/>) is checked in the same transaction, under the lock.
+    /// A null message means the channel has AI mode on: the send must take the assistant path instead (nothing was written).
+    /// </summary>
+    public async Task<(Message? Message, bool Created)> WriteAsync(Message message, Caller sender, CancellationToken ct)
+    {
+        var pending = new Pending(message, sender, new TaskCompletionSource<Outcome>(TaskCreationOptions.RunContinuationsAsynchronously));
+        if (!_queue.Writer.TryWrite(pending))
+        {
+            throw new InvalidOperationException("The message writer has stopped.");
+        }
+        // Once queued the write happens whatever the caller does: waiting is what the token may cancel, not the write.
+        var outcome = await pending.Done.Task.WaitAsync(ct);
+        if (outcome.Refusal is { } refusal)
+        {
+            throw refusal;
+        }
+        return (outcome.Message, outcome.Created);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var announcing = AnnounceAsync();
+        await WriteLoopAsync(stoppingToken);
+        _committed.Writer.TryComplete();
+        await announcing;
+    }
+
+    private async Task AnnounceAsync()
+    {
+        await foreach (var messages in _committed.Reader.ReadAllAsync())
+        {
+            try
+            {
+                var names = await users.NamesAsync(messages.Select(m => m.SenderId), CancellationToken.None);
+                foreach (var message in messages)
+                {
+                    await notifier.MessageCreatedAsync(MessageService.ToDto(message, names));
+                }
+            }
+            catch (Exception ex)
+            {
+                // Stored is stored: clients that miss the event catch up by seq (docs/realtime.md).
+                LogAnnounceFailed(logger, messages.Length, ex);
+            }
+        }
+    }
+
+    private async Task WriteLoopAsync(CancellationToken stoppingToken)
+    {
+        var batch = new List<Pending>(MaxBatch);
+        // Drain what is queued even while stopping: a graceful stop completes the sends already accepted.
+        while (await _queue.Reader.WaitToReadAsync(CancellationToken.None))
+        {
+            batch.Clear();
+            while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var next))
+            {
+                batch.Add(next);
+            }
+            try
+            {
+                await WriteBatchAsync(batch);
+            }
+            catch (PostgresException ex)
+            {
+                // The server refused the batch, so nothing of it was written. One bad message must not fail the others:
+                // write them one by one, each its own transaction. (Any other failure may have hit the commit itself:
+                // then the senders are told, and their retries with the same client id find what was stored.)
+                LogBatchFailed(logger, batch.Count, ex);
+                foreach (var pending in batch)
+                {
+                    try
+                    {
+                        await WriteBatchAsync([pending]);
+                    }
+                    catch (Exception single)
+                    {
+                        pending.Done.TrySetException(single);
+                    }
+                }
+            }
+            catch (Exception ex)
+            {
+                LogBatchFailed(logger, batch.Count, ex);
+                foreach (var pending in batch)
+                {
+                    pending.Done.TrySetException(ex);
+                }
+            }
+            if (stoppingToken.IsCancellationRequested)
+            {
+                _queue.Writer.TryComplete();
+            }
+        }
+    }
+
+    public override Task StopAsync(CancellationToken cancellationToken)
+    {
+        _queue.Writer.TryComplete();
+        return base.StopAsync(cancellationToken);
+    }
+
+    private async Task WriteBatchAsync(IReadOnlyList<Pending> batch)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<ChatDbContext>();
+        await db.Database.OpenConnectionAsync();
+        var connection = (NpgsqlConnection)db.Database.GetDbConnection();
+        try
+        {
+            var started = Stopwatch.GetTimestamp();
+            var outcomes = await WriteAsync(connection, batch);
+            queries.Record("insert", Stopwatch.GetElapsedTime(started), ok: true);
+            var created = outcomes.Where(o => o.Created).Select(o => o.Message!).OrderBy(m => m.ChannelId).ThenBy(m => m.Seq).ToArray();
+            if (created.Length > 0)
+            {
+                _committed.Writer.TryWrite(created);
+            }
+            for (var i = 0; i < batch.Count; i++)
+            {
+                batch[i].Done.TrySetResult(outcomes[i]);
+            }
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
+        }
+    }
+
+    private static async Task<Outcome[]> WriteAsync(NpgsqlConnection connection, IReadOnlyList<Pending> batch)
+    {
+        var messages = batch.Select(p => p.Message).ToArray();
+        var callers = batch.Select(p => p.Sender).ToArray();
+        var channelIds = messages.Select(m => m.ChannelId).Distinct().Order().ToArray();
+        var keyed = messages.Where(m => m.ClientMessageId is not null).ToArray();
+        var replyIds = messages.Where(m => m.ReplyToId is not null).Select(m => m.ReplyToId!.Value).Distinct().ToArray();
+
+        // Round trip 1: begin, lock the counters (in id order: two replicas' batches never deadlock), then, under the
+        // lock, find retried client ids and the channels of messages replied to.
+        var lastSeq = new Dictionary<Guid, long>();
+        var channels = new Dictionary<Guid, (string Kind, bool Archived, bool AiMode)>();
+        var members = new HashSet<(Guid Channel, Guid User)>();
+        var existing = new Dictionary<(Guid Channel, Guid Sender, Guid Client), Guid>();
+        var replyChannel = new Dictionary<Guid, Guid>();
+        await using (var read = new NpgsqlBatch(connection))
+        {
+            read.BatchCommands.Add(new NpgsqlBatchCommand("BEGIN"));
+            read.BatchCommands.Add(Command("""
+                SELECT "Id", "LastSeq", "Kind", "ArchivedAt" IS NOT NULL, "AiMode" FROM channels WHERE "Id" = ANY($1) ORDER BY "Id" FOR UPDATE
+                """, channelIds));
+            var senders = messages.Select(m => (m.ChannelId, m.SenderId)).Distinct().ToArray();
+            read.BatchCommands.Add(Command("""
+                SELECT m."ChannelId", m."UserId" FROM channel_members m JOIN unnest($1::uuid[], $2::uuid[]) AS k(c, u) ON m."ChannelId" = k.c AND m."UserId" = k.u
+                """, senders.Select(k => k.ChannelId).ToArray(), senders.Select(k => k.SenderId).ToArray()));
+            read.BatchCommands.Add(Command("""
+                SELECT m."ChannelId", m."SenderId", m."ClientMessageId", m."Id" FROM messages m
+                JOIN unnest($1::uuid[], $2::uuid[], $3::uuid[]) AS k(c, s, id) ON m."ChannelId" = k.c AND m."SenderId" = k.s AND m."ClientMessageId" = k.id
+                """, keyed.Select(m => m.ChannelId).ToArray(), keyed.Select(m => m.SenderId).ToArray(), keyed.Select(m => m.ClientMessageId!.Value).ToArray()));
+            read.BatchCommands.Add(Command("""SELECT "Id", "ChannelId" FROM messages WHERE "Id" = ANY($1)""", replyIds));
+            await using var reader = await read.ExecuteReaderAsync();
+            while (await reader.ReadAsync())
+            {
+                lastSeq[reader.GetGuid(0)] = reader.GetInt64(1);
+                channels[reader.GetGuid(0)] = (reader.GetString(2), reader.GetBoolean(3), reader.GetBoolean(4));
+            }
+            await reader.NextResultAsync();
+            while (await reader.ReadAsync())
+            {
+                members.Add((reader.GetGuid(0), reader.GetGuid(1)));
+            }
+            await reader.NextResultAsync();
+            while (await reader.ReadAsync())
+            {
+                existing[(reader.GetGuid(0), reader.GetGuid(1), reader.GetGuid(2))] = reader.GetGuid(3);
+            }
+            await reader.NextResultAsync();
+            while (await reader.ReadAsync())
+            {
+                replyChannel[reader.GetGuid(0)] = reader.GetGuid(1);
+            }
+        }
+
+        // Numbers in arrival order, only for messages that will be inserted.
+        var outcomes = new Outcome[messages.Length];
+        var inserted = new List<Message>(messages.Length);
+        var retries = new List<(int Index, Guid? Original, int First)>();
+        var firstInBatch = new Dictionary<(Guid, Guid, Guid), int>();
+        for (var i = 0; i < messages.Length; i++)
+        {
+            var m = messages[i];
+            if (!lastSeq.TryGetValue(m.ChannelId, out var last))
+            {
+                outcomes[i] = new(null, false, ChatException.NotFound("No such channel."));
+                continue;
+            }
+            var channel = channels[m.ChannelId];
+            try
+            {
+                ChannelAccess.EnsureWritable(callers[i], channel.Kind, channel.Archived, members.Contains((m.ChannelId, m.SenderId)));
+            }
+            catch (ChatException refused)
+            {
+                outcomes[i] = new(null, false, refused);
+                continue;
+            }
+            if (m.ClientMessageId is { } clientId)
+            {
+                var key = (m.ChannelId, m.SenderId, clientId);
+                if (existing.TryGetValue(key, out var originalId))
+                {
+                    retries.Add((i, originalId, -1));
+                    continue;
+                }
+                if (firstInBatch.TryGetValue(key, out var first))
+                {
+                    retries.Add((i, null, first)); // the same send twice in one batch: the second is a retry of the first
+                    continue;
+                }
+                firstInBatch[key] = i;
+            }
+            if (channel.AiMode)
+            {
+                outcomes[i] = new(null, false, null); // the assistant path writes it, with its job
+                continue;
+            }
+            if (m.ReplyToId is { } replyTo && (!replyChannel.TryGetValue(replyTo, out var repliedIn) || repliedIn != m.ChannelId))
+            {
+                outcomes[i] = new(null, false, ChatException.Invalid("The message replied to is not in this channel."));
+                continue;
+            }
+            var stored = new Message
+            {
+                Id = m.Id, ChannelId = m.ChannelId, Seq = last + 1, SenderId = m.SenderId, ClientMessageId = m.ClientMessageId,
+                Type = m.Type, Content = m.Content, ReplyToId = m.ReplyToId, Attachments = m.Attachments, Citations = m.Citations, CreatedAt = m.CreatedAt,
+            };
+            lastSeq[m.ChannelId] = last + 1;
+            inserted.Add(stored);
+            outcomes[i] = new(stored, true, null);
+        }
+
+        // Round trip 2: counters, read marks, messages, commit.
+        await using (var write = new NpgsqlBatch(connection))
+        {
+            if (inserted.Count > 0)
+            {
+                var counters = inserted.GroupBy(m => m.ChannelId).Select(g => (Id: g.Key, Last: g.Max(m => m.Seq))).ToArray();
+                write.BatchCommands.Add(Command("""
+                    UPDATE channels AS c SET "LastSeq" = v.last FROM unnest($1::uuid[], $2::bigint[]) AS v(id, last) WHERE c."Id" = v.id
+                    """, counters.Select(c => c.Id).ToArray(), counters.Select(c => c.Last).ToArray()));
+                var marks = inserted.GroupBy(m => (m.ChannelId, m.SenderId)).Select(g => (g.Key.ChannelId, g.Key.SenderId, Seq: g.Max(m => m.Seq))).ToArray();
+                write.BatchCommands.Add(Command("""
+                    UPDATE channel_members AS m SET "LastReadSeq" = v.seq FROM unnest($1::uuid[], $2::uuid[], $3::bigint[]) AS v(c, u, seq)
+                    WHERE m."ChannelId" = v.c AND m."UserId" = v.u AND m."LastReadSeq" < v.seq
+                    """, marks.Select(k => k.ChannelId).ToArray(), marks.Select(k => k.SenderId).ToArray(), marks.Select(k => k.Seq).ToArray()));
+                write.BatchCommands.Add(Command("""
+                    INSERT INTO messages ("Id", "ChannelId", "Seq", "SenderId", "ClientMessageId", "Type", "Content", "ReplyToId", "Attachments", "Citations", "CreatedAt")
+                    SELECT v.id, v.channel, v.seq, v.sender, v.client, v.type, v.content, v.reply, v.attachments::uuid[], v.citations::jsonb, v.created
+                    FROM unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::uuid[], $5::uuid[], $6::text[], $7::text[], $8::uuid[], $9::text[], $10::text[], $11::timestamptz[])
+                      AS v(id, channel, seq, sender, client, type, content, reply, attachments, citations, created)
+                    """,
+                    inserted.Select(m => m.Id).ToArray(), inserted.Select(m => m.ChannelId).ToArray(), inserted.Select(m => m.Seq).ToArray(),
+                    inserted.Select(m => m.SenderId).ToArray(), inserted.Select(m => m.ClientMessageId).ToArray(),
+                    inserted.Select(m => m.Type).ToArray(), inserted.Select(m => m.Content).ToArray(),
+                    inserted.Select(m => m.ReplyToId).ToArray(),
+                    inserted.Select(m => "{" + string.Join(',', m.Attachments) + "}").ToArray(),
+                    inserted.Select(m => m.Citations).ToArray(),
+                    inserted.Select(m => m.CreatedAt).ToArray()));
+            }
+            write.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
+            try
+            {
+                await write.ExecuteNonQueryAsync();
+            }
+            catch
+            {
+                await using var rollback = new NpgsqlCommand("ROLLBACK", connection);
+                await rollback.ExecuteNonQueryAsync();
+                throw;
+            }
+        }
+
+        // A retry answers with the original (the caller loads it); a refused first of a pair refuses its copy too.
+        foreach (var (index, original, first) in retries)
+        {
+            var m = messages[index];
+            outcomes[index] = (original ?? outcomes[first].Message?.Id) is { } id
+                ? new(new Message { Id = id, ChannelId = m.ChannelId, Seq = 0, SenderId = m.SenderId, Type = m.Type, Content = "" }, false, null)
+                : outcomes[first];
+        }
+        return outcomes;
+    }
+
+    private static NpgsqlBatchCommand Command(string sql, params Array[] arrays)
+    {
+        var command = new NpgsqlBatchCommand(sql);
+        foreach (var array in arrays)
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = array });
+        }
+        return command;
+    }
+
+    [LoggerMessage(EventId = 2011, EventName = "message_announce_failed", Level = LogLevel.Warning,
+        Message = "message_announce_failed: {Count} committed messages were not announced live; clients catch up by seq")]
+    private static partial void LogAnnounceFailed(ILogger logger, int count, Exception exception);
+
+    [LoggerMessage(EventId = 2010, EventName = "message_batch_failed", Level = LogLevel.Warning,
+        Message = "message_batch_failed: a batch of {Count} messages failed; writing them one by one")]
+    private static partial void LogBatchFailed(ILogger logger, int count, Exception exception);
+}

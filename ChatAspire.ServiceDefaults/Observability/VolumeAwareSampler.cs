@@ -1,0 +1,33 @@
+using OpenTelemetry.Trace;
+
+namespace ChatAspire.ServiceDefaults.Observability;
+
+/// <summary>
+/// Root-span sampler: a new trace is kept with <see cref="ObservabilityOptions.TraceSamplingRatio"/>, except traces
+/// that start at a high-volume operation (a root span tagged <see cref="HighVolumeTag"/>, such as a plain chat message
+/// sent over the hub), which are kept with <see cref="ObservabilityOptions.HighVolumeTraceSamplingRatio"/>. Used under
+/// a parent-based sampler, so a sampled parent is always followed.
+/// </summary>
+public sealed class VolumeAwareSampler(double ratio, double highVolumeRatio) : Sampler
+{
+    /// <summary>Tag a root span with this (value <c>true</c>) at creation to sample it as high-volume traffic.</summary>
+    public const string HighVolumeTag = "sampling.high_volume";
+
+    private readonly TraceIdRatioBasedSampler _normal = new(ratio);
+    private readonly TraceIdRatioBasedSampler _highVolume = new(highVolumeRatio);
+
+    public override SamplingResult ShouldSample(in SamplingParameters samplingParameters)
+    {
+        if (samplingParameters.Tags is { } tags)
+        {
+            foreach (var tag in tags)
+            {
+                if (tag.Key == HighVolumeTag && tag.Value is true)
+                {
+                    return _highVolume.ShouldSample(samplingParameters);
+                }
+            }
+        }
+        return _normal.ShouldSample(samplingParameters);
+    }
+}

@@ -1,0 +1,538 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Aspire.Hosting;
+using Aspire.Hosting.Testing;
+using ChatAspire.AppHost;
+using Microsoft.AspNetCore.Http.Connections;
+using Microsoft.AspNetCore.SignalR.Client;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+
+namespace Chat.Bench;
+
+/// <summary>
+/// Chat throughput, latency and capacity of the whole AppHost (Release, two API replicas) against the database floor
+/// measured by pgbench in the same run:
+/// 1. saturation: 40 clients in 8 channels of 5 members, each send awaiting its ack (closed loop) → persisted msg/s;
+/// 2. pgbench: the SQL of one send (counter bump + read mark, client-id lookup, insert with every index, commit), one
+///    transaction per message, same 40 clients, same 8-channel shape, same duration → the one-transaction floor;
+/// 3. capacity: offered load ramped in 30 s steps (open loop, spread over the 40 clients) → the highest rate whose p99
+///    send→receive latency stayed ≤ 100 ms (and whose sends all persisted);
+/// 4. one public channel with 1,000 subscribed connections, 20 msg/s for 30 s → p99;
+/// 5. 10,000 idle WebSocket connections over both replicas for 2 minutes with keep-alives → dropped, memory per connection;
+/// 6. the saturation run again on a second AppHost with OTLP export to the Aspire dashboard, Prometheus scraping and
+///    Information logs → telemetry throughput ratio.
+/// </summary>
+internal static class ChatBench
+{
+    private const int Clients = 40;
+    private const int Channels = 8;
+    private static readonly TimeSpan Saturation = TimeSpan.FromSeconds(20);
+    private static readonly TimeSpan Step = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan Warmup = TimeSpan.FromSeconds(10);
+    private const double SloMs = 100;
+
+    private static readonly Dictionary<string, string> Environment = new()
+    {
+        // Measure the system, not the per-user send limit; tokens outlive the run.
+        ["Messages__SendBurst"] = "10000",
+        ["Messages__SendPerSecond"] = "10000",
+        ["Auth__AccessTokenLifetime"] = "02:00:00",
+    };
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var quick = args.Contains("--quick");
+        var idleConnections = quick ? 2000 : 10_000;
+        var idleHold = quick ? TimeSpan.FromSeconds(30) : TimeSpan.FromMinutes(2);
+        var rows = new List<string>();
+        var started = DateTime.UtcNow;
+
+        // Telemetry off: no OTLP export, no Prometheus, Warning logs.
+        Stats saturation;
+        double pgbench;
+        List<(double Offered, Stats Stats)> ramp = [];
+        Stats fanout1000;
+        (int Dropped, double BytesPerConnection, int Connected) idle;
+        await using (var app = await BenchApp.StartAsync(Environment, ResourceNames.Api))
+        {
+            var world = await World.CreateAsync(app, Clients, Channels);
+            Console.WriteLine($"AppHost up (telemetry off); {Clients} clients in {Channels} channels of {Clients / Channels}");
+            await world.ClosedLoopAsync(Warmup); // JIT tiers and pools settle before anything is measured
+            saturation = await world.ClosedLoopAsync(Saturation);
+            Console.WriteLine($"saturation: {saturation}");
+            pgbench = await PgBench.RunAsync(app, world, Clients, Saturation);
+            Console.WriteLine($"pgbench: {pgbench:F0} tx/s");
+
+            double[] steps = quick ? [200, 600, 1200] : [100, 200, 400, 600, 800, 1000, 1200, 1500, 2000, 2500, 3000];
+            foreach (var offered in steps)
+            {
+                var stats = await world.OpenLoopAsync(offered, quick ? TimeSpan.FromSeconds(10) : Step);
+                ramp.Add((offered, stats));
+                Console.WriteLine($"offered {offered}/s: {stats}");
+                if (!stats.Holds(offered))
+                {
+                    break;
+                }
+            }
+            fanout1000 = await world.BigChannelAsync(subscribers: 1000, rate: 20, quick ? TimeSpan.FromSeconds(10) : Step);
+            Console.WriteLine($"1000 subscribers at 20 msg/s: {fanout1000}");
+            await world.DisposeAsync();
+            idle = await IdleConnections.RunAsync(app, world.Users, idleConnections, idleHold);
+            Console.WriteLine($"idle: {idle.Connected} connected, {idle.Dropped} dropped, {idle.BytesPerConnection / 1024:F1} KiB per connection");
+        }
+
+        // Telemetry on: the same saturation run with OTLP export to the dashboard, Prometheus scraping and Information logs.
+        Stats withTelemetry;
+        await using (var app = await BenchApp.StartAsync(Environment, telemetry: true, ResourceNames.Api))
+        {
+            var world = await World.CreateAsync(app, Clients, Channels);
+            await world.ClosedLoopAsync(Warmup);
+            withTelemetry = await world.ClosedLoopAsync(Saturation);
+            Console.WriteLine($"saturation with telemetry: {withTelemetry}");
+            await world.DisposeAsync();
+        }
+
+        var capacity = ramp.Where(r => r.Stats.Holds(r.Offered)).Select(r => r.Offered).DefaultIfEmpty(0).Max();
+        var ratio = saturation.PersistedPerSecond / pgbench;
+        var telemetryRatio = withTelemetry.PersistedPerSecond / saturation.PersistedPerSecond;
+        var commit = Git("rev-parse --short HEAD");
+        var report = new StringBuilder();
+        report.AppendLine(CultureInfo.InvariantCulture, $"""
+            # Chat benchmark
+
+            {started:yyyy-MM-dd HH:mm} UTC, commit {commit}{(Git("status --porcelain").Length > 0 ? " (with uncommitted changes)" : "")}, {System.Environment.ProcessorCount} cores, {System.Environment.OSVersion}, {Memory()}.
+            Command: `dotnet run -c Release --project bench/Chat.Bench -- chat{(quick ? " --quick" : "")}`. Whole AppHost in Release, local-process
+            mode (Postgres 15, Redis 7, Chat.Api ×2); the clients run in the same machine's bench process and connect to the
+            two replicas directly, half each, over WebSockets with the JSON hub protocol. Every send carries a fresh
+            `clientMessageId`; latency is send start → `MessageCreated` received by each member.
+
+            ## Throughput against the database floor
+
+            | measure | value |
+            |---|---|
+            | system, closed loop ({Clients} clients, {Channels} channels × {Clients / Channels} members, {Saturation.TotalSeconds:F0} s): persisted msg/s | {saturation.PersistedPerSecond:F0} |
+            | deliveries/s | {saturation.DeliveriesPerSecond:F0} |
+            | send→receive p50 / p95 / p99 | {saturation.P50:F1} / {saturation.P95:F1} / {saturation.P99:F1} ms |
+            | pgbench, one transaction per send (same SQL, {Clients} clients, {Channels} channels, {Saturation.TotalSeconds:F0} s): tx/s | {pgbench:F0} |
+            | **system / pgbench** | **{ratio:F2}** |
+
+            ## Capacity: offered load in {Step.TotalSeconds:F0} s steps (open loop, {Channels} channels × {Clients / Channels} members)
+
+            | offered msg/s | persisted msg/s | deliveries/s | p50 ms | p95 ms | p99 ms | holds p99 ≤ {SloMs:F0} ms |
+            |---|---|---|---|---|---|---|
+            """);
+        foreach (var (offered, s) in ramp)
+        {
+            report.AppendLine(CultureInfo.InvariantCulture,
+                $"| {offered:F0} | {s.PersistedPerSecond:F0} | {s.DeliveriesPerSecond:F0} | {s.P50:F1} | {s.P95:F1} | {s.P99:F1} | {(s.Holds(offered) ? "yes" : "no")} |");
+        }
+        report.AppendLine(CultureInfo.InvariantCulture, $"""
+
+            **Capacity: {capacity:F0} msg/s** at p99 ≤ {SloMs:F0} ms.
+
+            ## One channel, 1,000 subscribers
+
+            1,000 connections (40 users × 25) subscribed to one public channel, one member sending 20 msg/s for {(quick ? 10 : Step.TotalSeconds):F0} s:
+            {fanout1000.DeliveriesPerSecond:F0} deliveries/s, p50 {fanout1000.P50:F1} ms, p95 {fanout1000.P95:F1} ms, **p99 {fanout1000.P99:F1} ms**.
+
+            ## Idle connections
+
+            {idleConnections:N0} WebSocket hub connections, half on each replica, held {idleHold.TotalSeconds:F0} s with keep-alives
+            (server pings every 15 s, client timeout 30 s): {idle.Connected:N0} connected, **{idle.Dropped} dropped**,
+            {idle.BytesPerConnection / 1024:F1} KiB of replica memory (resident set) per connection.
+
+            ## Telemetry cost
+
+            | run | persisted msg/s | p99 ms |
+            |---|---|---|
+            | telemetry off (no OTLP export, no scraping, Warning logs) | {saturation.PersistedPerSecond:F0} | {saturation.P99:F1} |
+            | telemetry on (OTLP to the Aspire dashboard, Prometheus scraping every 5 s, Information logs) | {withTelemetry.PersistedPerSecond:F0} | {withTelemetry.P99:F1} |
+            | **on / off** | **{telemetryRatio:F2}** | {withTelemetry.P99 / saturation.P99:F2} |
+            """);
+        var output = Path.Combine(Repo.Root(), "bench", "results", "chat-bench.md");
+        await File.WriteAllTextAsync(output, report.ToString());
+        Console.WriteLine(report);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"chat-bench: persisted {saturation.PersistedPerSecond:F0} msg/s; pgbench {pgbench:F0} tx/s; ratio {ratio:F2}; capacity {capacity:F0} msg/s at p99<=100ms; 1000-subscriber p99 {fanout1000.P99:F0} ms at 20 msg/s; idle {idleConnections} conns {idle.Dropped} dropped; telemetry throughput ratio {telemetryRatio:F2}"));
+        return 0;
+    }
+
+    private static string Git(string arguments)
+    {
+        using var git = Process.Start(new ProcessStartInfo("git", arguments) { RedirectStandardOutput = true, WorkingDirectory = Repo.Root() })!;
+        var output = git.StandardOutput.ReadToEnd().Trim();
+        git.WaitForExit();
+        return output;
+    }
+
+    private static string Memory()
+    {
+        var line = File.ReadLines("/proc/meminfo").FirstOrDefault(l => l.StartsWith("MemTotal:", StringComparison.Ordinal)) ?? "";
+        return long.TryParse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries).ElementAtOrDefault(1), out var kb) ? $"{kb / 1024 / 1024.0:F0} GiB" : "? GiB";
+    }
+}
+
+/// <summary>Latency and rate of one measured phase.</summary>
+internal sealed record Stats(double PersistedPerSecond, double DeliveriesPerSecond, double P50, double P95, double P99, int Failed)
+{
+    public bool Holds(double offered) => P99 <= 100 && Failed == 0 && PersistedPerSecond >= 0.95 * offered;
+
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture,
+        $"persisted {PersistedPerSecond:F0}/s, deliveries {DeliveriesPerSecond:F0}/s, p50 {P50:F1} ms, p95 {P95:F1} ms, p99 {P99:F1} ms, failed {Failed}");
+
+    public static Stats From(int persisted, long deliveries, List<double> latencies, TimeSpan duration, int failed)
+    {
+        latencies.Sort();
+        double Pct(double p) => latencies.Count == 0 ? double.NaN : latencies[Math.Min(latencies.Count - 1, (int)Math.Ceiling(p * latencies.Count) - 1)];
+        return new(persisted / duration.TotalSeconds, deliveries / duration.TotalSeconds, Pct(0.50), Pct(0.95), Pct(0.99), failed);
+    }
+}
+
+/// <summary>Bench users, channels and connected clients, with the latency of every delivery recorded.</summary>
+internal sealed class World : IAsyncDisposable
+{
+    private readonly ConcurrentDictionary<Guid, long> _sentAt = new();
+    private readonly List<double> _latencies = [];
+    private long _deliveries;
+
+    public required DistributedApplication App { get; init; }
+    public required IReadOnlyList<Uri> Replicas { get; init; }
+    public required List<(Guid Id, string Token)> Users { get; init; }
+    public required List<Guid> ChannelIds { get; init; }
+    public List<HubConnection> Connections { get; } = [];
+
+    public static async Task<World> CreateAsync(DistributedApplication app, int clients, int channels)
+    {
+        var api = app.CreateHttpClient(ResourceNames.Api);
+        var users = new List<(Guid Id, string Token)>();
+        for (var i = 0; i < clients; i++)
+        {
+            users.Add(await BenchApp.RegisterAsync(app, $"bench{i}"));
+        }
+        var channelIds = new List<Guid>();
+        for (var c = 0; c < channels; c++)
+        {
+            using var owner = Authorized(api.BaseAddress!, users[c].Token);
+            var created = await (await owner.PostAsJsonAsync("/api/channels", new { name = $"bench-{c}-{Guid.NewGuid():N}", kind = "private" }))
+                .EnsureSuccessStatusCode().Content.ReadFromJsonAsync<JsonElement>();
+            channelIds.Add(created.GetProperty("id").GetGuid());
+        }
+        for (var i = channels; i < clients; i++)
+        {
+            using var owner = Authorized(api.BaseAddress!, users[i % channels].Token);
+            (await owner.PostAsJsonAsync($"/api/channels/{channelIds[i % channels]}/members", new { userId = users[i].Id })).EnsureSuccessStatusCode();
+        }
+        var world = new World
+        {
+            App = app,
+            Replicas = await BenchApp.ReplicaUrlsAsync(app, ResourceNames.Api),
+            Users = users,
+            ChannelIds = channelIds,
+        };
+        for (var i = 0; i < clients; i++)
+        {
+            var me = users[i].Id;
+            var hub = world.Connect(users[i].Token, i);
+            hub.On<JsonElement>("MessageCreated", m => world.Received(m, me));
+            await hub.StartAsync();
+            world.Connections.Add(hub);
+        }
+        return world;
+    }
+
+    public HubConnection Connect(string token, int index) =>
+        new HubConnectionBuilder().WithUrl(new Uri(Replicas[index % Replicas.Count], "/hubs/chat"), o =>
+        {
+            o.AccessTokenProvider = () => Task.FromResult<string?>(token);
+            o.SkipNegotiation = true;
+            o.Transports = HttpTransportType.WebSockets;
+        }).Build();
+
+    private void Received(JsonElement message, Guid me)
+    {
+        var now = Stopwatch.GetTimestamp();
+        Interlocked.Increment(ref _deliveries);
+        if (message.GetProperty("senderId").GetGuid() != me
+            && message.TryGetProperty("clientMessageId", out var id) && id.ValueKind == JsonValueKind.String
+            && _sentAt.TryGetValue(id.GetGuid(), out var start))
+        {
+            var ms = Stopwatch.GetElapsedTime(start, now).TotalMilliseconds;
+            lock (_latencies)
+            {
+                _latencies.Add(ms);
+            }
+        }
+    }
+
+    private void Reset()
+    {
+        _sentAt.Clear();
+        lock (_latencies)
+        {
+            _latencies.Clear();
+        }
+        Interlocked.Exchange(ref _deliveries, 0);
+    }
+
+    private async Task<Stats> CollectAsync(int persisted, TimeSpan duration, int failed)
+    {
+        await Task.Delay(TimeSpan.FromSeconds(2)); // deliveries still in flight when the last ack came
+        lock (_latencies)
+        {
+            return Stats.From(persisted, Interlocked.Read(ref _deliveries), [.. _latencies], duration, failed);
+        }
+    }
+
+    private async Task<bool> SendAsync(int client, Guid channel, long scheduled)
+    {
+        var clientId = Guid.NewGuid();
+        _sentAt[clientId] = scheduled;
+        try
+        {
+            await Connections[client].InvokeAsync<JsonElement>("SendMessage", channel, new { content = $"bench message from {client}", clientMessageId = clientId });
+            return true;
+        }
+        catch (Exception)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Every client sends, awaits the ack, sends again, for <paramref name="duration"/>.</summary>
+    public async Task<Stats> ClosedLoopAsync(TimeSpan duration)
+    {
+        Reset();
+        var persisted = 0;
+        var failed = 0;
+        var clock = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, Connections.Count).Select(async i =>
+        {
+            while (clock.Elapsed < duration)
+            {
+                if (await SendAsync(i, ChannelIds[i % ChannelIds.Count], Stopwatch.GetTimestamp()))
+                {
+                    Interlocked.Increment(ref persisted);
+                }
+                else
+                {
+                    Interlocked.Increment(ref failed);
+                }
+            }
+        }));
+        return await CollectAsync(persisted, clock.Elapsed, failed);
+    }
+
+    /// <summary>
+    /// Sends at <paramref name="rate"/> msg/s on a fixed schedule, round-robin over the clients, whatever the acks do
+    /// (open loop: a slow system cannot slow the offered load, and latency counts from the scheduled time).
+    /// </summary>
+    public async Task<Stats> OpenLoopAsync(double rate, TimeSpan duration) =>
+        await ScheduleAsync(rate, duration, n => (n % Connections.Count, ChannelIds[n % Connections.Count % ChannelIds.Count]));
+
+    private async Task<Stats> ScheduleAsync(double rate, TimeSpan duration, Func<int, (int Client, Guid Channel)> pick)
+    {
+        Reset();
+        var persisted = 0;
+        var failed = 0;
+        var inFlight = new List<Task>();
+        var start = Stopwatch.GetTimestamp();
+        var total = (int)(rate * duration.TotalSeconds);
+        for (var n = 0; n < total; n++)
+        {
+            var due = start + (long)(n / rate * Stopwatch.Frequency);
+            var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), due);
+            if (wait > TimeSpan.FromMilliseconds(1))
+            {
+                await Task.Delay(wait);
+            }
+            var (client, channel) = pick(n);
+            inFlight.Add(Task.Run(async () =>
+            {
+                if (await SendAsync(client, channel, due))
+                {
+                    Interlocked.Increment(ref persisted);
+                }
+                else
+                {
+                    Interlocked.Increment(ref failed);
+                }
+            }));
+        }
+        await Task.WhenAll(inFlight).WaitAsync(TimeSpan.FromSeconds(60));
+        return await CollectAsync(persisted, Stopwatch.GetElapsedTime(start), failed);
+    }
+
+    /// <summary>One public channel with <paramref name="subscribers"/> connections; one member sends at <paramref name="rate"/>.</summary>
+    public async Task<Stats> BigChannelAsync(int subscribers, double rate, TimeSpan duration)
+    {
+        using var owner = Authorized(Replicas[0], Users[0].Token);
+        var channel = (await (await owner.PostAsJsonAsync("/api/channels", new { name = $"big-{Guid.NewGuid():N}", kind = "public" }))
+            .EnsureSuccessStatusCode().Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+        var listeners = new List<HubConnection>();
+        for (var batch = 0; batch < subscribers; batch += 50)
+        {
+            await Task.WhenAll(Enumerable.Range(batch, Math.Min(50, subscribers - batch)).Select(async i =>
+            {
+                var user = Users[i % Users.Count];
+                var hub = Connect(user.Token, i);
+                var me = Guid.Empty; // every delivery counts, the sender's own too (the sender is not among the listeners)
+                hub.On<JsonElement>("MessageCreated", m => { if (m.GetProperty("channelId").GetGuid() == channel) { Received(m, me); } });
+                await hub.StartAsync();
+                await hub.InvokeAsync("Subscribe", channel);
+                lock (listeners)
+                {
+                    listeners.Add(hub);
+                }
+            }));
+        }
+        var stats = await ScheduleAsync(rate, duration, _ => (0, channel));
+        await Task.WhenAll(listeners.Select(l => l.DisposeAsync().AsTask()));
+        return stats;
+    }
+
+    public static HttpClient Authorized(Uri baseAddress, string token)
+    {
+        var client = new HttpClient { BaseAddress = baseAddress };
+        client.DefaultRequestHeaders.Authorization = new("Bearer", token);
+        return client;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Task.WhenAll(Connections.Select(c => c.DisposeAsync().AsTask()));
+        Connections.Clear();
+    }
+}
+
+/// <summary>pgbench on the system's own Postgres: the SQL of one send, one transaction per message.</summary>
+internal static class PgBench
+{
+    public static async Task<double> RunAsync(DistributedApplication app, World world, int clients, TimeSpan duration)
+    {
+        var cs = new NpgsqlConnectionStringBuilder(await app.GetConnectionStringAsync(ResourceNames.ChatDb));
+        // Fresh channels of the same shape (8 × 5 real members), so the system's own channels are left as they were.
+        await using (var setup = new NpgsqlConnection(cs.ConnectionString))
+        {
+            await setup.OpenAsync();
+            await using var create = new NpgsqlCommand("""
+                DROP TABLE IF EXISTS bench_send_keys;
+                CREATE TABLE bench_send_keys (k int PRIMARY KEY, channel_id uuid NOT NULL, user_id uuid NOT NULL);
+                """, setup);
+            await create.ExecuteNonQueryAsync();
+            var channelIds = new List<Guid>();
+            for (var c = 0; c < world.ChannelIds.Count; c++)
+            {
+                var id = Guid.CreateVersion7();
+                await using var cmd = new NpgsqlCommand("""INSERT INTO channels ("Id","Name","Kind","LastSeq","AiMode","CreatedAt") VALUES ($1,$2,'private',0,false,now())""", setup);
+                cmd.Parameters.AddWithValue(id);
+                cmd.Parameters.AddWithValue($"pgbench-{id:N}");
+                await cmd.ExecuteNonQueryAsync();
+                channelIds.Add(id);
+            }
+            for (var k = 0; k < world.Users.Count; k++)
+            {
+                await using var cmd = new NpgsqlCommand("""
+                    WITH member AS (INSERT INTO channel_members ("ChannelId","UserId","Role","LastReadSeq","JoinedAt") VALUES ($1,$2,'member',0,now()))
+                    INSERT INTO bench_send_keys VALUES ($3,$1,$2)
+                    """, setup);
+                cmd.Parameters.AddWithValue(channelIds[k % channelIds.Count]);
+                cmd.Parameters.AddWithValue(world.Users[k].Id);
+                cmd.Parameters.AddWithValue(k);
+                await cmd.ExecuteNonQueryAsync();
+            }
+        }
+        // Chat.Api's send before group commit, statement for statement (see MessageService.PersistAsync).
+        var script = Path.Combine(Path.GetTempPath(), $"chat-send-{Guid.NewGuid():N}.sql");
+        await File.WriteAllTextAsync(script, $$"""
+            \set k random(0, {{world.Users.Count - 1}})
+            SELECT channel_id AS ch, user_id AS usr, gen_random_uuid() AS cid FROM bench_send_keys WHERE k = :k \gset
+            BEGIN;
+            WITH bump AS (UPDATE channels SET "LastSeq" = "LastSeq" + 1 WHERE "Id" = ':ch' RETURNING "LastSeq"), mark AS (UPDATE channel_members SET "LastReadSeq" = (SELECT "LastSeq" FROM bump) WHERE "ChannelId" = ':ch' AND "UserId" = ':usr') SELECT "LastSeq" AS seq FROM bump \gset
+            SELECT m."Id", m."Content" FROM messages AS m WHERE m."ChannelId" = ':ch' AND m."SenderId" = ':usr' AND m."ClientMessageId" = ':cid' LIMIT 1;
+            INSERT INTO messages ("Id", "Attachments", "ChannelId", "Citations", "ClientMessageId", "Content", "CreatedAt", "DeletedAt", "EditedAt", "ReplyToId", "SenderId", "Seq", "Type") VALUES (gen_random_uuid(), '{}', ':ch', NULL, ':cid', 'bench message from pgbench', now(), NULL, NULL, NULL, ':usr', :seq, 'user');
+            COMMIT;
+            """);
+        var bin = Directory.GetDirectories("/usr/lib/postgresql").OrderDescending().Select(d => Path.Combine(d, "bin", "pgbench")).First(File.Exists);
+        var start = new ProcessStartInfo(bin)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            ArgumentList = { "-n", "-f", script, "-c", clients.ToString(CultureInfo.InvariantCulture), "-j", "2", "-T", ((int)duration.TotalSeconds).ToString(CultureInfo.InvariantCulture),
+                "-h", cs.Host!, "-p", cs.Port.ToString(CultureInfo.InvariantCulture), "-U", cs.Username ?? "postgres", cs.Database! },
+        };
+        if (cs.Password is { Length: > 0 } password)
+        {
+            start.Environment["PGPASSWORD"] = password;
+        }
+        using var process = Process.Start(start)!;
+        var stdout = await process.StandardOutput.ReadToEndAsync();
+        var stderr = await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        File.Delete(script);
+        var tps = stdout.Split('\n').FirstOrDefault(l => l.StartsWith("tps = ", StringComparison.Ordinal));
+        if (process.ExitCode != 0 || tps is null)
+        {
+            throw new InvalidOperationException($"pgbench failed ({process.ExitCode}): {stdout}\n{stderr}");
+        }
+        return double.Parse(tps.Split(' ')[2], CultureInfo.InvariantCulture);
+    }
+}
+
+/// <summary>Many idle hub connections held with keep-alives; counts drops and the replicas' memory per connection.</summary>
+internal static class IdleConnections
+{
+    public static async Task<(int Dropped, double BytesPerConnection, int Connected)> RunAsync(
+        DistributedApplication app, List<(Guid Id, string Token)> users, int count, TimeSpan hold)
+    {
+        var replicas = await BenchApp.ReplicaUrlsAsync(app, ResourceNames.Api);
+        var before = await ResidentAsync(replicas);
+        var dropped = 0;
+        var connections = new HubConnection[count];
+        for (var batch = 0; batch < count; batch += 100)
+        {
+            await Task.WhenAll(Enumerable.Range(batch, Math.Min(100, count - batch)).Select(async i =>
+            {
+                var token = users[i % users.Count].Token;
+                var hub = new HubConnectionBuilder().WithUrl(new Uri(replicas[i % replicas.Count], "/hubs/chat"), o =>
+                {
+                    o.AccessTokenProvider = () => Task.FromResult<string?>(token);
+                    o.SkipNegotiation = true;
+                    o.Transports = HttpTransportType.WebSockets;
+                }).Build();
+                hub.Closed += _ => { Interlocked.Increment(ref dropped); return Task.CompletedTask; };
+                await hub.StartAsync();
+                connections[i] = hub;
+            }));
+        }
+        GC.Collect();
+        await Task.Delay(TimeSpan.FromSeconds(5));
+        var after = await ResidentAsync(replicas);
+        Console.WriteLine($"{count} idle connections open; holding {hold.TotalSeconds:F0} s");
+        await Task.Delay(hold);
+        var connected = connections.Count(c => c.State == HubConnectionState.Connected);
+        var droppedDuringHold = Volatile.Read(ref dropped);
+        foreach (var chunk in connections.Chunk(500))
+        {
+            await Task.WhenAll(chunk.Select(c => c.DisposeAsync().AsTask()));
+        }
+        return (droppedDuringHold, (after - before) / (double)count, connected);
+    }
+
+    private static async Task<long> ResidentAsync(IReadOnlyList<Uri> replicas)
+    {
+        long total = 0;
+        foreach (var replica in replicas)
+        {
+            using var http = new HttpClient { BaseAddress = replica };
+            var metrics = await http.GetStringAsync("/metrics");
+            var line = metrics.Split('\n').First(l => l.StartsWith("process_resident_memory_bytes", StringComparison.Ordinal));
+            total += (long)double.Parse(line.Split(' ')[^1], CultureInfo.InvariantCulture);
+        }
+        return total;
+    }
+}

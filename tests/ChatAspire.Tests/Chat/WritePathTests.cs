@@ -1,0 +1,94 @@
+using Chat.Api.Messages;
+using ChatAspire.AppHost;
+using ChatAspire.Tests.Infrastructure;
+using Microsoft.AspNetCore.SignalR.Client;
+
+namespace ChatAspire.Tests.Chat;
+
+/// <summary>The group-commit write path keeps the contract of docs/realtime.md under concurrency.</summary>
+[Collection(AppHostCollection.Name)]
+public sealed class WritePathTests(AppHostFixture fixture)
+{
+    private Uri Api => fixture.ProxyClient(ResourceNames.Api).BaseAddress!;
+
+    [Fact]
+    public async Task Concurrent_sends_to_one_channel_through_both_replicas_get_seq_1_to_N_once_each_and_retries_return_the_original()
+    {
+        var replicas = await AppHostFixture.ReplicaUrlsAsync(fixture.App, ResourceNames.Api);
+        var owner = await ChatUsers.RegisterAsync(Api, "seq");
+        var members = new List<ChatUser> { owner };
+        var channel = await owner.CreateChannelAsync();
+        for (var i = 0; i < 4; i++)
+        {
+            var member = await ChatUsers.RegisterAsync(Api, "seq");
+            await owner.InviteAsync(channel, member);
+            members.Add(member);
+        }
+        var hubs = new List<HubConnection>();
+        foreach (var (member, i) in members.Select((m, i) => (m, i)))
+        {
+            hubs.Add(await member.ConnectAsync(replicas[i % replicas.Count]));
+        }
+
+        // Every member fires 15 distinct messages at once over the hub, and retries 5 of them at the same moment
+        // through REST on the other replica: 100 sends in flight, 75 messages.
+        var sends = members.SelectMany((member, i) =>
+        {
+            var ids = Enumerable.Range(0, 15).Select(_ => Guid.NewGuid()).ToArray();
+            var first = ids.Select(async (id, n) => (id, (await hubs[i].InvokeAsync<MessageDto>("SendMessage", channel, new SendMessageRequest($"m{i}-{n}", id))).Id));
+            var retries = ids.Take(5).Select(async id =>
+            {
+                using var response = await member.PostAsync(channel, "retry", id, replicas[(i + 1) % replicas.Count]);
+                Assert.True(response.StatusCode is HttpStatusCode.OK or HttpStatusCode.Created, response.StatusCode.ToString());
+                return (id, (await response.Content.ReadFromJsonAsync<MessageDto>())!.Id);
+            });
+            return first.Concat(retries);
+        }).ToArray();
+        var answers = await Task.WhenAll(sends);
+
+        var history = await owner.HistoryAsync(channel, "?limit=100");
+        Assert.Equal(Enumerable.Range(1, 75).Select(n => (long)n), history.Select(m => m.GetProperty("seq").GetInt64()));
+        Assert.Equal(75, history.Select(m => m.GetProperty("clientMessageId").GetGuid()).Distinct().Count());
+        // A send and its retry, whichever arrived first, answer with the one stored message.
+        foreach (var group in answers.GroupBy(a => a.id))
+        {
+            var stored = history.Single(m => m.GetProperty("clientMessageId").GetGuid() == group.Key);
+            Assert.All(group, a => Assert.Equal(stored.GetProperty("id").GetGuid(), a.Item2));
+        }
+        // The next message continues the sequence.
+        using var next = await owner.PostAsync(channel, "after the storm");
+        Assert.Equal(76, (await next.Content.ReadFromJsonAsync<MessageDto>())!.Seq);
+        foreach (var hub in hubs)
+        {
+            await hub.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task A_retry_of_a_stored_message_gets_the_original_even_when_the_sender_is_over_the_send_limit()
+    {
+        var replica = (await AppHostFixture.ReplicaUrlsAsync(fixture.App, ResourceNames.Api))[0];
+        var alice = await ChatUsers.RegisterAsync(Api, "limit");
+        var channel = await alice.CreateChannelAsync();
+        var clientId = Guid.NewGuid();
+        using var original = await alice.PostAsync(channel, "stored once", clientId, replica);
+        var stored = (await original.Content.ReadFromJsonAsync<MessageDto>())!;
+
+        // Empty the bucket on that replica.
+        HttpStatusCode status;
+        var n = 0;
+        do
+        {
+            using var burst = await alice.PostAsync(channel, $"burst {n++}", replica: replica);
+            status = burst.StatusCode;
+        }
+        while (status != HttpStatusCode.TooManyRequests && n < 200);
+        using var retry = await alice.PostAsync(channel, "stored once", clientId, replica);
+        using var fresh = await alice.PostAsync(channel, "a new one", Guid.NewGuid(), replica);
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, status);
+        Assert.Equal(HttpStatusCode.OK, retry.StatusCode);
+        Assert.Equal(stored.Id, (await retry.Content.ReadFromJsonAsync<MessageDto>())!.Id);
+        Assert.Equal(HttpStatusCode.TooManyRequests, fresh.StatusCode);
+    }
+}
