@@ -1,6 +1,6 @@
 namespace Chat.Api;
 
-public enum ChatErrorKind { Invalid, NotFound, Forbidden, Conflict, RateLimited }
+public enum ChatErrorKind { Invalid, NotFound, Forbidden, Conflict, RateLimited, Unavailable }
 
 /// <summary>
 /// A request the chat rules refuse. REST turns it into ProblemDetails (400/404/403/409/429), the hub into a HubException;
@@ -17,12 +17,33 @@ public sealed class ChatException(ChatErrorKind kind, string detail, TimeSpan? r
         ChatErrorKind.NotFound => StatusCodes.Status404NotFound,
         ChatErrorKind.Forbidden => StatusCodes.Status403Forbidden,
         ChatErrorKind.Conflict => StatusCodes.Status409Conflict,
+        ChatErrorKind.Unavailable => StatusCodes.Status503ServiceUnavailable,
         _ => StatusCodes.Status429TooManyRequests,
     };
 
     public static ChatException Invalid(string detail) => new(ChatErrorKind.Invalid, detail);
     public static ChatException NotFound(string detail) => new(ChatErrorKind.NotFound, detail);
     public static ChatException Forbidden(string detail) => new(ChatErrorKind.Forbidden, detail);
+
+    /// <summary>
+    /// The refusal for a failure of the infrastructure under a request (Postgres or Redis down or restarting): the
+    /// request may have been cut anywhere, so the client retries it (with the same clientMessageId for a send).
+    /// Null when <paramref name="exception"/> is not such a failure.
+    /// </summary>
+    public static ChatException? Unavailable(Exception exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is Npgsql.NpgsqlException or StackExchange.Redis.RedisConnectionException or StackExchange.Redis.RedisTimeoutException
+                or TimeoutException or System.Net.Sockets.SocketException or IOException)
+            {
+                return new ChatException(ChatErrorKind.Unavailable,
+                    "The service is briefly unavailable (its database or cache is restarting); retry in a moment (a send with the same clientMessageId).",
+                    TimeSpan.FromSeconds(1));
+            }
+        }
+        return null;
+    }
 }
 
 /// <summary>Maps <see cref="ChatException"/> to an RFC 7807 response.</summary>
@@ -30,7 +51,7 @@ internal sealed class ChatExceptionHandler(IProblemDetailsService problems) : Mi
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
-        if (exception is not ChatException chat)
+        if ((exception as ChatException ?? ChatException.Unavailable(exception)) is not { } chat)
         {
             return false;
         }

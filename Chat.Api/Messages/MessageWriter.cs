@@ -45,7 +45,8 @@ public sealed partial class MessageWriter(
         var pending = new Pending(message, sender, new TaskCompletionSource<Outcome>(TaskCreationOptions.RunContinuationsAsynchronously));
         if (!_queue.Writer.TryWrite(pending))
         {
-            throw new InvalidOperationException("The message writer has stopped.");
+            throw new ChatException(ChatErrorKind.Unavailable, "This server is shutting down; retry (with the same clientMessageId) and another one answers.",
+                TimeSpan.FromSeconds(1));
         }
         // Once queued the write happens whatever the caller does: waiting is what the token may cancel, not the write.
         var outcome = await pending.Done.Task.WaitAsync(ct);
@@ -71,10 +72,9 @@ public sealed partial class MessageWriter(
             try
             {
                 var names = await users.NamesAsync(messages.Select(m => m.SenderId), CancellationToken.None);
-                foreach (var message in messages)
-                {
-                    await notifier.MessageCreatedAsync(MessageService.ToDto(message, names));
-                }
+                // Issued in seq order on the backplane's one Redis connection (which keeps the order) and awaited together:
+                // a batch costs one round trip, not one per message.
+                await Task.WhenAll(messages.Select(m => notifier.MessageCreatedAsync(MessageService.ToDto(m, names))).ToList());
             }
             catch (Exception ex)
             {
@@ -99,11 +99,12 @@ public sealed partial class MessageWriter(
             {
                 await WriteBatchAsync(batch);
             }
-            catch (PostgresException ex)
+            catch (PostgresException ex) when (ex.SqlState.StartsWith("22", StringComparison.Ordinal) || ex.SqlState.StartsWith("23", StringComparison.Ordinal))
             {
-                // The server refused the batch, so nothing of it was written. One bad message must not fail the others:
-                // write them one by one, each its own transaction. (Any other failure may have hit the commit itself:
-                // then the senders are told, and their retries with the same client id find what was stored.)
+                // A statement refused some data (a data or integrity error), so nothing of the batch was written. One bad
+                // message must not fail the others: write them one by one, each its own transaction. (Any other failure may
+                // have hit the commit itself: then the senders are told, and their retries with the same client id find
+                // what was stored.)
                 LogBatchFailed(logger, batch.Count, ex);
                 foreach (var pending in batch)
                 {

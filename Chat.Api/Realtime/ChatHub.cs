@@ -120,6 +120,10 @@ internal sealed class ChatHubFilter(ChatTelemetry telemetry) : IHubFilter
         {
             throw new HubException($"{ex.Kind}: {ex.Message}");
         }
+        catch (Exception ex) when (ChatException.Unavailable(ex) is { } unavailable)
+        {
+            throw new HubException($"{unavailable.Kind}: {unavailable.Message}");
+        }
     }
 }
 

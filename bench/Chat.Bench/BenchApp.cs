@@ -22,11 +22,18 @@ internal static class BenchApp
     /// As a person runs it: OTLP export to the Aspire dashboard, the local Prometheus scraping every 5 s, Information logs.
     /// Otherwise none of the three.
     /// </param>
-    public static async Task<DistributedApplication> StartAsync(IReadOnlyDictionary<string, string> environment, bool telemetry, params string[] waitFor)
+    public static Task<DistributedApplication> StartAsync(IReadOnlyDictionary<string, string> environment, bool telemetry, params string[] waitFor) =>
+        StartAsync(environment, telemetry, [], waitFor);
+
+    /// <param name="monitoringArgs">When given, the AppHost's Prometheus runs with these settings (even with telemetry off).</param>
+    public static async Task<DistributedApplication> StartAsync(IReadOnlyDictionary<string, string> environment, bool telemetry, string[] monitoringArgs,
+        params string[] waitFor)
     {
         string[] args = telemetry
             ? ["--ChatAspire:Infrastructure=process", "--ChatAspire:Ephemeral=true", "--ChatAspire:Monitoring:Port=0", "--ChatAspire:Monitoring:ScrapeInterval=5s"]
-            : ["--ChatAspire:Infrastructure=process", "--ChatAspire:Ephemeral=true", "--ChatAspire:Monitoring:Enabled=false"];
+            : monitoringArgs.Length > 0
+                ? ["--ChatAspire:Infrastructure=process", "--ChatAspire:Ephemeral=true", "--ChatAspire:Monitoring:Port=0", .. monitoringArgs]
+                : ["--ChatAspire:Infrastructure=process", "--ChatAspire:Ephemeral=true", "--ChatAspire:Monitoring:Enabled=false"];
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.ChatAspire_AppHost>(args, (options, settings) =>
         {
             options.DisableDashboard = !telemetry;

@@ -1,5 +1,6 @@
 // Benchmarks of the whole AppHost (Release). Each ends with one summary line and writes bench/results/<name>.md.
 //   dotnet run -c Release --project bench/Chat.Bench -- chat [--quick]  (throughput vs pgbench, capacity, fan-out, idle connections, telemetry cost; see ChatBench.cs)
+//   dotnet run -c Release --project bench/Chat.Bench -- drill [--quick] (fault drills under load, see Drill.cs)
 //   dotnet run -c Release --project bench/Chat.Bench -- files      (20 MB upload throughput, see FilesBench.cs)
 //   dotnet run -c Release --project bench/Chat.Bench -- rag        (ingestion and search latency at 10k/100k chunks, see RagBench.cs)
 using Chat.Bench;
@@ -7,6 +8,10 @@ using Chat.Bench;
 if (args.FirstOrDefault() == "files")
 {
     return await FilesBench.RunAsync();
+}
+if (args.FirstOrDefault() == "drill")
+{
+    return await Drill.RunAsync(args);
 }
 if (args.FirstOrDefault() == "rag")
 {

@@ -114,6 +114,6 @@ public sealed partial class ReplyContractTests(AppHostFixture fixture)
     }
 
     /// <summary>The pattern docs/realtime.md gives client writers.</summary>
-    [GeneratedRegex("HubException: (Invalid|Forbidden|NotFound|Conflict|RateLimited): (.*)$", RegexOptions.Singleline)]
+    [GeneratedRegex("HubException: (Invalid|Forbidden|NotFound|Conflict|RateLimited|Unavailable): (.*)$", RegexOptions.Singleline)]
     private static partial Regex RefusalPattern();
 }
