@@ -34,8 +34,10 @@ public sealed class ChatException(ChatErrorKind kind, string detail, TimeSpan? r
     {
         for (var e = exception; e is not null; e = e.InnerException)
         {
+            // Also what the data libraries themselves throw on a broken connection (e.g. Npgsql's "connection is not open").
             if (e is Npgsql.NpgsqlException or StackExchange.Redis.RedisConnectionException or StackExchange.Redis.RedisTimeoutException
-                or TimeoutException or System.Net.Sockets.SocketException or IOException)
+                or TimeoutException or System.Net.Sockets.SocketException or IOException
+                || (e is InvalidOperationException or ObjectDisposedException && e.Source is "Npgsql" or "StackExchange.Redis"))
             {
                 return new ChatException(ChatErrorKind.Unavailable,
                     "The service is briefly unavailable (its database or cache is restarting); retry in a moment (a send with the same clientMessageId).",

@@ -8,8 +8,10 @@ namespace ChatAspire.Tests.Web;
 
 /// <summary>
 /// The first minute of an installation: a fresh system (its own AppHost, empty data), the first account signs up and
-/// works at once. Runs in its own collection so "first account" really is the first.
+/// works at once. Runs on its own system so "first account" really is the first, and alone (with the drill), because its
+/// AppHost and browser next to the shared ones made the shared AppHost's browser tests flaky on two cores.
 /// </summary>
+[Collection(Drills.DrillCollection.Name)]
 public sealed class FirstRunTests : IAsyncLifetime
 {
     private DistributedApplication _app = null!;
