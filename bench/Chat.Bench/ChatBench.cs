@@ -102,12 +102,12 @@ internal static class ChatBench
         var capacity = ramp.Where(r => r.Stats.Holds(r.Offered)).Select(r => r.Offered).DefaultIfEmpty(0).Max();
         var ratio = saturation.PersistedPerSecond / pgbench;
         var telemetryRatio = withTelemetry.PersistedPerSecond / saturation.PersistedPerSecond;
-        var commit = Git("rev-parse --short HEAD");
+        var commit = Repo.Git("rev-parse --short HEAD");
         var report = new StringBuilder();
         report.AppendLine(CultureInfo.InvariantCulture, $"""
             # Chat benchmark
 
-            {started:yyyy-MM-dd HH:mm} UTC, commit {commit}{(Git("status --porcelain").Length > 0 ? " (with uncommitted changes)" : "")}, {System.Environment.ProcessorCount} cores, {System.Environment.OSVersion}, {Memory()}.
+            {started:yyyy-MM-dd HH:mm} UTC, commit {commit}{(Repo.Git("status --porcelain").Length > 0 ? " (with uncommitted changes)" : "")}, {System.Environment.ProcessorCount} cores, {System.Environment.OSVersion}, {Memory()}.
             Command: `dotnet run -c Release --project bench/Chat.Bench -- chat{(quick ? " --quick" : "")}`. Whole AppHost in Release, local-process
             mode (Postgres 15, Redis 7, Chat.Api ×2); the clients run in the same machine's bench process and connect to the
             two replicas directly, half each, over WebSockets with the JSON hub protocol. Every send carries a fresh
@@ -164,13 +164,6 @@ internal static class ChatBench
         return 0;
     }
 
-    private static string Git(string arguments)
-    {
-        using var git = Process.Start(new ProcessStartInfo("git", arguments) { RedirectStandardOutput = true, WorkingDirectory = Repo.Root() })!;
-        var output = git.StandardOutput.ReadToEnd().Trim();
-        git.WaitForExit();
-        return output;
-    }
 
     private static string Memory()
     {
@@ -247,8 +240,11 @@ internal sealed class World : IAsyncDisposable
         return world;
     }
 
-    public HubConnection Connect(string token, int index) =>
-        new HubConnectionBuilder().WithUrl(new Uri(Replicas[index % Replicas.Count], "/hubs/chat"), o =>
+    public HubConnection Connect(string token, int index) => Hub(Replicas[index % Replicas.Count], token);
+
+    /// <summary>A hub connection as the contract asks of clients behind a proxy: WebSockets, no negotiation.</summary>
+    public static HubConnection Hub(Uri baseAddress, string token) =>
+        new HubConnectionBuilder().WithUrl(new Uri(baseAddress, "/hubs/chat"), o =>
         {
             o.AccessTokenProvider = () => Task.FromResult<string?>(token);
             o.SkipNegotiation = true;
@@ -502,12 +498,7 @@ internal static class IdleConnections
             await Task.WhenAll(Enumerable.Range(batch, Math.Min(100, count - batch)).Select(async i =>
             {
                 var token = users[i % users.Count].Token;
-                var hub = new HubConnectionBuilder().WithUrl(new Uri(replicas[i % replicas.Count], "/hubs/chat"), o =>
-                {
-                    o.AccessTokenProvider = () => Task.FromResult<string?>(token);
-                    o.SkipNegotiation = true;
-                    o.Transports = HttpTransportType.WebSockets;
-                }).Build();
+                var hub = World.Hub(replicas[i % replicas.Count], token);
                 hub.Closed += _ => { Interlocked.Increment(ref dropped); return Task.CompletedTask; };
                 await hub.StartAsync();
                 connections[i] = hub;

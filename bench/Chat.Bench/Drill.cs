@@ -101,7 +101,7 @@ internal static partial class Drill
         md.AppendLine(CultureInfo.InvariantCulture, $"""
             # Fault drill
 
-            {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, commit {Git("rev-parse --short HEAD")}, {System.Environment.ProcessorCount} cores.
+            {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, commit {Repo.Git("rev-parse --short HEAD")}, {System.Environment.ProcessorCount} cores.
             Command: `dotnet run -c Release --project bench/Chat.Bench -- drill{(quick ? " --quick" : "")}`. Whole AppHost in Release,
             local-process Postgres and Redis (ephemeral), {rate:F0} msg/s offered by 40 hub clients in 8 channels through the
             AppHost's proxy (both API replicas), every client following docs/realtime.md. Each fault: kill, wait 2 s,
@@ -130,13 +130,6 @@ internal static partial class Drill
         await File.WriteAllTextAsync(Path.Combine(Repo.Root(), "bench", "results", "drill.md"), md.ToString());
     }
 
-    internal static string Git(string arguments)
-    {
-        using var git = Process.Start(new ProcessStartInfo("git", arguments) { RedirectStandardOutput = true, WorkingDirectory = Repo.Root() })!;
-        var output = git.StandardOutput.ReadToEnd().Trim();
-        git.WaitForExit();
-        return output;
-    }
 
     internal sealed record FaultReport(string Name, int Round, long Acked, long CleanRefusals, long UncleanRefusals, double ResyncSeconds, string Readiness,
         int AiNotExactlyOnce, int DocumentsNotExactlyOnce, int HalfWrittenUploads, string Notes)

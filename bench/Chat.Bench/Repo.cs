@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 namespace Chat.Bench;
 
 internal static class Repo
@@ -12,5 +14,14 @@ internal static class Repo
             }
         }
         return Environment.CurrentDirectory;
+    }
+
+    /// <summary>The output of <c>git {arguments}</c> in the repository (for the commit a result was measured at).</summary>
+    public static string Git(string arguments)
+    {
+        using var git = Process.Start(new ProcessStartInfo("git", arguments) { RedirectStandardOutput = true, WorkingDirectory = Root() })!;
+        var output = git.StandardOutput.ReadToEnd().Trim();
+        git.WaitForExit();
+        return output;
     }
 }
