@@ -16,6 +16,7 @@ public sealed class ChatTelemetry
     private readonly Counter<long> _connectionAttempts;
     private readonly Counter<long> _cacheHits;
     private readonly Counter<long> _cacheMisses;
+    private readonly Counter<long> _hubRefusals;
 
     public ChatTelemetry(IMeterFactory meterFactory)
     {
@@ -26,6 +27,7 @@ public sealed class ChatTelemetry
         _connectionAttempts = meter.CreateCounter<long>("websocket_connection_attempts", description: "Hub connection attempts by outcome (success, failure).");
         _cacheHits = meter.CreateCounter<long>("cache_hits", description: "Cache lookups answered from the cache, by cache.");
         _cacheMisses = meter.CreateCounter<long>("cache_misses", description: "Cache lookups that had to load, by cache.");
+        _hubRefusals = meter.CreateCounter<long>("hub_call_refusals", description: "Hub calls refused by the chat rules, by kind (not errors: the caller was told why).");
         meter.CreateObservableGauge("active_users", () => ActiveUsers, description: "Users with at least one live hub connection on any replica.");
     }
 
@@ -46,6 +48,16 @@ public sealed class ChatTelemetry
     public void ConnectionRejected() => _connectionAttempts.Add(1, new KeyValuePair<string, object?>("outcome", "failure"));
 
     public void HubMessage(string direction) => _websocketMessages.Add(1, new KeyValuePair<string, object?>("direction", direction));
+
+    public void HubCallRefused(ChatErrorKind kind) => _hubRefusals.Add(1, new KeyValuePair<string, object?>("kind", kind switch
+    {
+        ChatErrorKind.Invalid => "invalid",
+        ChatErrorKind.NotFound => "not_found",
+        ChatErrorKind.Forbidden => "forbidden",
+        ChatErrorKind.Conflict => "conflict",
+        ChatErrorKind.RateLimited => "rate_limited",
+        _ => "unavailable",
+    }));
 
     public void CacheLookup(string cache, bool hit) =>
         (hit ? _cacheHits : _cacheMisses).Add(1, new KeyValuePair<string, object?>("cache", cache));

@@ -33,9 +33,12 @@ internal static class Extensions
         builder.Services.AddSingleton<ChatTelemetry>();
         builder.Services.AddSingleton<IPasswordHasher<User>, PasswordHasher<User>>();
         builder.Services.AddSingleton<TokenService>();
+        builder.Services.AddSingleton<PasswordPolicy>();
         builder.Services.AddSingleton<LoginThrottle>();
         builder.Services.AddSingleton<SendRateLimiter>();
         builder.Services.AddSingleton<PresenceTracker>();
+        builder.Services.AddSingleton<HubSessions>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<HubSessions>());
         builder.Services.AddSingleton<ChatNotifier>();
         builder.Services.AddSingleton<UserDirectory>();
         builder.Services.AddMemoryCache();
@@ -60,6 +63,7 @@ internal static class Extensions
                 _ => new FixedWindowRateLimiterOptions { PermitLimit = 60, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 }));
         });
 
+        builder.Logging.AddFilter(ChatHubFilter.DispatcherLogCategory, LogLevel.Critical);
         builder.Services.AddSingleton<IUserIdProvider, SubjectUserIdProvider>();
         builder.Services.AddSignalR(hub =>
         {

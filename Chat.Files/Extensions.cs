@@ -1,3 +1,4 @@
+using ChatAspire.ServiceDefaults.Validation;
 using Chat.Files.Data;
 using ChatAspire.Contracts;
 using ChatAspire.ServiceDefaults.Messaging;
@@ -14,6 +15,7 @@ internal static class Extensions
         builder.AddServiceAuthentication();
 
         builder.Services.AddOptions<FilesOptions>().BindConfiguration(FilesOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.AddArchiveLimits();
         builder.Services.AddSingleton<FilesTelemetry>();
         builder.Services.AddSingleton<BlobStore>();
         builder.Services.AddSingleton<IFileScanner, NoScanner>();

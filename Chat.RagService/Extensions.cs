@@ -1,3 +1,4 @@
+using ChatAspire.ServiceDefaults.Validation;
 using Chat.RagService.Data;
 using Chat.RagService.Documents;
 using Chat.RagService.Ingestion;
@@ -21,6 +22,7 @@ internal static class Extensions
 
         builder.Services.AddOptions<IngestionOptions>().BindConfiguration(IngestionOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddOptions<EmbeddingOptions>().BindConfiguration(EmbeddingOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.AddArchiveLimits();
         builder.Services.AddSingleton<RagTelemetry>();
         builder.Services.AddSingleton(EmbeddingGenerator);
         builder.Services.AddSingleton<IndexSync>();

@@ -50,6 +50,9 @@ public static class ServiceDefaultsExtensions
             http.AddServiceDiscovery();
         });
         builder.Services.AddProblemDetails();
+        // Unreadable requests become 400 ProblemDetails in every environment (not an empty 400 in Production, a 500 in Development).
+        builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        builder.Services.AddExceptionHandler<ChatAspire.ServiceDefaults.Http.BadRequestExceptionHandler>();
         return builder;
     }
 
@@ -101,17 +104,27 @@ public static class ServiceDefaultsExtensions
                 .AddAspNetCoreInstrumentation(aspnet =>
                 {
                     aspnet.Filter = context => !InfrastructurePaths.IsInfrastructure(context.Request.Path);
-                    // Browsers pass the hub token in the query string: never let it reach a span.
+                    // Queries carry search terms, and browsers pass the hub token there: only parameter names reach a span.
                     aspnet.EnrichWithHttpRequest = (activity, request) =>
                     {
-                        if (request.Query.ContainsKey("access_token"))
+                        if (request.QueryString.HasValue && !observability.RecordQueryStrings)
                         {
-                            activity.SetTag("url.query", "access_token=REDACTED");
+                            activity.SetTag("url.query", QueryRedaction.Redact(request.QueryString.Value));
                         }
                     };
                 })
-                .AddHttpClientInstrumentation(http => http.FilterHttpRequestMessage = request =>
-                    request.RequestUri is null || !InfrastructurePaths.IsInfrastructure(request.RequestUri.AbsolutePath)));
+                .AddHttpClientInstrumentation(http =>
+                {
+                    http.FilterHttpRequestMessage = request =>
+                        request.RequestUri is null || !InfrastructurePaths.IsInfrastructure(request.RequestUri.AbsolutePath);
+                    http.EnrichWithHttpRequestMessage = (activity, request) =>
+                    {
+                        if (request.RequestUri is { Query.Length: > 0 } uri && !observability.RecordQueryStrings)
+                        {
+                            activity.SetTag("url.full", uri.GetLeftPart(UriPartial.Path) + "?" + QueryRedaction.Redact(uri.Query));
+                        }
+                    };
+                }));
 
         if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
         {

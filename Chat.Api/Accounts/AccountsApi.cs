@@ -1,6 +1,8 @@
 using System.Security.Claims;
 using System.Text.RegularExpressions;
 using Chat.Api.Data;
+using ChatAspire.ServiceDefaults.Auth;
+using ChatAspire.ServiceDefaults.Validation;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
@@ -14,6 +16,7 @@ public sealed record LoginRequest(string UserName, string Password);
 public sealed record RefreshRequest(string RefreshToken);
 public sealed record AuthResponse(UserDto User, TokenPair Tokens);
 public sealed record ChangeRoleRequest(string Role);
+public sealed record SetDisabledRequest(bool Disabled);
 
 internal static partial class AccountsApi
 {
@@ -26,18 +29,23 @@ internal static partial class AccountsApi
         auth.MapPost("/register", Register).AllowAnonymous().WithName("Register").WithSummary("Create an account and log in.");
         auth.MapPost("/login", Login).AllowAnonymous().WithName("Login").WithSummary("Log in with user name and password.");
         auth.MapPost("/refresh", Refresh).AllowAnonymous().WithName("Refresh").WithSummary("Trade a refresh token for new tokens (the old one is revoked).");
-        auth.MapPost("/logout", Logout).WithName("Logout").WithSummary("Revoke a refresh token.");
+        auth.MapPost("/logout", Logout).WithName("Logout")
+            .WithSummary("End this sign-in: its refresh tokens and, on every service within seconds, its access tokens and hub connections.");
         auth.MapGet("/me", Me).WithName("CurrentUser").WithSummary("The logged-in user.");
 
         var users = app.MapGroup("/api/users").WithTags("Accounts");
-        users.MapGet("/", SearchUsers).WithName("SearchUsers").WithSummary("Find users by name (for invites and direct messages).");
+        users.MapGet("/", SearchUsers).WithName("SearchUsers")
+            .WithSummary("Find users by name (for invites and direct messages). Roles and account state are shown to admins only.");
         users.MapPut("/{id:guid}/role", ChangeRole).RequireAuthorization(p => p.RequireRole(Roles.Admin))
-            .WithName("ChangeRole").WithSummary("Admins change a user's system role.");
+            .WithName("ChangeRole").WithSummary("Admins change a user's system role (the user's current access tokens are revoked).");
+        users.MapPut("/{id:guid}/disabled", SetDisabled).RequireAuthorization(p => p.RequireRole(Roles.Admin))
+            .WithName("SetDisabled").WithSummary("Admins disable (or enable) an account: it is signed out everywhere within seconds.");
         return app;
     }
 
     private static async Task<Results<Created<AuthResponse>, ValidationProblem, ProblemHttpResult>> Register(
-        RegisterRequest request, ChatDbContext db, TokenService tokens, IPasswordHasher<User> hasher, IOptions<AccountsOptions> options, CancellationToken ct)
+        RegisterRequest request, ChatDbContext db, TokenService tokens, IPasswordHasher<User> hasher, PasswordPolicy passwords,
+        IOptions<AccountsOptions> options, CancellationToken ct)
     {
         if (!options.Value.AllowRegistration)
         {
@@ -49,18 +57,26 @@ internal static partial class AccountsApi
         {
             errors["userName"] = ["3 to 32 characters: letters, digits, '.', '_' or '-'."];
         }
-        if (request.Password is null || request.Password.Length is < 8 or > 128)
+        else if (DisplayNames.IsReservedUserName(userName, options.Value.AdminUserName))
         {
-            errors["password"] = ["8 to 128 characters."];
+            errors["userName"] = [$"\"{userName}\" is reserved for the system."];
+        }
+        if (passwords.Refusal(request.Password, userName) is { } weak)
+        {
+            errors["password"] = [weak];
         }
         var displayName = string.IsNullOrWhiteSpace(request.DisplayName) ? userName : request.DisplayName.Trim();
-        if (displayName.Length > User.MaxDisplayNameLength || displayName.Any(char.IsControl))
+        if (DisplayNames.FormatRefusal(displayName) is { } badName)
         {
-            errors["displayName"] = [$"At most {User.MaxDisplayNameLength} printable characters."];
+            errors["displayName"] = [badName];
         }
         if (errors.Count > 0)
         {
             return TypedResults.ValidationProblem(errors);
+        }
+        if (await DisplayNames.ImpersonationRefusalAsync(db, displayName, userName, self: null, ct) is { } impersonation)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["displayName"] = [impersonation] });
         }
 
         await using var tx = await db.Database.BeginTransactionAsync(ct);
@@ -108,6 +124,10 @@ internal static partial class AccountsApi
             await throttle.FailedAsync(userName);
             return TypedResults.Problem(GenericLoginFailure, statusCode: StatusCodes.Status401Unauthorized);
         }
+        if (user.DisabledAt is not null)
+        {
+            return TypedResults.Problem("This account is disabled; ask an administrator.", statusCode: StatusCodes.Status403Forbidden);
+        }
         if (verified == PasswordVerificationResult.SuccessRehashNeeded)
         {
             user.PasswordHash = hasher.HashPassword(user, request.Password);
@@ -118,38 +138,61 @@ internal static partial class AccountsApi
 
     private static async Task<Results<Ok<AuthResponse>, ProblemHttpResult>> Refresh(RefreshRequest request, ChatDbContext db, TokenService tokens, CancellationToken ct)
     {
-        if (string.IsNullOrEmpty(request.RefreshToken) || await tokens.RedeemAsync(db, request.RefreshToken, ct) is not { } user)
+        if (string.IsNullOrEmpty(request?.RefreshToken) || await tokens.RedeemAsync(db, request.RefreshToken, ct) is not var (user, family))
         {
             return TypedResults.Problem("The refresh token is invalid or expired.", statusCode: StatusCodes.Status401Unauthorized);
         }
-        return TypedResults.Ok(new AuthResponse(UserDto.From(user), await tokens.IssueAsync(db, user, ct)));
+        return TypedResults.Ok(new AuthResponse(UserDto.From(user), await tokens.IssueAsync(db, user, ct, family)));
     }
 
-    private static async Task<NoContent> Logout(RefreshRequest request, ClaimsPrincipal principal, ChatDbContext db, CancellationToken ct)
+    /// <summary>Ends the caller's sign-in (the <c>sid</c> of the access token) and the sign-in of the refresh token given, if it is the caller's.</summary>
+    private static async Task<NoContent> Logout(RefreshRequest? request, ClaimsPrincipal principal, ChatDbContext db, TokenService tokens, CancellationToken ct)
     {
-        var hash = TokenService.Hash(request.RefreshToken ?? "");
         var userId = principal.UserId();
-        await db.RefreshTokens.Where(t => t.TokenHash == hash && t.UserId == userId && t.RevokedAt == null)
-            .ExecuteUpdateAsync(s => s.SetProperty(t => t.RevokedAt, DateTimeOffset.UtcNow), ct);
+        var families = new HashSet<Guid>();
+        if (Guid.TryParse(principal.FindFirst(TokenRevocations.SessionClaim)?.Value, out var session) && session != Guid.Empty)
+        {
+            families.Add(session);
+        }
+        if (!string.IsNullOrEmpty(request?.RefreshToken))
+        {
+            var hash = TokenService.Hash(request.RefreshToken);
+            if (await db.RefreshTokens.Where(t => t.TokenHash == hash && t.UserId == userId).Select(t => (Guid?)t.FamilyId).FirstOrDefaultAsync(ct) is { } family)
+            {
+                families.Add(family);
+            }
+        }
+        foreach (var family in families)
+        {
+            await tokens.RevokeFamilyAsync(db, family, ct);
+        }
         return TypedResults.NoContent();
     }
 
     private static async Task<Results<Ok<UserDto>, NotFound>> Me(ClaimsPrincipal principal, ChatDbContext db, CancellationToken ct) =>
         await db.Users.FindAsync([principal.UserId()], ct) is { } user ? TypedResults.Ok(UserDto.From(user)) : TypedResults.NotFound();
 
-    private static async Task<Ok<UserDto[]>> SearchUsers(string? q, ChatDbContext db, CancellationToken ct)
+    private static async Task<Results<Ok<UserSummaryDto[]>, Ok<UserDto[]>, ValidationProblem>> SearchUsers(
+        string? q, ClaimsPrincipal principal, ChatDbContext db, CancellationToken ct)
     {
         var prefix = (q ?? "").Trim().ToLowerInvariant();
+        if (prefix.Length > User.MaxUserNameLength || !TextRules.IsAcceptableText(prefix))
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["q"] = [$"At most {User.MaxUserNameLength} printable characters."] });
+        }
         var users = await db.Users.AsNoTracking()
             .Where(u => prefix.Length == 0 || u.UserName.StartsWith(prefix))
             .OrderBy(u => u.UserName).Take(20).ToArrayAsync(ct);
-        return TypedResults.Ok(users.Select(UserDto.From).ToArray());
+        // Roles and account state are an admin's business; everyone else needs a name to invite.
+        return principal.Role() == Roles.Admin
+            ? TypedResults.Ok(users.Select(UserDto.From).ToArray())
+            : TypedResults.Ok(users.Select(UserSummaryDto.From).ToArray());
     }
 
     private static async Task<Results<Ok<UserDto>, NotFound, ValidationProblem>> ChangeRole(
-        Guid id, ChangeRoleRequest request, ChatDbContext db, CancellationToken ct)
+        Guid id, ChangeRoleRequest request, ChatDbContext db, TokenService tokens, CancellationToken ct)
     {
-        if (!Roles.All.Contains(request.Role))
+        if (request?.Role is not { } role || !Roles.All.Contains(role))
         {
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["role"] = [$"One of: {string.Join(", ", Roles.All)}."] });
         }
@@ -157,8 +200,36 @@ internal static partial class AccountsApi
         {
             return TypedResults.NotFound();
         }
-        user.Role = request.Role;
-        await db.SaveChangesAsync(ct);
+        if (user.Role != role)
+        {
+            user.Role = role;
+            // Tokens carry the role: the old ones go, the user's next refresh brings the new role.
+            await tokens.RevokeUserAsync(db, user, signOut: false, ct);
+        }
+        return TypedResults.Ok(UserDto.From(user));
+    }
+
+    private static async Task<Results<Ok<UserDto>, NotFound, ProblemHttpResult>> SetDisabled(
+        Guid id, SetDisabledRequest request, ClaimsPrincipal principal, ChatDbContext db, TokenService tokens, TimeProvider clock, CancellationToken ct)
+    {
+        if (await db.Users.FirstOrDefaultAsync(u => u.Id == id && !u.IsSystem, ct) is not { } user)
+        {
+            return TypedResults.NotFound();
+        }
+        if (user.Id == principal.UserId())
+        {
+            return TypedResults.Problem("Admins cannot disable their own account.", statusCode: StatusCodes.Status409Conflict);
+        }
+        if (request.Disabled && user.DisabledAt is null)
+        {
+            user.DisabledAt = clock.GetUtcNow();
+            await tokens.RevokeUserAsync(db, user, signOut: true, ct);
+        }
+        else if (!request.Disabled && user.DisabledAt is not null)
+        {
+            user.DisabledAt = null;
+            await db.SaveChangesAsync(ct);
+        }
         return TypedResults.Ok(UserDto.From(user));
     }
 

@@ -18,6 +18,12 @@ public sealed class User
     public required string Role { get; set; }
     public bool IsSystem { get; init; }
     public DateTimeOffset CreatedAt { get; init; } = DateTimeOffset.UtcNow;
+
+    /// <summary>Carried by access tokens (claim <c>ver</c>); raising it revokes every token issued before (role change, disabling).</summary>
+    public int TokenVersion { get; set; }
+
+    /// <summary>Set by an admin: the account cannot log in or refresh, and its tokens are revoked.</summary>
+    public DateTimeOffset? DisabledAt { get; set; }
 }
 
 /// <summary>A refresh token, stored only as its SHA-256.</summary>
@@ -25,13 +31,24 @@ public sealed class RefreshToken
 {
     public Guid Id { get; init; } = Guid.CreateVersion7();
     public required Guid UserId { get; init; }
+
+    /// <summary>The sign-in this token descends from (claim <c>sid</c> of its access tokens): reuse of a rotated token revokes the whole family.</summary>
+    public required Guid FamilyId { get; init; }
+
     public required string TokenHash { get; init; }
     public required DateTimeOffset ExpiresAt { get; init; }
     public DateTimeOffset? RevokedAt { get; set; }
     public DateTimeOffset CreatedAt { get; init; } = DateTimeOffset.UtcNow;
 }
 
-public sealed record UserDto(Guid Id, string UserName, string DisplayName, string Role)
+/// <summary>A user as shown to themselves and to admins (with role and, for admins, whether the account is disabled).</summary>
+public sealed record UserDto(Guid Id, string UserName, string DisplayName, string Role, bool IsSystem, bool Disabled)
 {
-    public static UserDto From(User u) => new(u.Id, u.UserName, u.DisplayName, u.Role);
+    public static UserDto From(User u) => new(u.Id, u.UserName, u.DisplayName, u.Role, u.IsSystem, u.DisabledAt is not null);
+}
+
+/// <summary>A user as found by others (user search): no role, no account state.</summary>
+public sealed record UserSummaryDto(Guid Id, string UserName, string DisplayName, bool IsSystem)
+{
+    public static UserSummaryDto From(User u) => new(u.Id, u.UserName, u.DisplayName, u.IsSystem);
 }

@@ -1,3 +1,4 @@
+using ChatAspire.ServiceDefaults.Validation;
 using System.Security.Claims;
 using Chat.Api.Accounts;
 using Chat.Api.Data;
@@ -58,9 +59,9 @@ internal static class ChannelsApi
         var name = (request.Name ?? "").Trim();
         var kind = request.Kind ?? ChannelKinds.Public;
         var errors = new Dictionary<string, string[]>();
-        if (name.Length is 0 or > Channel.MaxNameLength || name.Any(char.IsControl))
+        if (name.Length is 0 or > Channel.MaxNameLength || !TextRules.IsAcceptableName(name))
         {
-            errors["name"] = [$"1 to {Channel.MaxNameLength} printable characters."];
+            errors["name"] = [$"1 to {Channel.MaxNameLength} printable characters (no control or bidirectional-override characters)."];
         }
         if (kind is not (ChannelKinds.Public or ChannelKinds.Private))
         {
@@ -69,6 +70,10 @@ internal static class ChannelsApi
         if (request.Topic is { Length: > Channel.MaxTopicLength })
         {
             errors["topic"] = [$"At most {Channel.MaxTopicLength} characters."];
+        }
+        else if (request.Topic is { } topic && !TextRules.IsAcceptableText(topic))
+        {
+            errors["topic"] = ["The topic contains a control character (such as NUL)."];
         }
         if (errors.Count > 0)
         {
@@ -106,6 +111,10 @@ internal static class ChannelsApi
         if (request.Topic is { Length: > Channel.MaxTopicLength })
         {
             throw ChatException.Invalid($"The topic is longer than {Channel.MaxTopicLength} characters.");
+        }
+        if (request.Topic is { } topic && !TextRules.IsAcceptableText(topic))
+        {
+            throw ChatException.Invalid("The topic contains a control character (such as NUL).");
         }
         channel.Topic = request.Topic ?? channel.Topic;
         channel.AiMode = request.AiMode ?? channel.AiMode;

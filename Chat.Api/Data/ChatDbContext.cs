@@ -46,6 +46,7 @@ public sealed class ChatDbContext(DbContextOptions<ChatDbContext> options) : DbC
             token.HasKey(t => t.Id);
             token.Property(t => t.TokenHash).HasMaxLength(64);
             token.HasIndex(t => t.TokenHash).IsUnique();
+            token.HasIndex(t => t.FamilyId);
             token.HasOne<User>().WithMany().HasForeignKey(t => t.UserId).OnDelete(DeleteBehavior.Cascade);
         });
         modelBuilder.Entity<Channel>(channel =>

@@ -1,3 +1,4 @@
+using ChatAspire.ServiceDefaults.Validation;
 using System.Diagnostics;
 using System.Threading.RateLimiting;
 using Chat.Api.Channels;
@@ -290,6 +291,10 @@ public sealed partial class MessageService(
         {
             throw ChatException.Invalid("The search query must be 1 to 200 characters.");
         }
+        if (!TextRules.IsAcceptableText(query))
+        {
+            throw ChatException.Invalid("The search query contains a control character (such as NUL).");
+        }
         var take = Math.Clamp(limit ?? 20, 1, options.Value.MaxPageSize);
         var readable = db.Channels.Where(c => c.Kind == ChannelKinds.Public || db.Members.Any(m => m.ChannelId == c.Id && m.UserId == caller.UserId))
             .Select(c => c.Id);
@@ -378,6 +383,10 @@ public sealed partial class MessageService(
         if (text.Length > options.Value.MaxLength)
         {
             throw ChatException.Invalid($"The message is {text.Length} characters long; the limit is {options.Value.MaxLength}.");
+        }
+        if (!TextRules.IsAcceptableText(text))
+        {
+            throw ChatException.Invalid("The message contains a control character (such as NUL); only tabs and line breaks are allowed.");
         }
         return text;
     }

@@ -20,12 +20,14 @@ public sealed class ChatHub(
     MessageService messages,
     PresenceTracker presence,
     Ai.AiStreams aiStreams,
+    HubSessions sessions,
     ChatTelemetry telemetry) : Hub<IChatHubClient>
 {
     public override async Task OnConnectedAsync()
     {
         var caller = Caller;
         telemetry.ConnectionOpened();
+        sessions.Opened(Context);
         var channels = await MemberChannelsAsync(caller.UserId, Context.ConnectionAborted);
         foreach (var channelId in channels)
         {
@@ -42,6 +44,7 @@ public sealed class ChatHub(
     public override async Task OnDisconnectedAsync(Exception? exception)
     {
         telemetry.ConnectionClosed();
+        sessions.Closed(Context);
         var caller = Caller;
         if (await presence.DisconnectedAsync(caller.UserId, Context.ConnectionId))
         {
@@ -106,9 +109,16 @@ public sealed class ChatHub(
     }
 }
 
-/// <summary>Counts incoming hub calls and turns refused requests into hub errors the client can show.</summary>
-internal sealed class ChatHubFilter(ChatTelemetry telemetry) : IHubFilter
+/// <summary>
+/// Counts incoming hub calls and turns refused requests into hub errors the client can show ("Kind: detail"). This filter
+/// owns the hub's error log: SignalR's own "Failed to invoke hub method" record (Error, with a stack trace, for every
+/// refusal too) is switched off in <see cref="Extensions"/>. A refusal is an answer, not a fault: one Information line
+/// and <c>hub_call_refusals_total{kind}</c>; only unexpected failures are logged as errors.
+/// </summary>
+internal sealed partial class ChatHubFilter(ChatTelemetry telemetry, ILogger<ChatHubFilter> logger) : IHubFilter
 {
+    public const string DispatcherLogCategory = "Microsoft.AspNetCore.SignalR.Internal.DefaultHubDispatcher";
+
     public async ValueTask<object?> InvokeMethodAsync(HubInvocationContext context, Func<HubInvocationContext, ValueTask<object?>> next)
     {
         telemetry.HubMessage("in");
@@ -116,15 +126,24 @@ internal sealed class ChatHubFilter(ChatTelemetry telemetry) : IHubFilter
         {
             return await next(context);
         }
-        catch (ChatException ex)
+        catch (Exception ex) when ((ex as ChatException ?? ChatException.Unavailable(ex)) is { } refusal)
         {
-            throw new HubException($"{ex.Kind}: {ex.Message}");
+            telemetry.HubCallRefused(refusal.Kind);
+            LogRefused(logger, context.HubMethodName, refusal.Kind);
+            throw new HubException($"{refusal.Kind}: {refusal.Message}");
         }
-        catch (Exception ex) when (ChatException.Unavailable(ex) is { } unavailable)
+        catch (Exception ex) when (ex is not HubException and not OperationCanceledException)
         {
-            throw new HubException($"{unavailable.Kind}: {unavailable.Message}");
+            LogFailed(logger, context.HubMethodName, ex);
+            throw;
         }
     }
+
+    [LoggerMessage(EventId = 2201, EventName = "hub_call_refused", Level = LogLevel.Information, Message = "hub_call_refused {HubMethod}: {Kind}")]
+    private static partial void LogRefused(ILogger logger, string hubMethod, ChatErrorKind kind);
+
+    [LoggerMessage(EventId = 2202, EventName = "hub_call_failed", Level = LogLevel.Error, Message = "hub_call_failed {HubMethod}")]
+    private static partial void LogFailed(ILogger logger, string hubMethod, Exception exception);
 }
 
 /// <summary>The hub's user id is the token's <c>sub</c>, so <c>Clients.User(id)</c> reaches every connection of a user.</summary>

@@ -1,5 +1,6 @@
 using System.IO.Compression;
 using System.Text;
+using ChatAspire.ServiceDefaults.Validation;
 
 namespace Chat.Files.Storage;
 
@@ -40,36 +41,48 @@ public static class ContentTypes
 
     public static bool IsText(string contentType) => contentType is Text or Markdown or Csv or Json or Html;
 
-    /// <summary>The accepted content type of a complete file, or null (→ 415) when the bytes are not an accepted kind or disagree with the name.</summary>
-    public static string? Decide(string path, string fileName)
+    public const string AcceptedKinds = "text, Markdown, CSV, JSON, HTML, PDF, PNG, JPEG, GIF, WebP and DOCX";
+
+    /// <summary>What the bytes and name of an upload say: its accepted content type, or why it is refused.</summary>
+    public sealed record Decision(string? ContentType, string? Refusal, bool IsArchiveRefusal = false)
     {
-        var detected = Sniff(path);
-        if (detected is null)
+        public static Decision Refuse(string reason) => new(null, reason);
+    }
+
+    /// <summary>The accepted content type of a complete file, or the reason (→ 415, 422 for an archive beyond the limits) it is refused.</summary>
+    public static Decision Decide(string path, string fileName, ArchiveLimits archives)
+    {
+        var sniffed = Sniff(path, archives);
+        if (sniffed.ContentType is not { } detected)
         {
-            return null;
+            return sniffed;
         }
         var extension = Path.GetExtension(fileName);
         if (extension.Length == 0)
         {
-            return detected;
+            return sniffed;
         }
         if (!ByExtension.TryGetValue(extension, out var claimed))
         {
-            return null;
+            return Decision.Refuse($"Files named *{extension} are not accepted. Accepted: {AcceptedKinds}.");
         }
         if (detected == Text)
         {
             // Text is text: the name says which kind (JSON must also parse).
-            if (!IsText(claimed) || (claimed == Json && !IsValidJson(path)))
+            if (!IsText(claimed))
             {
-                return null;
+                return Decision.Refuse($"The file is text, but its name ends in {extension}.");
             }
-            return claimed;
+            if (claimed == Json && !IsValidJson(path))
+            {
+                return Decision.Refuse("The file is named .json but is not valid JSON.");
+            }
+            return new Decision(claimed, null);
         }
-        return claimed == detected ? detected : null;
+        return claimed == detected ? sniffed : Decision.Refuse($"The content is {detected}, but the name ends in {extension}.");
     }
 
-    private static string? Sniff(string path)
+    private static Decision Sniff(string path, ArchiveLimits archives)
     {
         Span<byte> head = stackalloc byte[16];
         int read;
@@ -80,71 +93,85 @@ public static class ContentTypes
         var h = head[..read];
         if (h.StartsWith("%PDF-"u8))
         {
-            return Pdf;
+            return new Decision(Pdf, null);
         }
         if (h.StartsWith(new byte[] { 0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A }))
         {
-            return Png;
+            return new Decision(Png, null);
         }
         if (h.StartsWith(new byte[] { 0xFF, 0xD8, 0xFF }))
         {
-            return Jpeg;
+            return new Decision(Jpeg, null);
         }
         if (h.StartsWith("GIF87a"u8) || h.StartsWith("GIF89a"u8))
         {
-            return Gif;
+            return new Decision(Gif, null);
         }
         if (h.Length >= 12 && h.StartsWith("RIFF"u8) && h[8..12].SequenceEqual("WEBP"u8))
         {
-            return Webp;
+            return new Decision(Webp, null);
         }
         if (h.StartsWith("PK\x03\x04"u8))
         {
-            return IsDocx(path) ? Docx : null;
+            return ZipDocument(path, archives);
         }
-        return IsUtf8Text(path) ? Text : null;
+        return Utf8Text(path);
     }
 
-    private static bool IsDocx(string path)
+    /// <summary>A zip is accepted only as a DOCX, and only within the archive limits (checked by inflating it with a cap).</summary>
+    private static Decision ZipDocument(string path, ArchiveLimits archives)
     {
+        using (var file = File.OpenRead(path))
+        {
+            if (ArchiveInspector.Refusal(file, archives) is { } refusal)
+            {
+                return new Decision(null, refusal, IsArchiveRefusal: true);
+            }
+        }
         try
         {
             using var zip = ZipFile.OpenRead(path);
-            return zip.GetEntry("[Content_Types].xml") is not null && zip.GetEntry("word/document.xml") is not null;
+            return zip.GetEntry("[Content_Types].xml") is not null && zip.GetEntry("word/document.xml") is not null
+                ? new Decision(Docx, null)
+                : Decision.Refuse("The file is a zip archive but not a DOCX document (no word/document.xml).");
         }
         catch (InvalidDataException)
         {
-            return false;
+            return Decision.Refuse("The file starts like a zip archive but is not a valid one.");
         }
     }
 
-    /// <summary>Valid UTF-8 with no NUL and few control characters: what people mean by a text file.</summary>
-    private static bool IsUtf8Text(string path)
+    /// <summary>Valid UTF-8 with no NUL and no control characters but tab, line breaks and form feed: what people mean by a text file.</summary>
+    private static Decision Utf8Text(string path)
     {
         var decoder = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true).GetDecoder();
         var bytes = new byte[64 * 1024];
         var chars = new char[64 * 1024 + 4];
         using var file = File.OpenRead(path);
+        long position = 0;
         try
         {
             int read;
             while ((read = file.Read(bytes)) > 0)
             {
                 var n = decoder.GetChars(bytes, 0, read, chars, 0, flush: false);
-                foreach (var c in chars.AsSpan(0, n))
+                for (var i = 0; i < n; i++)
                 {
-                    if (c == '\0' || (char.IsControl(c) && c is not ('\n' or '\r' or '\t' or '\f')))
+                    var c = chars[i];
+                    if (char.IsControl(c) && c is not ('\n' or '\r' or '\t' or '\f'))
                     {
-                        return false;
+                        return Decision.Refuse($"The file is UTF-8 text but contains the control character U+{(int)c:X4} (character {position + i + 1}); "
+                            + "text files may hold tabs, line breaks and form feeds only.");
                     }
                 }
+                position += n;
             }
             decoder.GetChars([], 0, 0, chars, 0, flush: true);
-            return true;
+            return new Decision(Text, null);
         }
         catch (DecoderFallbackException)
         {
-            return false;
+            return Decision.Refuse($"The file is not one of the accepted kinds ({AcceptedKinds}): its bytes are no known format and not valid UTF-8 text.");
         }
     }
 

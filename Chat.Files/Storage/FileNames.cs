@@ -1,4 +1,5 @@
 using System.Text;
+using ChatAspire.ServiceDefaults.Validation;
 
 namespace Chat.Files.Storage;
 
@@ -10,9 +11,10 @@ public static class FileNames
         var name = (raw ?? "").Replace('\\', '/');
         name = name[(name.LastIndexOf('/') + 1)..]; // no directories, absolute or relative
         var clean = new StringBuilder(name.Length);
-        foreach (var c in name.Normalize(NormalizationForm.FormC))
+        // Control and format characters go: a bidi override would make "invoice\u202Efdp.txt" display as "invoicetxt.pdf".
+        foreach (var c in TextRules.StripForName(name.Normalize(NormalizationForm.FormC)))
         {
-            if (!char.IsControl(c) && c is not ('<' or '>' or ':' or '"' or '|' or '?' or '*'))
+            if (c is not ('<' or '>' or ':' or '"' or '|' or '?' or '*'))
             {
                 clean.Append(c);
             }

@@ -16,7 +16,8 @@ internal static class FilesApi
         var group = app.MapGroup("/api/files").WithTags("Files");
         group.MapPost("/", Upload).DisableAntiforgery().WithName("UploadFile")
             .WithSummary("Upload one file as multipart/form-data (streamed; type decided from the bytes).")
-            .ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType).ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         group.MapGet("/", ListMine).WithName("ListMyFiles").WithSummary("My files, newest first.");
         group.MapGet("/{id:guid}", GetMetadata).WithName("GetFileMetadata").WithSummary("Metadata of a file I uploaded or that was shared in one of my channels.");
         group.MapGet("/{id:guid}/content", Download).WithName("DownloadFile").WithSummary("The file's bytes.");
@@ -40,7 +41,7 @@ internal static class FilesApi
         {
             UploadRejection.TooLarge or UploadRejection.Quota => StatusCodes.Status413PayloadTooLarge,
             UploadRejection.UnsupportedType => StatusCodes.Status415UnsupportedMediaType,
-            UploadRejection.Scan => StatusCodes.Status422UnprocessableEntity,
+            UploadRejection.Scan or UploadRejection.Archive => StatusCodes.Status422UnprocessableEntity,
             _ => StatusCodes.Status400BadRequest,
         };
         return TypedResults.Problem(result.Detail, statusCode: status);

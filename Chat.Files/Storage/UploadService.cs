@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using Chat.Files.Data;
 using ChatAspire.ServiceDefaults.Messaging;
+using ChatAspire.ServiceDefaults.Validation;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -10,7 +11,7 @@ using Microsoft.Net.Http.Headers;
 
 namespace Chat.Files.Storage;
 
-public enum UploadRejection { TooLarge, Quota, Empty, UnsupportedType, NotMultipart, Scan }
+public enum UploadRejection { TooLarge, Quota, Empty, UnsupportedType, NotMultipart, Scan, Archive }
 
 public sealed record UploadResult(FileMetadata? File, UploadRejection? Rejection, string? Detail);
 
@@ -26,6 +27,7 @@ public sealed partial class UploadService(
     OutboxPublisher<FilesDbContext> outbox,
     FilesTelemetry telemetry,
     IOptions<FilesOptions> options,
+    IOptions<ArchiveLimits> archiveLimits,
     ILogger<UploadService> logger)
 {
     public async Task<UploadResult> UploadAsync(HttpRequest request, Guid ownerId, CancellationToken ct)
@@ -42,6 +44,19 @@ public sealed partial class UploadService(
             return Reject(activity, UploadRejection.NotMultipart, "Send the file as multipart/form-data.", ownerId);
         }
 
+        try
+        {
+            return await ReadMultipartAsync(request, boundary, max, ownerId, activity, ct);
+        }
+        // A body cut short, a lying Content-Length, oversized part headers: the client's mistake, and nothing was kept.
+        catch (Exception ex) when (ex is InvalidDataException or BadHttpRequestException or IOException)
+        {
+            return Reject(activity, UploadRejection.NotMultipart, $"The multipart body could not be read: {ex.Message}", ownerId);
+        }
+    }
+
+    private async Task<UploadResult> ReadMultipartAsync(HttpRequest request, string boundary, long max, Guid ownerId, Activity? activity, CancellationToken ct)
+    {
         var reader = new MultipartReader(boundary, request.Body);
         while (await reader.ReadNextSectionAsync(ct) is { } section)
         {
@@ -73,15 +88,14 @@ public sealed partial class UploadService(
         {
             return Reject(activity, UploadRejection.Empty, "The file is empty.", ownerId);
         }
-        if (ContentTypes.Decide(received.TempPath, name) is not { } contentType)
+        var decision = ContentTypes.Decide(received.TempPath, name, archiveLimits.Value);
+        if (decision.ContentType is not { } contentType)
         {
-            return Reject(activity, UploadRejection.UnsupportedType,
-                "Accepted: text, Markdown, CSV, JSON, HTML, PDF, PNG, JPEG, GIF, WebP and DOCX, with a name that matches the content.", ownerId);
+            return Reject(activity, decision.IsArchiveRefusal ? UploadRejection.Archive : UploadRejection.UnsupportedType, decision.Refusal!, ownerId);
         }
-        var used = await db.Files.Where(f => f.OwnerId == ownerId).SumAsync(f => (long?)f.Size, ct) ?? 0;
-        if (used + received.Size > options.Value.UserQuotaBytes)
+        if (await UsedBytesAsync(ownerId, ct) + received.Size > options.Value.UserQuotaBytes)
         {
-            return Reject(activity, UploadRejection.Quota, $"This upload would exceed your storage quota of {options.Value.UserQuotaBytes / (1024 * 1024)} MB.", ownerId);
+            return QuotaExceeded(activity, ownerId);
         }
         if (await scanner.ScanAsync(received.TempPath, contentType, ct) is { } reason)
         {
@@ -95,6 +109,17 @@ public sealed partial class UploadService(
             try
             {
                 await using var tx = await db.Database.BeginTransactionAsync(ct);
+                // The quota is reserved atomically: uploads of one owner take turns between this check and the commit.
+                await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({QuotaLockKey(ownerId)})", ct);
+                if (await UsedBytesAsync(ownerId, ct) + received.Size > options.Value.UserQuotaBytes)
+                {
+                    await tx.RollbackAsync(ct);
+                    if (!await db.Files.AnyAsync(f => f.Sha256 == received.Sha256, CancellationToken.None))
+                    {
+                        blobs.Delete(received.Sha256);
+                    }
+                    return QuotaExceeded(activity, ownerId);
+                }
                 db.Files.Add(file);
                 db.Outbox.Add(OutboxMessage.For(new FileUploaded(file.Id, ownerId, name, contentType, file.Size, file.Sha256)));
                 await db.SaveChangesAsync(ct);
@@ -117,6 +142,15 @@ public sealed partial class UploadService(
         LogAccepted(logger, file.Id, ownerId, contentType, file.Size);
         return new UploadResult(FileMetadata.From(file), null, null);
     }
+
+    private async Task<long> UsedBytesAsync(Guid ownerId, CancellationToken ct) =>
+        await db.Files.Where(f => f.OwnerId == ownerId).SumAsync(f => (long?)f.Size, ct) ?? 0;
+
+    private UploadResult QuotaExceeded(Activity? activity, Guid ownerId) =>
+        Reject(activity, UploadRejection.Quota, $"This upload would exceed your storage quota of {options.Value.UserQuotaBytes / (1024 * 1024)} MB.", ownerId);
+
+    /// <summary>Advisory-lock key of an owner's quota (distinct from <see cref="BlobLock"/>'s keys, which come from a hash's first 15 hex digits).</summary>
+    private static long QuotaLockKey(Guid ownerId) => BitConverter.ToInt64(ownerId.ToByteArray(), 8) | long.MinValue;
 
     public async Task<bool> DeleteAsync(Guid fileId, Guid callerId, CancellationToken ct)
     {
@@ -151,6 +185,7 @@ public sealed partial class UploadService(
             UploadRejection.Empty => "empty",
             UploadRejection.UnsupportedType => "unsupported_type",
             UploadRejection.Scan => "scan",
+            UploadRejection.Archive => "archive",
             _ => "malformed",
         };
         telemetry.Rejected(reason);

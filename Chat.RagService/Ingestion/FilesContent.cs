@@ -3,7 +3,7 @@ using System.Net;
 namespace Chat.RagService.Ingestion;
 
 /// <summary>Downloads a file from Chat.Files (service discovery name <c>files</c>) with this service's own token.</summary>
-public sealed class FilesContent(HttpClient http)
+public sealed class FilesContent(HttpClient http, Microsoft.Extensions.Options.IOptions<IngestionOptions> options)
 {
     /// <summary>The file's bytes, or null when the file no longer exists (deleted after it was uploaded).</summary>
     public async Task<Stream?> OpenAsync(Guid fileId, CancellationToken ct)
@@ -16,10 +16,27 @@ public sealed class FilesContent(HttpClient http)
         }
         response.EnsureSuccessStatusCode();
         // Buffered into a seekable stream: PdfPig and the OpenXml SDK both need to seek.
+        // Bounded: no file may make this service hold more than MaxFileBytes of it.
+        var max = options.Value.MaxFileBytes;
+        if (response.Content.Headers.ContentLength > max)
+        {
+            response.Dispose();
+            throw new ExtractionException($"The file is larger than the {max / (1024 * 1024)} MB this service reads.");
+        }
         var buffer = new MemoryStream();
         await using (var body = await response.Content.ReadAsStreamAsync(ct))
         {
-            await body.CopyToAsync(buffer, ct);
+            var chunk = new byte[81920];
+            int read;
+            while ((read = await body.ReadAsync(chunk, ct)) > 0)
+            {
+                if (buffer.Length + read > max)
+                {
+                    response.Dispose();
+                    throw new ExtractionException($"The file is larger than the {max / (1024 * 1024)} MB this service reads.");
+                }
+                buffer.Write(chunk, 0, read);
+            }
         }
         response.Dispose();
         buffer.Position = 0;

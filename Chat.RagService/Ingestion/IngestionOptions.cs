@@ -15,6 +15,10 @@ public sealed class IngestionOptions
     [Range(0, 120)]
     public int OverlapTokens { get; set; } = 40;
 
+    /// <summary>Largest file ingestion downloads (Chat.Files accepts 25 MB by default); a larger one fails its document.</summary>
+    [Range(1024, 4L * 1024 * 1024 * 1024)]
+    public long MaxFileBytes { get; set; } = 64L * 1024 * 1024;
+
     /// <summary>Consumer-group settings for <c>files:events</c> (attempts before parking, idle time before reclaiming).</summary>
     public StreamConsumerOptions Stream { get; set; } = new();
 

@@ -23,6 +23,7 @@ public sealed partial class IngestionPipeline(
     IEmbeddingGenerator<string, Embedding<float>> embedder,
     IOptions<IngestionOptions> options,
     IOptions<EmbeddingOptions> embedding,
+    IOptions<ChatAspire.ServiceDefaults.Validation.ArchiveLimits> archiveLimits,
     IndexSync index,
     IConnectionMultiplexer redis,
     RagTelemetry telemetry,
@@ -63,7 +64,17 @@ public sealed partial class IngestionPipeline(
         if (chunkCount is null)
         {
             var watch = Stopwatch.StartNew();
-            await using var content = await files.OpenAsync(file.FileId, ct);
+            Stream? content;
+            try
+            {
+                content = await files.OpenAsync(file.FileId, ct);
+            }
+            catch (ExtractionException ex)
+            {
+                await FailAsync(document, file, ex, activity, ct);
+                return;
+            }
+            await using var _ = content;
             telemetry.Stage("fetch", watch.Elapsed);
             if (content is null)
             {
@@ -76,7 +87,7 @@ public sealed partial class IngestionPipeline(
             try
             {
                 watch.Restart();
-                var sections = TextExtractor.Extract(content, file.ContentType);
+                var sections = TextExtractor.Extract(content, file.ContentType, archiveLimits.Value);
                 telemetry.Stage("extract", watch.Elapsed);
                 watch.Restart();
                 chunks = new TokenChunker(options.Value.ChunkTokens, options.Value.OverlapTokens).Chunk(sections);
@@ -84,10 +95,7 @@ public sealed partial class IngestionPipeline(
             }
             catch (ExtractionException ex)
             {
-                await SetStatusAsync(document, DocumentStatus.Failed, ex.Message, ct);
-                telemetry.Document("failed");
-                activity?.SetStatus(ActivityStatusCode.Error, "extraction failed");
-                LogFailed(logger, document.Id, file.FileId, ex.Message);
+                await FailAsync(document, file, ex, activity, ct);
                 return;
             }
 
@@ -168,6 +176,14 @@ public sealed partial class IngestionPipeline(
     }
 
     /// <summary>Chunks already stored for this content and model, or null when there are none (or of another model).</summary>
+    private async Task FailAsync(Document document, FileUploaded file, ExtractionException ex, Activity? activity, CancellationToken ct)
+    {
+        await SetStatusAsync(document, DocumentStatus.Failed, ex.Message, ct);
+        telemetry.Document("failed");
+        activity?.SetStatus(ActivityStatusCode.Error, "extraction failed");
+        LogFailed(logger, document.Id, file.FileId, ex.Message);
+    }
+
     private async Task<int?> IndexedChunksAsync(string sha256, string model, CancellationToken ct)
     {
         var models = await db.Chunks.Where(c => c.Sha256 == sha256).GroupBy(c => c.Model).Select(g => new { Model = g.Key, Count = g.Count() }).ToListAsync(ct);

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Chat.RagService.Retrieval;
+using ChatAspire.ServiceDefaults.Validation;
 using DocumentFormat.OpenXml.Packaging;
 using DocumentFormat.OpenXml.Wordprocessing;
 using UglyToad.PdfPig;
@@ -24,20 +25,29 @@ public static partial class TextExtractor
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     };
 
-    public static IReadOnlyList<Section> Extract(Stream content, string contentType)
+    /// <summary>Most characters of text taken from one file; a file with more fails (its text would not fit a sane index anyway).</summary>
+    public const int MaxTextCharacters = 20_000_000;
+
+    public static IReadOnlyList<Section> Extract(Stream content, string contentType) => Extract(content, contentType, new ArchiveLimits());
+
+    /// <summary>Sections of <paramref name="content"/> (seekable); zip-based formats are checked against <paramref name="archives"/> before anything is inflated.</summary>
+    public static IReadOnlyList<Section> Extract(Stream content, string contentType, ArchiveLimits archives)
     {
         try
         {
-            return contentType switch
+            var sections = contentType switch
             {
                 "application/pdf" => Pdf(content),
-                "application/vnd.openxmlformats-officedocument.wordprocessingml.document" => Docx(content),
+                "application/vnd.openxmlformats-officedocument.wordprocessingml.document" => Docx(content, archives),
                 "text/markdown" => Markdown(ReadText(content)),
                 "text/html" => Html(ReadText(content)),
                 "application/json" => Json(ReadText(content)),
                 "text/plain" or "text/csv" => Plain(ReadText(content)),
                 _ => throw new ExtractionException($"Files of type {contentType} hold no text to index."),
             };
+            return sections.Sum(s => (long)s.Text.Length) <= MaxTextCharacters
+                ? sections
+                : throw new ExtractionException($"The file holds more than {MaxTextCharacters:N0} characters of text.");
         }
         catch (Exception ex) when (ex is not ExtractionException and not OperationCanceledException)
         {
@@ -65,9 +75,17 @@ public static partial class TextExtractor
         return NonEmpty(sections);
     }
 
-    private static List<Section> Docx(Stream content)
+    private static List<Section> Docx(Stream content, ArchiveLimits archives)
     {
-        using var doc = WordprocessingDocument.Open(content, isEditable: false);
+        // Chat.Files checked the archive on upload; check again before inflating (files stored before the limits existed,
+        // or a different configuration), and cap every part the SDK parses.
+        if (ArchiveInspector.Refusal(content, archives) is { } refusal)
+        {
+            throw new ExtractionException(refusal);
+        }
+        content.Position = 0;
+        using var doc = WordprocessingDocument.Open(content, isEditable: false,
+            new DocumentFormat.OpenXml.Packaging.OpenSettings { MaxCharactersInPart = MaxTextCharacters * 4L });
         var body = doc.MainDocumentPart?.Document?.Body ?? throw new ExtractionException("The DOCX file has no document body.");
         var sections = new List<Section>();
         string? heading = null;

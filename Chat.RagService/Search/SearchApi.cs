@@ -56,6 +56,10 @@ internal static class SearchApi
         {
             errors["query"] = [$"A query has at most {MaxQueryLength} characters."];
         }
+        else if (!ChatAspire.ServiceDefaults.Validation.TextRules.IsAcceptableText(request.Query))
+        {
+            errors["query"] = ["The query contains a control character (such as NUL)."];
+        }
         if (request.TopK is < 1 or > MaxTopK)
         {
             errors["topK"] = [$"topK must be between 1 and {MaxTopK}."];

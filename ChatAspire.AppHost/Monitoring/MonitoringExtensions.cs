@@ -42,7 +42,8 @@ public static class MonitoringExtensions
             return; // prometheus not installed: scripts/install-deps.sh installs it
         }
         var dataRoot = infra.DataRoot ?? InfrastructureOptions.From(builder.Configuration).DataPath;
-        AddLocalPrometheus(builder, binary, dataRoot, rulesFile, scrapeInterval, section.GetValue<int?>("Port") ?? 9090);
+        AddLocalPrometheus(builder, binary, dataRoot, rulesFile, scrapeInterval, section.GetValue<int?>("Port") ?? 9090,
+            section.GetValue("EnableLifecycleApi", false));
         if (infra.Containers)
         {
             AddGrafana(builder, monitoringDir, prometheusUrl: "http://host.docker.internal:9090");
@@ -50,7 +51,8 @@ public static class MonitoringExtensions
     }
 
     [UnsupportedOSPlatform("windows")]
-    private static void AddLocalPrometheus(IDistributedApplicationBuilder builder, string binary, string dataRoot, string rulesFile, string scrapeInterval, int port)
+    private static void AddLocalPrometheus(IDistributedApplicationBuilder builder, string binary, string dataRoot, string rulesFile, string scrapeInterval, int port,
+        bool enableLifecycleApi)
     {
         var dir = Path.Combine(dataRoot, "prometheus");
         var configFile = Path.Combine(dir, "prometheus.yml");
@@ -65,7 +67,11 @@ public static class MonitoringExtensions
                 var endpoint = ((IResourceWithEndpoints)context.Resource).GetEndpoint("http");
                 context.Args.Add($"--config.file={configFile}");
                 context.Args.Add($"--storage.tsdb.path={Path.Combine(dir, "data")}");
-                context.Args.Add("--web.enable-lifecycle");
+                // /-/reload and /-/quit answer anyone who reaches the port: only when asked for (ChatAspire:Monitoring:EnableLifecycleApi).
+                if (enableLifecycleApi)
+                {
+                    context.Args.Add("--web.enable-lifecycle");
+                }
                 context.Args.Add(ReferenceExpression.Create($"--web.listen-address=127.0.0.1:{endpoint.Property(EndpointProperty.TargetPort)}"));
             })
             .OnBeforeResourceStarted(async (_, _, ct) =>

@@ -28,6 +28,8 @@ public static class AuthExtensions
     public static IHostApplicationBuilder AddServiceAuthentication(this IHostApplicationBuilder builder)
     {
         builder.AddServiceTokens();
+        builder.Services.TryAddSingleton<TokenRevocations>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<TokenRevocations>());
         builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
         builder.Services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
             .Configure<IOptions<TokenOptions>>((jwt, tokens) =>
@@ -52,6 +54,15 @@ public static class AuthExtensions
                             context.Token = token;
                         }
                         return Task.CompletedTask;
+                    },
+                    // Logout, refresh-token reuse, a role change or a disabled account revoke tokens before they expire.
+                    OnTokenValidated = async context =>
+                    {
+                        var revocations = context.HttpContext.RequestServices.GetRequiredService<TokenRevocations>();
+                        if (context.Principal is { } principal && await revocations.IsRevokedAsync(principal))
+                        {
+                            context.Fail("The token was revoked.");
+                        }
                     },
                 };
             });

@@ -27,10 +27,18 @@ public sealed class TokenOptions
     [Range(typeof(TimeSpan), "00:10:00", "90.00:00:00")]
     public TimeSpan RefreshTokenLifetime { get; set; } = TimeSpan.FromDays(14);
 
+    /// <summary>How long a service trusts its answer to "is this token revoked?" when no revocation message arrived meanwhile.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]
+    public TimeSpan RevocationCacheLifetime { get; set; } = TimeSpan.FromSeconds(2);
+
     public SymmetricSecurityKey Key() => new(Encoding.UTF8.GetBytes(SigningKey));
 
-    /// <summary>An access token for <paramref name="subject"/> (id, name, role) valid from <paramref name="now"/> for <see cref="AccessTokenLifetime"/>.</summary>
-    public string CreateAccessToken(Microsoft.IdentityModel.JsonWebTokens.JsonWebTokenHandler handler, DateTimeOffset now, Guid subject, string name, string role) =>
+    /// <summary>
+    /// An access token for <paramref name="subject"/> (id, name, role) valid from <paramref name="now"/> for <see cref="AccessTokenLifetime"/>,
+    /// of sign-in <paramref name="session"/> (claim <c>sid</c>) and the user's token <paramref name="version"/> (claim <c>ver</c>): see <see cref="TokenRevocations"/>.
+    /// </summary>
+    public string CreateAccessToken(Microsoft.IdentityModel.JsonWebTokens.JsonWebTokenHandler handler, DateTimeOffset now, Guid subject, string name, string role,
+        Guid? session = null, int version = 0) =>
         handler.CreateToken(new SecurityTokenDescriptor
         {
             Issuer = Issuer,
@@ -45,6 +53,8 @@ public sealed class TokenOptions
                 ["name"] = name,
                 ["role"] = role,
                 ["jti"] = Guid.NewGuid().ToString("N"),
+                [TokenRevocations.SessionClaim] = (session ?? Guid.Empty).ToString("N"),
+                [TokenRevocations.VersionClaim] = version,
             },
         });
 }

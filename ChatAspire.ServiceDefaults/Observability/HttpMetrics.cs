@@ -29,9 +29,18 @@ public sealed class HttpMetrics
             advice: new InstrumentAdvice<long> { HistogramBucketBoundaries = SizeBuckets });
     }
 
+    private static readonly System.Collections.Frozen.FrozenSet<string> KnownMethods =
+        System.Collections.Frozen.FrozenSet.ToFrozenSet(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE", "QUERY"], StringComparer.Ordinal);
+
+    /// <summary>
+    /// The <c>method</c> label: a standard method, or <c>_OTHER</c> for anything a client invents (<c>SECPROBE123</c>),
+    /// as the OpenTelemetry HTTP conventions say, so anonymous requests cannot create series.
+    /// </summary>
+    public static string MethodLabel(string method) => KnownMethods.TryGetValue(method, out var known) ? known : "_OTHER";
+
     public void Record(string method, string endpoint, int status, double seconds, long requestBytes, long responseBytes)
     {
-        var tags = new TagList { { "method", method }, { "endpoint", endpoint }, { "status", status.ToString(System.Globalization.CultureInfo.InvariantCulture) } };
+        var tags = new TagList { { "method", MethodLabel(method) }, { "endpoint", endpoint }, { "status", status.ToString(System.Globalization.CultureInfo.InvariantCulture) } };
         _requests.Add(1, tags);
         _duration.Record(seconds, tags);
         _requestSize.Record(requestBytes, tags);

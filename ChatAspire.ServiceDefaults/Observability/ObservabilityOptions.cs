@@ -26,6 +26,12 @@ public sealed class ObservabilityOptions
     [Range(0.0, 1.0)]
     public double HighVolumeTraceSamplingRatio { get; set; } = 0.01;
 
+    /// <summary>
+    /// Development switch: record query-string values in spans (<c>url.query</c>, <c>url.full</c>). Off, a span keeps the
+    /// parameter names only (<c>q=REDACTED&amp;limit=REDACTED</c>): queries carry search terms and hub tokens.
+    /// </summary>
+    public bool RecordQueryStrings { get; set; }
+
     /// <summary>Development switch: put prompt and message text into telemetry. Never on in production.</summary>
     public bool EnableSensitiveData { get; set; }
 }

@@ -57,7 +57,7 @@ internal sealed partial class RequestObservabilityMiddleware(
             context.Response.Body = responseBody.Inner;
             var elapsed = Stopwatch.GetElapsedTime(start);
             var endpoint = context.GetEndpoint() is RouteEndpoint route ? RouteTemplates.LabelOf(route.RoutePattern) : UnmatchedEndpoint;
-            var method = context.Request.Method;
+            var method = HttpMetrics.MethodLabel(context.Request.Method);
             metrics.Record(method, endpoint, status, elapsed.TotalSeconds,
                 context.Request.ContentLength ?? requestBody.BytesTransferred, responseBody.BytesTransferred);
             if (elapsed >= options.CurrentValue.SlowRequestThreshold)

@@ -65,6 +65,8 @@
   }
 
   /** Calls that carry no token: a 401 from them is a refused password or refresh token, not an expired session. */
+  /** The built-in assistant account (a system account; see User.AssistantId on the server). */
+  const ASSISTANT_ID = "00000000-0000-7000-8000-00000000a551";
   const ANONYMOUS = new Set(["/api/auth/login", "/api/auth/register", "/api/auth/refresh"]);
 
   async function api(path, options = {}) {
@@ -285,10 +287,17 @@
 
   function renderMessage(m) {
     const mine = state.session && m.senderId === state.session.user.id;
-    const li = el("li", { class: `message ${m.deleted ? "deleted" : ""} ${m.type === "ai" ? "ai" : ""}`, "data-seq": m.seq, "data-id": m.id });
+    // Only the server posts type "ai" (the assistant, a system account): it gets its own look, not just a label, and no
+    // person can take its name (reserved on the server), so a look-alike cannot pass as it.
+    const system = m.type === "ai" || m.senderId === ASSISTANT_ID;
+    const li = el("li", { class: `message ${m.deleted ? "deleted" : ""} ${system ? "ai system-author" : ""}`, "data-seq": m.seq, "data-id": m.id });
     const time = new Date(m.createdAt).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
-    li.append(el("div", { class: "meta" }, el("span", { class: "sender", text: m.senderName }), el("time", { datetime: m.createdAt, text: time }),
-      m.editedAt && !m.deleted ? el("span", { text: "(edited)" }) : null, m.type !== "user" ? el("span", { text: m.type }) : null));
+    const sender = system
+      ? el("span", { class: "sender system", title: "System account: answers from the assistant" },
+        el("span", { class: "system-icon", "aria-hidden": "true", text: "🤖" }), m.senderName, el("span", { class: "system-tag", text: "system" }))
+      : el("span", { class: "sender", text: m.senderName });
+    li.append(el("div", { class: "meta" }, sender, el("time", { datetime: m.createdAt, text: time }),
+      m.editedAt && !m.deleted ? el("span", { text: "(edited)" }) : null, m.type !== "user" && !system ? el("span", { text: m.type }) : null));
     if (m.replyToId) {
       const parent = [...log(m.channelId).bySeq.values()].find((x) => x.id === m.replyToId);
       li.append(el("div", { class: "quote", text: parent ? `↪ ${parent.senderName}: ${parent.content.slice(0, 80)}` : "↪ reply" }));

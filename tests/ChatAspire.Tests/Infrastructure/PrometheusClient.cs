@@ -15,6 +15,8 @@ public sealed class PrometheusClient(HttpClient http) : IDisposable
         return new PrometheusClient(new HttpClient { BaseAddress = new Uri(resource.GetEndpoint("http").Url) });
     }
 
+    public Uri BaseAddress => http.BaseAddress!;
+
     /// <summary>Runs an instant query; returns the raw API envelope (status, data, error).</summary>
     public async Task<JsonElement> QueryAsync(string promql)
     {
