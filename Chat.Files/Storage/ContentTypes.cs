@@ -171,7 +171,7 @@ public static class ContentTypes
         }
         catch (DecoderFallbackException)
         {
-            return Decision.Refuse($"The file is not one of the accepted kinds ({AcceptedKinds}): its bytes are no known format and not valid UTF-8 text.");
+            return Decision.Refuse($"The file's bytes are no accepted format and not valid UTF-8 text. Accepted: {AcceptedKinds}.");
         }
     }
 

@@ -103,6 +103,7 @@ public sealed partial class TokenRevocations : IHostedService
         {
             return;
         }
+        // Fire-and-forget: a service starts while Redis is down, and the multiplexer subscribes again on every reconnect.
         await redis.GetSubscriber().SubscribeAsync(RedisChannel.Literal(Channel), (_, message) =>
         {
             if (Parse(message.ToString()) is not { } revocation)
@@ -111,7 +112,7 @@ public sealed partial class TokenRevocations : IHostedService
             }
             _cache.Clear(); // revocations are rare: forget every cached answer rather than find the matching ones
             Revoked?.Invoke(revocation);
-        });
+        }, CommandFlags.FireAndForget);
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

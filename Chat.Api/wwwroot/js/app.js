@@ -583,7 +583,9 @@
       if (mine) { Object.assign(mine, { ...channel, myRole: mine.myRole, unreadCount: mine.unreadCount }); renderChannels(); }
     });
     connection.on("Ready", () => { if (state.onReady) { state.onReady(); state.onReady = null; } });
-    connection.onreconnecting(() => setStatus("Reconnecting…", true));
+    // The server closes the connections of a sign-in that ended (logout elsewhere, role change, account disabled): one
+    // authorized request finds out which — it refreshes the token (the next attempt uses it) or ends the session.
+    connection.onreconnecting(() => { setStatus("Reconnecting…", true); authorizedFetch("/api/auth/me").catch(() => {}); });
     connection.onreconnected(async () => { setStatus("Connected"); await resync(); });
     connection.onclose(() => { setStatus("Offline — retrying", true); setTimeout(restart, 2000); });
     state.connection = connection;
@@ -608,6 +610,8 @@
   async function restart() {
     if (!state.session || !state.connection || state.connection.state !== "Disconnected") return;
     try {
+      await authorizedFetch("/api/auth/me"); // a revoked token is refreshed (or the session ended) before the handshake
+      if (!state.session) return;
       await startAndWaitReady(state.connection);
       await resync();
     } catch {

@@ -32,6 +32,6 @@ public sealed class TokenScrubbingTests(AppHostFixture fixture)
             || r.Fields.Values.Any(v => v?.ToString()?.Contains(token, StringComparison.Ordinal) == true));
         var negotiateSpan = Assert.Single(spans, s => s.GetTagItem("url.path") as string == "/hubs/chat/negotiate");
         Assert.DoesNotContain(negotiateSpan.TagObjects, t => t.Value?.ToString()?.Contains(token, StringComparison.Ordinal) == true);
-        Assert.Equal("access_token=REDACTED", negotiateSpan.GetTagItem("url.query"));
+        Assert.Equal("negotiateVersion=REDACTED&access_token=REDACTED", negotiateSpan.GetTagItem("url.query"));
     }
 }
