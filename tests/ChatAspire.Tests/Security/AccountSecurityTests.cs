@@ -69,6 +69,23 @@ public sealed class AccountSecurityTests(AppHostFixture fixture)
     }
 
     [Fact]
+    public async Task Refresh_token_reuse_is_logged_as_a_security_event_without_the_token()
+    {
+        await using var api = new ServiceFactory<global::Chat.Api.Data.ChatDbContext>(await fixture.ServiceSettingsAsync(ResourceNames.ChatDb));
+        using var http = api.CreateClient();
+        var (user, _, refresh) = await RegisterAsync(http);
+
+        using var first = await http.PostAsJsonAsync("/api/auth/refresh", new { refreshToken = refresh });
+        using var replay = await http.PostAsJsonAsync("/api/auth/refresh", new { refreshToken = refresh });
+
+        Assert.Equal(HttpStatusCode.Unauthorized, replay.StatusCode);
+        var security = Assert.Single(api.Logs.Records, r => r.EventId.Name == "refresh_token_reuse");
+        Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Warning, security.Level);
+        Assert.Equal(user, security.Fields["UserId"]);
+        Assert.DoesNotContain(refresh, security.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task After_logout_the_access_token_is_refused_by_every_service_within_seconds_and_the_hub_connection_closes()
     {
         using var http = new HttpClient { BaseAddress = Api };

@@ -167,6 +167,10 @@ public sealed class WebChatTests(AppHostFixture fixture) : IAsyncLifetime
         await Expect(reply.Locator(".content")).ToContainTextAsync("second class");
         await Expect(reply.Locator(".citation")).ToContainTextAsync("[1] policy.md — Travel");
         await Expect(alice.Locator(".ai-stream")).ToHaveCountAsync(0); // the in-progress block is gone once the reply is posted
+        // A system account looks like one (its own frame, icon and tag), which no person's message can (issue #13).
+        await Expect(reply).ToHaveClassAsync(new System.Text.RegularExpressions.Regex("system-author"));
+        await Expect(reply.Locator(".sender.system .system-tag")).ToHaveTextAsync("system");
+        await Expect(alice.Locator(".message:not(.ai) .system-tag")).ToHaveCountAsync(0);
     }
 
     [Fact]
