@@ -73,6 +73,8 @@ public static class ServiceDefaultsExtensions
         builder.Logging.ClearProviders();
         // Request-start lines include the query string, and with it a hub's access_token.
         builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning);
+        // Every failed probe, during start-up too; HealthMetrics logs changes of a dependency's state instead.
+        builder.Logging.AddFilter(HealthMetrics.FrameworkLogCategory, LogLevel.None);
         builder.Logging.AddConsole(options => options.FormatterName = JsonLogFormatter.FormatterName);
         builder.Logging.AddConsoleFormatter<JsonLogFormatter, ConsoleFormatterOptions>();
         builder.Logging.AddOpenTelemetry(logging =>
@@ -95,6 +97,9 @@ public static class ServiceDefaultsExtensions
                 .AddRuntimeInstrumentation()
                 .AddProcessInstrumentation()
                 .AddMeter($"{TelemetryPrefix}.*")
+                // Measurements taken inside a sampled span keep its trace id: /metrics in OpenMetrics format carries them as
+                // exemplars, and a latency panel links to the trace (docs/monitoring.md).
+                .SetExemplarFilter(ExemplarFilterType.TraceBased)
                 .AddView(PrometheusLintView)
                 .AddPrometheusExporter(prometheus => prometheus.ScrapeResponseCacheDurationMilliseconds = 0))
             .WithTracing(tracing => tracing

@@ -252,7 +252,7 @@ public sealed partial class MessageService(
         return (stored, true);
     }
 
-    private static readonly KeyValuePair<string, object?>[] HighVolume = [new(ChatAspire.ServiceDefaults.Observability.VolumeAwareSampler.HighVolumeTag, true)];
+    private static readonly KeyValuePair<string, object?>[] HighVolume = ChatAspire.ServiceDefaults.Observability.VolumeAwareSampler.HighVolumeTags;
 
     private static Activity? StartAssistantTrace(Guid channelId)
     {

@@ -141,6 +141,10 @@ public sealed partial class MessageWriter(
 
     private async Task WriteBatchAsync(IReadOnlyList<Pending> batch)
     {
+        // The batch's own trace (sampled as high-volume work): its database calls are children, never traces of their own.
+        using var activity = ChatTelemetry.Source.StartActivity("message.batch", ActivityKind.Internal, default(ActivityContext),
+            ChatAspire.ServiceDefaults.Observability.VolumeAwareSampler.HighVolumeTags);
+        activity?.SetTag("messaging.batch.message_count", batch.Count);
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<ChatDbContext>();
         await db.Database.OpenConnectionAsync();

@@ -29,7 +29,7 @@ public static class MonitoringExtensions
         {
             builder.AddContainer(PrometheusName, "prom/prometheus", "v2.53.2")
                 .WithBindMount(monitoringDir, "/etc/prometheus", isReadOnly: true)
-                .WithArgs("--config.file=/etc/prometheus/prometheus.yml", "--storage.tsdb.path=/prometheus")
+                .WithArgs("--config.file=/etc/prometheus/prometheus.yml", "--storage.tsdb.path=/prometheus", "--enable-feature=exemplar-storage")
                 .WithVolume("prometheus-data", "/prometheus")
                 .WithHttpEndpoint(targetPort: 9090);
             AddGrafana(builder, monitoringDir, prometheusUrl: "http://prometheus:9090");
@@ -67,6 +67,7 @@ public static class MonitoringExtensions
                 var endpoint = ((IResourceWithEndpoints)context.Resource).GetEndpoint("http");
                 context.Args.Add($"--config.file={configFile}");
                 context.Args.Add($"--storage.tsdb.path={Path.Combine(dir, "data")}");
+                context.Args.Add("--enable-feature=exemplar-storage"); // trace ids of slow requests, linked from the latency panels
                 // /-/reload and /-/quit answer anyone who reaches the port: only when asked for (ChatAspire:Monitoring:EnableLifecycleApi).
                 if (enableLifecycleApi)
                 {
@@ -91,5 +92,7 @@ public static class MonitoringExtensions
             .WithBindMount(Path.Combine(monitoringDir, "grafana", "provisioning"), "/etc/grafana/provisioning", isReadOnly: true)
             .WithBindMount(Path.Combine(monitoringDir, "grafana-dashboard.json"), "/var/lib/grafana/dashboards/chataspire.json", isReadOnly: true)
             .WithEnvironment("PROMETHEUS_URL", prometheusUrl)
+            // Where an exemplar's trace id opens: the Aspire dashboard (ChatAspire:Monitoring:TracesUrl for another tracing UI).
+            .WithEnvironment("TRACES_URL", builder.Configuration["ChatAspire:Monitoring:TracesUrl"] is { Length: > 0 } traces ? traces : "http://localhost:18888")
             .WithHttpEndpoint(targetPort: 3000);
 }

@@ -16,6 +16,10 @@ public sealed class HttpMetrics
     private readonly Histogram<double> _duration;
     private readonly Histogram<long> _requestSize;
     private readonly Histogram<long> _responseSize;
+    private readonly Histogram<double> _sessionDuration;
+
+    // Sessions last from seconds to a working day.
+    internal static readonly double[] SessionBuckets = [1, 10, 60, 300, 900, 1800, 3600, 7200, 14400, 28800, 86400];
 
     public HttpMetrics(IMeterFactory meterFactory)
     {
@@ -27,7 +31,18 @@ public sealed class HttpMetrics
             advice: new InstrumentAdvice<long> { HistogramBucketBoundaries = SizeBuckets });
         _responseSize = meter.CreateHistogram("http_response_size_bytes", "By", "HTTP response body size.",
             advice: new InstrumentAdvice<long> { HistogramBucketBoundaries = SizeBuckets });
+        _sessionDuration = meter.CreateHistogram("websocket_session_duration_seconds", "s",
+            "Duration of real-time sessions (WebSocket, server-sent events, long polling), by transport and how they ended.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = SessionBuckets });
     }
+
+    /// <summary>
+    /// A long-lived request (upgraded to a WebSocket, an event stream, a long poll) is a session, not a slow request: it goes
+    /// here and nowhere near the request metrics. <paramref name="outcome"/>: <c>closed</c> (ended by either side),
+    /// <c>aborted</c> (the connection dropped without a close) or <c>error</c> (the server failed).
+    /// </summary>
+    public void RecordSession(string transport, string outcome, double seconds) =>
+        _sessionDuration.Record(seconds, new TagList { { "transport", transport }, { "outcome", outcome } });
 
     private static readonly System.Collections.Frozen.FrozenSet<string> KnownMethods =
         System.Collections.Frozen.FrozenSet.ToFrozenSet(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE", "QUERY"], StringComparer.Ordinal);

@@ -41,6 +41,12 @@ internal sealed partial class RequestObservabilityMiddleware(
             return;
         }
 
+        if (SessionTransport(context) is { } transport)
+        {
+            await ObserveSessionAsync(context, transport, start);
+            return;
+        }
+
         var requestBody = new CountingStream(context.Request.Body);
         var responseBody = new CountingStream(context.Response.Body);
         context.Request.Body = requestBody;
@@ -64,6 +70,46 @@ internal sealed partial class RequestObservabilityMiddleware(
             {
                 LogSlowRequest(logger, method, endpoint, status, elapsed.TotalMilliseconds);
             }
+        }
+    }
+
+    /// <summary>The real-time transport of a long-lived request, or null for an ordinary request.</summary>
+    internal static string? SessionTransport(HttpContext context)
+    {
+        if (context.WebSockets.IsWebSocketRequest)
+        {
+            return "websockets";
+        }
+        if (context.Request.Headers.Accept.ToString().Contains("text/event-stream", StringComparison.OrdinalIgnoreCase))
+        {
+            return "server_sent_events";
+        }
+        // SignalR long polling: GET of the connection URL with its id (negotiate is an ordinary POST).
+        return HttpMethods.IsGet(context.Request.Method) && context.Request.Query.ContainsKey("id")
+            && context.Request.Path.StartsWithSegments("/hubs") ? "long_polling" : null;
+    }
+
+    private async Task ObserveSessionAsync(HttpContext context, string transport, long start)
+    {
+        // Not an HTTP request in any latency sense: out of the framework's request metrics too.
+        if (context.Features.Get<IHttpMetricsTagsFeature>() is { } aspnetMetrics)
+        {
+            aspnetMetrics.MetricsDisabled = true;
+        }
+        var outcome = "error";
+        try
+        {
+            await next(context);
+            outcome = context.RequestAborted.IsCancellationRequested ? "aborted" : "closed";
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            outcome = "aborted";
+            throw;
+        }
+        finally
+        {
+            metrics.RecordSession(transport, outcome, Stopwatch.GetElapsedTime(start).TotalSeconds);
         }
     }
 

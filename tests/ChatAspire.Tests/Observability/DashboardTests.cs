@@ -1,0 +1,163 @@
+using System.Text.RegularExpressions;
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Testing;
+using ChatAspire.AppHost;
+using ChatAspire.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace ChatAspire.Tests.Observability;
+
+/// <summary>
+/// A fresh system as a person runs it: its own AppHost with the Aspire dashboard, OTLP export on, empty data. The tests
+/// read the dashboard's telemetry API, which is what that person looks at.
+/// </summary>
+public sealed class DashboardSystem : IAsyncLifetime
+{
+    public DistributedApplication App { get; private set; } = null!;
+    public DashboardClient Dashboard { get; private set; } = null!;
+    public DateTimeOffset Started { get; private set; }
+
+    public async Task InitializeAsync()
+    {
+        var key = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.ChatAspire_AppHost>(
+            ["--ChatAspire:Infrastructure=process", "--ChatAspire:Ephemeral=true", "--ChatAspire:Monitoring:Port=0",
+             "--ChatAspire:Monitoring:ScrapeInterval=1s", $"--AppHost:DashboardApiKey={key}"],
+            (options, _) =>
+            {
+                options.DisableDashboard = false;
+                options.AllowUnsecuredTransport = true;
+            });
+        App = await builder.BuildAsync();
+        await App.StartAsync();
+        using var cts = new CancellationTokenSource(AppHostFixture.StartTimeout);
+        foreach (var service in (string[])[.. ResourceNames.Services, "prometheus"])
+        {
+            await App.ResourceNotifications.WaitForResourceHealthyAsync(service, cts.Token);
+        }
+        Started = DateTimeOffset.UtcNow;
+        var url = App.Services.GetRequiredService<DistributedApplicationModel>().Resources.Single(r => r.Name == "aspire-dashboard")
+            .Annotations.OfType<EndpointAnnotation>().Single(e => e.Name == "http").AllocatedEndpoint!.UriString;
+        Dashboard = new DashboardClient(new Uri(url), key);
+    }
+
+    public async Task DisposeAsync()
+    {
+        Dashboard.Dispose();
+        await App.DisposeAsync();
+    }
+}
+
+[Collection(Drills.DrillCollection.Name)]
+public sealed partial class DashboardTests(DashboardSystem system) : IClassFixture<DashboardSystem>
+{
+    private const int Warning = 13;
+
+    [Fact]
+    public async Task A_clean_start_and_a_restart_show_no_error_and_no_warning()
+    {
+        // Every service's start-up records have arrived (the migrations of each database, the worker's start).
+        await Poll.UntilAsync(async () =>
+        {
+            var logs = await system.Dashboard.LogsAsync();
+            return logs.Count(l => l.EventName == "migrations_applied") >= 4 && logs.Any(l => l.Resource == ResourceNames.AiWorker);
+        }, TimeSpan.FromSeconds(60), "every service's start-up logs in the dashboard");
+
+        var problems = (await system.Dashboard.LogsAsync()).Where(l => l.Severity >= Warning).ToList();
+        Assert.True(problems.Count == 0, string.Join("\n", problems.Select(p => $"{p.Resource} {p.Scope} {p.EventName}: {p.Text}")));
+
+        // A restart of a service over existing data: its migrations find nothing to do, quietly.
+        var before = (await system.Dashboard.LogsAsync()).Count(l => l.Resource == ResourceNames.Files && l.EventName == "migrations_applied");
+        var restart = await system.App.ResourceCommands.ExecuteCommandAsync(ResourceNames.Files, KnownResourceCommands.RestartCommand);
+        Assert.True(restart.Success, restart.Message);
+        await system.App.ResourceNotifications.WaitForResourceHealthyAsync(ResourceNames.Files).WaitAsync(TimeSpan.FromMinutes(2));
+        await Poll.UntilAsync(async () => (await system.Dashboard.LogsAsync())
+            .Count(l => l.Resource == ResourceNames.Files && l.EventName == "migrations_applied") > before, TimeSpan.FromSeconds(60), "the restarted service's logs");
+        problems = (await system.Dashboard.LogsAsync()).Where(l => l.Severity >= Warning).ToList();
+        Assert.True(problems.Count == 0, string.Join("\n", problems.Select(p => $"{p.Resource} {p.Scope} {p.EventName}: {p.Text}")));
+    }
+
+    [Fact]
+    public async Task An_idle_system_makes_fewer_than_ten_root_traces_a_minute()
+    {
+        var windowStart = DateTimeOffset.UtcNow.AddSeconds(5); // after anything the start-up still exports
+        await Task.Delay(TimeSpan.FromSeconds(65)); // the measurement: one idle minute (nothing to await)
+
+        var from = windowStart.ToUnixTimeMilliseconds() * 1_000_000;
+        var to = windowStart.AddMinutes(1).ToUnixTimeMilliseconds() * 1_000_000;
+        var roots = (await system.Dashboard.SpansAsync()).Where(s => s.ParentSpanId is null or "" && s.StartUnixNano >= from && s.StartUnixNano < to).ToList();
+
+        Assert.True(roots.Count < 10, $"{roots.Count} root traces in an idle minute: " + string.Join(", ", roots.Select(r => $"{r.Resource}:{r.Name}")));
+    }
+
+    [Fact]
+    public async Task One_trace_runs_from_a_chat_message_through_the_outbox_and_the_worker_to_the_posted_reply()
+    {
+        var api = system.App.CreateHttpClient(ResourceNames.Api).BaseAddress!;
+        var user = await ChatUsers.RegisterAsync(api);
+        var channel = await user.CreateChannelAsync();
+        using var http = user.Http();
+
+        using var sent = await http.PostAsJsonAsync($"/api/channels/{channel}/messages", new { content = "@assistant what does the dashboard show?" });
+        Assert.Equal(HttpStatusCode.Created, sent.StatusCode);
+        await Poll.UntilAsync(async () => (await user.HistoryAsync(channel)).Any(m => m.GetProperty("type").GetString() == "ai"),
+            TimeSpan.FromSeconds(60), "the assistant's reply");
+
+        IReadOnlyList<DashboardSpan> trace = [];
+        await Poll.UntilAsync(async () =>
+        {
+            var all = await system.Dashboard.SpansAsync();
+            var send = all.FirstOrDefault(s => s.Name.StartsWith("POST /api/channels/{channelId", StringComparison.Ordinal) && s.Resource == ResourceNames.Api);
+            trace = send is null ? [] : all.Where(s => s.TraceId == send.TraceId).ToList();
+            return trace.Any(s => s.Name == "ai_request") && trace.Any(s => s.Resource == ResourceNames.Api && s.Name.StartsWith("POST /api/ai/replies", StringComparison.Ordinal));
+        }, TimeSpan.FromSeconds(60), "one trace from the message to the posted reply");
+
+        Assert.Contains(trace, s => s.Resource == ResourceNames.AiWorker && s.Name.Contains("ai:jobs", StringComparison.Ordinal));
+        Assert.Contains(trace, s => s.Resource == ResourceNames.AiWorker && s.Name == "ai_request");
+        Assert.Single(trace, s => s.ParentSpanId is null or ""); // one root: the user's request
+    }
+
+    [Fact]
+    public async Task A_latency_exemplar_in_prometheus_leads_to_its_trace_in_the_dashboard()
+    {
+        var api = (await AppHostFixture.ReplicaUrlsAsync(system.App, ResourceNames.Api))[0];
+        var user = await ChatUsers.RegisterAsync(api);
+        using var http = user.Http(api);
+        using var channels = await http.GetAsync("/api/channels");
+        Assert.Equal(HttpStatusCode.OK, channels.StatusCode);
+
+        // The exposition: OpenMetrics when asked for, with trace ids on the latency buckets.
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/metrics");
+        request.Headers.Accept.ParseAdd("application/openmetrics-text; version=1.0.0");
+        using var metrics = await http.SendAsync(request);
+        var text = await metrics.Content.ReadAsStringAsync();
+        Assert.Matches(ExemplarLine(), text);
+
+        // Prometheus stored exemplars (exemplar storage on); one of them is a trace the dashboard holds.
+        using var prometheus = PrometheusClient.For(system.App);
+        string? found = null;
+        await Poll.UntilAsync(async () =>
+        {
+            var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+            using var client = new HttpClient { BaseAddress = prometheus.BaseAddress };
+            var body = await client.GetFromJsonAsync<System.Text.Json.JsonElement>(
+                $"/api/v1/query_exemplars?query={Uri.EscapeDataString("http_request_duration_seconds_bucket")}&start={now - 600}&end={now + 60}");
+            var traceIds = body.GetProperty("data").EnumerateArray().SelectMany(series => series.GetProperty("exemplars").EnumerateArray())
+                .Select(e => e.GetProperty("labels").TryGetProperty("trace_id", out var id) ? id.GetString() : null).OfType<string>().Distinct().ToList();
+            foreach (var traceId in traceIds)
+            {
+                if ((await system.Dashboard.SpansAsync(traceId)).Count > 0)
+                {
+                    found = traceId;
+                    return true;
+                }
+            }
+            return false;
+        }, TimeSpan.FromSeconds(60), "an exemplar whose trace is in the dashboard");
+        Assert.Matches("^[0-9a-f]{32}$", found);
+    }
+
+    [GeneratedRegex(@"http_request_duration_seconds_bucket\{[^}]*\} \d+(\.\d+)? # \{[^}]*trace_id=""[0-9a-f]{32}""")]
+    private static partial Regex ExemplarLine();
+}
