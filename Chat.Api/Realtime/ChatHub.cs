@@ -45,6 +45,7 @@ public sealed class ChatHub(
     {
         telemetry.ConnectionClosed();
         sessions.Closed(Context);
+        ChatAspire.ServiceDefaults.Observability.SessionOutcomeFeature.Report(Context.GetHttpContext(), exception);
         var caller = Caller;
         if (await presence.DisconnectedAsync(caller.UserId, Context.ConnectionId))
         {

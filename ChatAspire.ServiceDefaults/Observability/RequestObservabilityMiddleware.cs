@@ -76,7 +76,10 @@ internal sealed partial class RequestObservabilityMiddleware(
     /// <summary>The real-time transport of a long-lived request, or null for an ordinary request.</summary>
     internal static string? SessionTransport(HttpContext context)
     {
-        if (context.WebSockets.IsWebSocketRequest)
+        // First in the pipeline, before the WebSocket middleware: read the handshake itself (HTTP/1.1 Upgrade, HTTP/2 extended CONNECT).
+        if ((context.Features.Get<IHttpUpgradeFeature>()?.IsUpgradableRequest == true
+                && context.Request.Headers.Upgrade.ToString().Contains("websocket", StringComparison.OrdinalIgnoreCase))
+            || context.Features.Get<IHttpExtendedConnectFeature>()?.IsExtendedConnect == true)
         {
             return "websockets";
         }
@@ -97,10 +100,12 @@ internal sealed partial class RequestObservabilityMiddleware(
             aspnetMetrics.MetricsDisabled = true;
         }
         var outcome = "error";
+        var reported = new SessionOutcomeFeature();
+        context.Features.Set(reported);
         try
         {
             await next(context);
-            outcome = context.RequestAborted.IsCancellationRequested ? "aborted" : "closed";
+            outcome = reported.Outcome ?? (context.RequestAborted.IsCancellationRequested ? "aborted" : "closed");
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
