@@ -39,7 +39,7 @@ public sealed class HttpMetrics
     /// <summary>
     /// A long-lived request (upgraded to a WebSocket, an event stream, a long poll) is a session, not a slow request: it goes
     /// here and nowhere near the request metrics. <paramref name="outcome"/>: <c>closed</c> (ended by either side),
-    /// <c>aborted</c> (the connection dropped without a close) or <c>error</c> (the server failed).
+    /// <c>aborted</c> (the connection was lost: see <see cref="SessionOutcomeFeature"/>) or <c>error</c> (the server failed).
     /// </summary>
     public void RecordSession(string transport, string outcome, double seconds) =>
         _sessionDuration.Record(seconds, new TagList { { "transport", transport }, { "outcome", outcome } });
