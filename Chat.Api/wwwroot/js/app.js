@@ -661,6 +661,8 @@
       if (state.session !== session) return;
       state.ready = connect();
       await state.ready;
+      // Channel events before the connection was ready (an invite while it opened) reached nobody: list again.
+      await loadChannels();
       const first = [...state.channels.values()].find((c) => c.myRole);
       if (first) await openChannel(first.id);
     } catch (e) {
