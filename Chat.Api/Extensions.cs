@@ -79,7 +79,8 @@ internal static class Extensions
             options.Configuration.ChannelPrefix = RedisChannel.Literal("chataspire");
         });
 
-        builder.Services.AddHttpClient<Attachments.FilesClient>(http => http.BaseAddress = new Uri("https+http://files"));
+        builder.Services.AddScoped<Attachments.AttachmentAccess>();
+        builder.Services.AddHostedService<Attachments.FileEventsProjection>();
         builder.Services.AddOpenApi();
     }
 

@@ -30,10 +30,13 @@ var api = builder.AddProject<Projects.Chat_Api>(ResourceNames.Api)
     .WithSigningKey(jwtKey)
     .WithHttpHealthCheck("/health/ready");
 
-// Chat.Api checks attachments with Chat.Files; Chat.Files asks Chat.Api where a file was shared.
-api.WithReference(files);
+// Calls go one way: Chat.Files asks Chat.Api where a file was shared (Chat.Api owns channels; it learns files from
+// files:events and never calls Chat.Files).
 files.WithReference(api)
     .WithEnvironment("Cors__AllowedOrigins__0", api.GetEndpoint("http")); // the web chat's origin
+// Not a dependency: the address the web page (served by Chat.Api) uploads to. Chat.Api hands it to the browser and
+// never calls it, so it is configuration for the page rather than a reference (which would draw a cycle that no call makes).
+api.WithEnvironment(context => context.EnvironmentVariables["Web__FilesUrl"] = files.GetEndpoint("http"));
 
 // The RAG service downloads files to ingest them and asks Chat.Api which files a caller may search.
 rag.WithReference(files).WithReference(api);

@@ -36,7 +36,7 @@ internal static class AiApi
         MessageService messages, ChatDbContext db, CancellationToken ct)
     {
         var (message, created) = await messages.SendAsync(context.User.Caller(), channelId,
-            new SendMessageRequest(request.Question, request.ClientMessageId, Type: MessageTypes.Command), BearerToken.From(context), ct, askAssistant: true);
+            new SendMessageRequest(request.Question, request.ClientMessageId, Type: MessageTypes.Command), ct, askAssistant: true);
         var jobId = await db.AiJobs.Where(j => j.MessageId == message.Id).Select(j => (Guid?)j.Id).FirstOrDefaultAsync(ct);
         var response = new AskResponse(message, jobId);
         return created ? TypedResults.Accepted($"/api/ai/jobs/{jobId}", response) : TypedResults.Ok(response);

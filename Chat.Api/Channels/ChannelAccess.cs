@@ -33,6 +33,10 @@ public sealed class ChannelAccess(ChatDbContext db)
         return (channel, member!);
     }
 
+    /// <summary>The read rule as a query: the channels <paramref name="userId"/> may read (every list and search starts here).</summary>
+    public static IQueryable<Channel> ReadableBy(ChatDbContext db, Guid userId) =>
+        db.Channels.Where(c => c.Kind == ChannelKinds.Public || db.Members.Any(m => m.ChannelId == c.Id && m.UserId == userId));
+
     /// <summary>The read rule on facts already loaded (the group-commit writer loads them under its lock).</summary>
     public static void EnsureReadable(Caller caller, string kind, bool isMember)
     {

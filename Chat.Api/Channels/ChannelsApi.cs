@@ -39,10 +39,9 @@ internal static class ChannelsApi
     private static async Task<Ok<ChannelDto[]>> ListChannels(ClaimsPrincipal user, ChatDbContext db, CancellationToken ct)
     {
         var me = user.UserId();
-        var rows = await (from c in db.Channels.AsNoTracking()
+        var rows = await (from c in ChannelAccess.ReadableBy(db, me).AsNoTracking()
                           join m in db.Members.Where(m => m.UserId == me) on c.Id equals m.ChannelId into mine
                           from m in mine.DefaultIfEmpty()
-                          where m != null || c.Kind == ChannelKinds.Public
                           orderby c.Name
                           select new { c, m }).Take(500).ToListAsync(ct);
         return TypedResults.Ok(rows.Select(r => ChannelDto.From(r.c, r.m)).ToArray());

@@ -19,6 +19,7 @@ public sealed class ChatDbContext(DbContextOptions<ChatDbContext> options) : DbC
     public DbSet<Reaction> Reactions => Set<Reaction>();
     public DbSet<AiJob> AiJobs => Set<AiJob>();
     public DbSet<OutboxMessage> Outbox => Set<OutboxMessage>();
+    public DbSet<Attachments.KnownFile> KnownFiles => Set<Attachments.KnownFile>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -99,6 +100,14 @@ public sealed class ChatDbContext(DbContextOptions<ChatDbContext> options) : DbC
             job.HasOne<Channel>().WithMany().HasForeignKey(j => j.ChannelId).OnDelete(DeleteBehavior.Cascade);
         });
         modelBuilder.ConfigureOutbox();
+        modelBuilder.Entity<Attachments.KnownFile>(file =>
+        {
+            file.ToTable("known_files");
+            file.HasKey(f => f.Id);
+            file.Property(f => f.Id).ValueGeneratedNever();
+            file.Property(f => f.Name).HasMaxLength(Attachments.KnownFile.MaxNameLength);
+            file.Property(f => f.ContentType).HasMaxLength(128);
+        });
     }
 }
 

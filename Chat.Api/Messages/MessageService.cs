@@ -26,15 +26,14 @@ public sealed partial class MessageService(
     ChatNotifier notifier,
     ChatTelemetry telemetry,
     SendRateLimiter rateLimiter,
-    Attachments.FilesClient files,
+    Attachments.AttachmentAccess attachmentAccess,
     Ai.AiRequests aiRequests,
     MessageWriter writer,
     IOptions<MessagesOptions> options,
     ILogger<MessageService> logger)
 {
-    /// <param name="bearerToken">The caller's token, forwarded to Chat.Files to check attachments.</param>
     /// <param name="askAssistant">Always create an assistant job (the "ask" endpoint); otherwise a mention or the channel's AI mode does.</param>
-    public async Task<(MessageDto Message, bool Created)> SendAsync(Caller caller, Guid channelId, SendMessageRequest request, string? bearerToken,
+    public async Task<(MessageDto Message, bool Created)> SendAsync(Caller caller, Guid channelId, SendMessageRequest request,
         CancellationToken ct, bool askAssistant = false)
     {
         // A plain send is high-volume traffic: its root span is sampled as such (docs/monitoring.md, "What is traced").
@@ -62,13 +61,7 @@ public sealed partial class MessageService(
             }
             throw new ChatException(ChatErrorKind.RateLimited, $"You are sending too fast; wait {Math.Ceiling(retryAfter.TotalSeconds)} s.", retryAfter);
         }
-        foreach (var fileId in attachments.Distinct())
-        {
-            if (bearerToken is null || !await files.CallerMaySeeAsync(fileId, bearerToken, ct))
-            {
-                throw ChatException.Invalid($"Attachment {fileId} does not exist or is not yours to share.");
-            }
-        }
+        await attachmentAccess.EnsureShareableAsync(attachments, caller, ct);
 
         var message = new Message
         {
@@ -296,8 +289,7 @@ public sealed partial class MessageService(
             throw ChatException.Invalid("The search query contains a control character (such as NUL).");
         }
         var take = Math.Clamp(limit ?? 20, 1, options.Value.MaxPageSize);
-        var readable = db.Channels.Where(c => c.Kind == ChannelKinds.Public || db.Members.Any(m => m.ChannelId == c.Id && m.UserId == caller.UserId))
-            .Select(c => c.Id);
+        var readable = ChannelAccess.ReadableBy(db, caller.UserId).Select(c => c.Id);
         var matches = db.Messages.AsNoTracking().Include(m => m.Reactions)
             .Where(m => m.DeletedAt == null && readable.Contains(m.ChannelId)
                 && m.SearchVector.Matches(EF.Functions.WebSearchToTsQuery("simple", query)));

@@ -1,5 +1,4 @@
 using System.Security.Claims;
-using Chat.Api.Attachments;
 using Chat.Api.Channels;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -32,7 +31,7 @@ internal static class MessagesApi
     private static async Task<Results<Created<MessageDto>, Ok<MessageDto>>> Send(Guid channelId, SendMessageRequest request,
         HttpContext context, MessageService messages, CancellationToken ct)
     {
-        var (message, created) = await messages.SendAsync(context.User.Caller(), channelId, request, BearerToken.From(context), ct);
+        var (message, created) = await messages.SendAsync(context.User.Caller(), channelId, request, ct);
         return created
             ? TypedResults.Created($"/api/channels/{channelId}/messages?after={message.Seq - 1}&limit=1", message)
             : TypedResults.Ok(message);

@@ -1,4 +1,3 @@
-using Chat.Api.Attachments;
 using Chat.Api.Channels;
 using Chat.Api.Data;
 using Chat.Api.Messages;
@@ -64,8 +63,7 @@ public sealed class ChatHub(
     public Task Unsubscribe(Guid channelId) => Groups.RemoveFromGroupAsync(Context.ConnectionId, ChatNotifier.Group(channelId));
 
     public async Task<MessageDto> SendMessage(Guid channelId, SendMessageRequest request) =>
-        (await messages.SendAsync(Caller, channelId, request, Context.GetHttpContext() is { } http ? BearerToken.From(http) : null,
-            Context.ConnectionAborted)).Message;
+        (await messages.SendAsync(Caller, channelId, request, Context.ConnectionAborted)).Message;
 
     /// <summary>Catch-up after a disconnect: messages with seq greater than <paramref name="afterSeq"/>, ascending, one page.</summary>
     public Task<IReadOnlyList<MessageDto>> GetMessagesAfter(Guid channelId, long afterSeq, int limit = 100) =>

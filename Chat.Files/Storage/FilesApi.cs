@@ -86,8 +86,7 @@ internal static class FilesApi
         {
             return file;
         }
-        var header = context.Request.Headers.Authorization.ToString();
-        var token = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header[7..] : "";
+        var token = BearerToken.From(context);
         return token.Length > 0 && await shares.CallerMaySeeAsync(id, token, ct) ? file : null;
     }
 }

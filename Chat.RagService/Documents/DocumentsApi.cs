@@ -31,7 +31,7 @@ internal static class DocumentsApi
             return TypedResults.NotFound();
         }
         var user = context.User;
-        var visible = d.OwnerId == user.UserId() || user.IsService() || await readable.MaySeeAsync(d.FileId, SearchApi.BearerToken(context), ct);
+        var visible = d.OwnerId == user.UserId() || user.IsService() || await readable.MaySeeAsync(d.FileId, ChatAspire.ServiceDefaults.Auth.BearerToken.From(context), ct);
         return visible ? TypedResults.Ok(DocumentStatusDto.From(d)) : TypedResults.NotFound();
     }
 }

@@ -29,7 +29,7 @@ internal static class SearchApi
         }
         try
         {
-            var response = await search.SearchAsync(request with { Query = request.Query.Trim() }, user, BearerToken(context), ct);
+            var response = await search.SearchAsync(request with { Query = request.Query.Trim() }, user, ChatAspire.ServiceDefaults.Auth.BearerToken.From(context), ct);
             telemetry.Query("ok", watch.Elapsed);
             return TypedResults.Ok(response);
         }
@@ -69,11 +69,5 @@ internal static class SearchApi
             errors["fileIds"] = ["At most 200 file ids."];
         }
         return errors;
-    }
-
-    internal static string BearerToken(HttpContext context)
-    {
-        var header = context.Request.Headers.Authorization.ToString();
-        return header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header[7..] : "";
     }
 }

@@ -160,6 +160,35 @@ namespace Chat.Api.Data.Migrations
                     b.ToTable("ai_jobs", (string)null);
                 });
 
+            modelBuilder.Entity("Chat.Api.Attachments.KnownFile", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("ContentType")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)");
+
+                    b.Property<DateTimeOffset?>("DeletedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)");
+
+                    b.Property<Guid>("OwnerId")
+                        .HasColumnType("uuid");
+
+                    b.Property<long>("Size")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("known_files", (string)null);
+                });
+
             modelBuilder.Entity("Chat.Api.Channels.Channel", b =>
                 {
                     b.Property<Guid>("Id")

@@ -1,23 +1,10 @@
-using ChatAspire.ServiceDefaults.Auth;
-using System.Net.Http.Headers;
 using System.Security.Claims;
 using Chat.Api.Channels;
 using Chat.Api.Data;
+using ChatAspire.ServiceDefaults.Auth;
 using Microsoft.EntityFrameworkCore;
 
 namespace Chat.Api.Attachments;
-
-/// <summary>Asks Chat.Files (service discovery name <c>files</c>) whether the caller may see a file, with the caller's own token.</summary>
-public sealed class FilesClient(HttpClient http)
-{
-    public async Task<bool> CallerMaySeeAsync(Guid fileId, string bearerToken, CancellationToken ct)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/files/{fileId}");
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", bearerToken);
-        using var response = await http.SendAsync(request, ct);
-        return response.IsSuccessStatusCode;
-    }
-}
 
 internal static class FileAccessApi
 {
@@ -28,13 +15,9 @@ internal static class FileAccessApi
     public static IEndpointRouteBuilder MapFileAccessApi(this IEndpointRouteBuilder app)
     {
         app.MapGet("/api/files/{fileId:guid}/access", async Task<Microsoft.AspNetCore.Http.HttpResults.Results<Microsoft.AspNetCore.Http.HttpResults.NoContent, Microsoft.AspNetCore.Http.HttpResults.NotFound>> (
-            Guid fileId, ClaimsPrincipal user, ChatDbContext db, CancellationToken ct) =>
-        {
-            var me = user.UserId();
-            var shared = await db.Messages.AnyAsync(m => m.DeletedAt == null && m.Attachments.Contains(fileId)
-                && db.Channels.Any(c => c.Id == m.ChannelId && (c.Kind == ChannelKinds.Public || db.Members.Any(x => x.ChannelId == c.Id && x.UserId == me))), ct);
-            return shared ? TypedResults.NoContent() : TypedResults.NotFound();
-        }).WithTags("Files").WithName("FileAccess").WithSummary("Whether the caller may see a file shared in a channel (used by Chat.Files).");
+            Guid fileId, ClaimsPrincipal user, AttachmentAccess attachments, CancellationToken ct) =>
+            await attachments.IsSharedWithAsync(fileId, user.UserId(), ct) ? TypedResults.NoContent() : TypedResults.NotFound()
+).WithTags("Files").WithName("FileAccess").WithSummary("Whether the caller may see a file shared in a channel (used by Chat.Files).");
 
         app.MapGet("/api/files/shared", SharedFiles).WithTags("Files").WithName("SharedFiles")
             .WithSummary("Ids of files attached to live messages in one channel, or in every channel the caller may read (used by Chat.RagService).");
@@ -63,9 +46,8 @@ internal static class FileAccessApi
         }
         else
         {
-            var me = user.UserId();
-            messages = messages.Where(m => db.Channels.Any(c => c.Id == m.ChannelId
-                && (c.Kind == ChannelKinds.Public || db.Members.Any(x => x.ChannelId == c.Id && x.UserId == me))));
+            var readable = ChannelAccess.ReadableBy(db, user.UserId()).Select(c => c.Id);
+            messages = messages.Where(m => readable.Contains(m.ChannelId));
         }
         var ids = await messages.SelectMany(m => m.Attachments).Distinct().ToArrayAsync(ct);
         return TypedResults.Ok(ids);

@@ -1,0 +1,49 @@
+using Chat.Api.Channels;
+using Chat.Api.Data;
+using Chat.Api.Messages;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Chat.Api.Attachments;
+
+/// <summary>
+/// Who may see a file outside Chat.Files, decided here and only here (Chat.Api owns channels and membership): its
+/// uploader, and whoever may read a channel where a live message carries it. Files are known from
+/// <see cref="FileEventsProjection"/>, so no check calls Chat.Files.
+/// </summary>
+public sealed class AttachmentAccess(ChatDbContext db, IOptions<MessagesOptions> options, TimeProvider clock)
+{
+    /// <summary>Refuses (Invalid) unless every file exists and <paramref name="caller"/> uploaded it or can already see it in a channel.</summary>
+    public async Task EnsureShareableAsync(IReadOnlyCollection<Guid> fileIds, Caller caller, CancellationToken ct)
+    {
+        if (fileIds.Count == 0)
+        {
+            return;
+        }
+        var ids = fileIds.Distinct().ToArray();
+        var known = await KnownAsync(ids, ct);
+        // A file uploaded a moment ago may not have reached this service yet (its event is on the way): wait a little.
+        var deadline = clock.GetUtcNow() + options.Value.NewAttachmentWait;
+        while (known.Count < ids.Length && clock.GetUtcNow() < deadline)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(100), clock, ct);
+            known = await KnownAsync(ids, ct);
+        }
+        foreach (var id in ids)
+        {
+            if (!known.TryGetValue(id, out var file) || file.DeletedAt is not null
+                || (file.OwnerId != caller.UserId && !await IsSharedWithAsync(id, caller.UserId, ct)))
+            {
+                throw ChatException.Invalid($"Attachment {id} does not exist or is not yours to share.");
+            }
+        }
+    }
+
+    /// <summary>True when <paramref name="userId"/> may read a channel in which a live message carries the file.</summary>
+    public Task<bool> IsSharedWithAsync(Guid fileId, Guid userId, CancellationToken ct) =>
+        db.Messages.AnyAsync(m => m.DeletedAt == null && m.Attachments.Contains(fileId)
+            && ChannelAccess.ReadableBy(db, userId).Any(c => c.Id == m.ChannelId), ct);
+
+    private async Task<Dictionary<Guid, KnownFile>> KnownAsync(Guid[] ids, CancellationToken ct) =>
+        await db.KnownFiles.AsNoTracking().Where(f => ids.Contains(f.Id)).ToDictionaryAsync(f => f.Id, ct);
+}

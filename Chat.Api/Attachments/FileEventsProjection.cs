@@ -1,0 +1,53 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Chat.Api.Data;
+using ChatAspire.Contracts;
+using ChatAspire.ServiceDefaults.Messaging;
+using Microsoft.EntityFrameworkCore;
+using StackExchange.Redis;
+
+namespace Chat.Api.Attachments;
+
+/// <summary>
+/// Consumer group <c>api</c> on <c>files:events</c>: keeps <see cref="KnownFile"/> in step with Chat.Files, so that
+/// attachment checks need no call to Chat.Files (which would make the two services call each other). Idempotent:
+/// an upload event inserts once, a delete event leaves a tombstone.
+/// </summary>
+public sealed class FileEventsProjection(IServiceScopeFactory scopes, IConnectionMultiplexer redis, ILogger<FileEventsProjection> logger)
+    : StreamConsumerService(redis, logger)
+{
+    public const string GroupName = "api";
+
+    protected override string Stream => FileEvents.Stream;
+    protected override string Group => GroupName;
+    protected override StreamConsumerOptions Options { get; } = new();
+    protected override ActivitySource ActivitySource => ChatTelemetry.Source;
+
+    protected override async Task HandleAsync(StreamMessage message, Activity? activity, CancellationToken ct)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<ChatDbContext>();
+        switch (message.Type)
+        {
+            case FileEvents.Uploaded:
+                var uploaded = Deserialize<FileUploaded>(message);
+                var name = uploaded.Name.Length > KnownFile.MaxNameLength ? uploaded.Name[..KnownFile.MaxNameLength] : uploaded.Name;
+                await db.Database.ExecuteSqlAsync($"""
+                    INSERT INTO known_files ("Id", "OwnerId", "Name", "ContentType", "Size") VALUES ({uploaded.FileId}, {uploaded.OwnerId}, {name}, {uploaded.ContentType}, {uploaded.Size})
+                    ON CONFLICT ("Id") DO NOTHING
+                    """, ct);
+                break;
+            case FileEvents.Deleted:
+                var deleted = Deserialize<FileDeleted>(message);
+                var now = DateTimeOffset.UtcNow;
+                await db.Database.ExecuteSqlAsync($"""
+                    INSERT INTO known_files ("Id", "OwnerId", "Name", "ContentType", "Size", "DeletedAt") VALUES ({deleted.FileId}, {deleted.OwnerId}, '', '', 0, {now})
+                    ON CONFLICT ("Id") DO UPDATE SET "DeletedAt" = EXCLUDED."DeletedAt"
+                    """, ct);
+                break;
+        }
+    }
+
+    private static T Deserialize<T>(StreamMessage message) =>
+        JsonSerializer.Deserialize<T>(message.Payload, JsonSerializerOptions.Web) ?? throw new JsonException($"Empty {typeof(T).Name} payload.");
+}

@@ -1,0 +1,52 @@
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Testing;
+using Chat.Files.Storage;
+using ChatAspire.AppHost;
+using ChatAspire.Tests.Infrastructure;
+
+namespace ChatAspire.Tests.Files;
+
+/// <summary>File visibility has one owner, Chat.Api, and no service calls back to its caller (issue #16).</summary>
+[Collection(AppHostCollection.Name)]
+public sealed class FileVisibilityTests(AppHostFixture fixture)
+{
+    [Fact]
+    public async Task No_two_resources_reference_each_other()
+    {
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.ChatAspire_AppHost>(
+            ["--ChatAspire:Infrastructure=process", "--ChatAspire:Ephemeral=true"]);
+        var references = builder.Resources
+            .SelectMany(r => r.Annotations.OfType<ResourceRelationshipAnnotation>().Where(a => a.Type == "Reference").Select(a => (From: r.Name, To: a.Resource.Name)))
+            .ToHashSet();
+
+        Assert.Contains((ResourceNames.Files, ResourceNames.Api), references);
+        Assert.DoesNotContain(references, r => references.Contains((r.To, r.From)));
+        Assert.DoesNotContain(references, r => r.From == ResourceNames.Api && r.To is ResourceNames.Files or ResourceNames.Rag or ResourceNames.AiWorker);
+    }
+
+    [Fact]
+    public async Task Attaching_a_file_makes_no_call_from_chat_api_to_chat_files()
+    {
+        var api = (await AppHostFixture.ReplicaUrlsAsync(fixture.App, ResourceNames.Api))[0];
+        var filesUrl = fixture.CreateClient(ResourceNames.Files).BaseAddress!;
+        var alice = await ChatUsers.RegisterAsync(api);
+        var channel = await alice.CreateChannelAsync();
+        using var files = alice.Http(filesUrl);
+        using var upload = await files.PostAsync("/api/files", Samples.Multipart("plan.txt", Samples.For("plan.txt")));
+        var fileId = (await upload.Content.ReadFromJsonAsync<FileMetadata>())!.Id;
+        using var apiMetrics = new HttpClient { BaseAddress = api };
+        var apiBefore = await apiMetrics.GetStringAsync("/metrics");
+        var filesBefore = await files.GetStringAsync("/metrics");
+
+        using var http = alice.Http(api);
+        using var sent = await http.PostAsJsonAsync($"/api/channels/{channel}/messages", new { content = "the plan", attachments = new[] { fileId } });
+
+        Assert.Equal(HttpStatusCode.Created, sent.StatusCode);
+        var apiAfter = await apiMetrics.GetStringAsync("/metrics");
+        var filesAfter = await files.GetStringAsync("/metrics");
+        Assert.Equal(MetricsText.Sum(apiBefore, "http_client_request_duration_seconds_count"), MetricsText.Sum(apiAfter, "http_client_request_duration_seconds_count"));
+        Assert.Equal(MetricsText.Sum(filesBefore, "http_requests_total", ("endpoint", "/api/files/{id}")),
+            MetricsText.Sum(filesAfter, "http_requests_total", ("endpoint", "/api/files/{id}")));
+    }
+}
