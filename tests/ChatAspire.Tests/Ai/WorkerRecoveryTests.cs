@@ -72,9 +72,11 @@ public sealed class WorkerRecoveryTests(AppHostFixture fixture) : IAsyncLifetime
 
         Assert.Equal(string.Join(' ', _model.Words), reply.GetProperty("content").GetString());
         Assert.Equal(2, _model.Attempts);
-        await Task.Delay(TimeSpan.FromSeconds(3)); // nothing else arrives later
+        // Nothing else can arrive later: the job is finished and no delivery of it is pending for any worker.
+        using var jobs = alice.Http();
+        await Poll.UntilAsync(async () => (await jobs.GetFromJsonAsync<System.Text.Json.JsonElement>($"/api/ai/jobs/{jobId}")).GetProperty("status").GetString() == "completed"
+            && (await Redis().StreamPendingAsync(AiJobs.Stream, "aiworker")).PendingMessageCount == 0, TimeSpan.FromSeconds(30), "the job to be finished and acknowledged");
         Assert.Single(await alice.HistoryAsync(channel), m => m.GetProperty("type").GetString() == "ai");
-        Assert.Equal(0, (await Redis().StreamPendingAsync(AiJobs.Stream, "aiworker")).PendingMessageCount);
     }
 
     [Fact]

@@ -29,7 +29,7 @@ public sealed partial class PrometheusTests(AppHostFixture fixture)
             using var client = fixture.CreateClient(service);
             await client.GetAsync("/no-such-route"); // puts the HTTP series on every service
         }
-        await GenerateChatTrafficAsync();
+        await using var connected = await GenerateChatTrafficAsync(); // stays connected until the test ends
 
         var allUp = await PrometheusClient.EventuallyAsync(async () =>
         {
@@ -56,8 +56,8 @@ public sealed partial class PrometheusTests(AppHostFixture fixture)
         Assert.True(allData, "no data for " + string.Join(", ", missing));
     }
 
-    /// <summary>A user sends a message over the hub twice (cache miss, then hit) and stays connected a while.</summary>
-    private async Task GenerateChatTrafficAsync()
+    /// <summary>A user sends a message over the hub twice (cache miss, then hit); the caller keeps the connection open while it looks.</summary>
+    private async Task<Microsoft.AspNetCore.SignalR.Client.HubConnection> GenerateChatTrafficAsync()
     {
         var replica = fixture.CreateClient(ResourceNames.Api).BaseAddress!;
         var user = await ChatUsers.RegisterAsync(replica);
@@ -71,7 +71,7 @@ public sealed partial class PrometheusTests(AppHostFixture fixture)
         using var files = user.Http(fixture.CreateClient(ResourceNames.Files).BaseAddress);
         await files.PostAsync("/api/files", Files.Samples.Multipart("traffic.txt", Files.Samples.For("x.txt")));
         await Ai.AiScenario.ExerciseAsync(fixture);
-        _ = Task.Delay(TimeSpan.FromSeconds(30)).ContinueWith(_ => hub.DisposeAsync().AsTask(), TaskScheduler.Default);
+        return hub;
     }
 
     [Fact]
@@ -83,7 +83,7 @@ public sealed partial class PrometheusTests(AppHostFixture fixture)
             .Where(p => p.TryGetProperty("targets", out _))
             .SelectMany(p => p.GetProperty("targets").EnumerateArray().Select(t => t.GetProperty("expr").GetString()!))
             .ToArray();
-        await GenerateChatTrafficAsync();
+        await using var connected = await GenerateChatTrafficAsync(); // stays connected until the test ends
         // Recording rules count as existing once Prometheus has evaluated them over two scrapes of traffic.
         var needed = expressions.SelectMany(MetricNamesIn).ToHashSet();
         await PrometheusClient.EventuallyAsync(async () => needed.IsSubsetOf(await prometheus.MetricNamesAsync()), TimeSpan.FromSeconds(40));

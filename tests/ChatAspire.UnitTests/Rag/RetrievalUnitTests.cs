@@ -21,8 +21,12 @@ public sealed class RetrievalUnitTests
         {
             var previous = chunks[i - 1].Text.Split(' ');
             var current = chunks[i].Text.Split(' ');
-            Assert.Equal(previous[^1], current[Array.LastIndexOf(current, previous[^1])]); // overlap repeats the previous tail
-            Assert.NotEqual(previous[0], current[0]); // and still moves forward
+            // The chunk starts by repeating the previous chunk's tail (the overlap), 1 to 20 tokens of it, then moves on.
+            var overlap = Enumerable.Range(1, Math.Min(previous.Length, current.Length) - 1)
+                .Where(k => previous[^k..].SequenceEqual(current[..k])).DefaultIfEmpty(0).Max();
+            Assert.True(overlap > 0, $"chunk {i} does not start with the tail of chunk {i - 1}");
+            Assert.InRange(current[..overlap].Sum(TokenChunker.CountTokens), 1, 20);
+            Assert.True(current.Length > overlap, $"chunk {i} adds nothing new");
         }
         Assert.Equal(words[^1], chunks[^1].Text.Split(' ')[^1]);
     }
