@@ -1,3 +1,4 @@
+using ChatAspire.Contracts;
 using Chat.AiWorker.Jobs;
 using Chat.AiWorker.Providers;
 using Microsoft.Extensions.AI;
@@ -7,11 +8,11 @@ namespace Chat.AiWorker;
 
 internal static class Extensions
 {
-    public const string ServiceName = "aiworker";
+    public const string ServiceName = ResourceNames.AiWorker;
 
     public static void AddAiWorker(this IHostApplicationBuilder builder)
     {
-        builder.AddServiceRedis("cache");
+        builder.AddServiceRedis(ResourceNames.Redis);
         builder.AddServiceTokens(); // it calls Chat.Api and the RAG service as itself; it serves no API
 
         builder.Services.AddOptions<ProviderOptions>().BindConfiguration(ProviderOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
@@ -22,8 +23,8 @@ internal static class Extensions
         builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(ProviderHealth.CheckName,
             sp => sp.GetRequiredService<ProviderHealth>(), HealthStatus.Degraded, [ChatAspire.ServiceDefaults.Health.HealthEndpoints.ReadyTag]));
 
-        builder.AddServiceClient<ChatApiClient>("api", ServiceName);
-        builder.AddServiceClient<RagClient>("rag", ServiceName);
+        builder.AddServiceClient<ChatApiClient>(ResourceNames.Api, ServiceName);
+        builder.AddServiceClient<RagClient>(ResourceNames.Rag, ServiceName);
         builder.Services.AddScoped<ReplyGenerator>();
         builder.Services.AddSingleton<CancelRegistry>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<CancelRegistry>());

@@ -1,3 +1,4 @@
+using ChatAspire.Contracts;
 using ChatAspire.ServiceDefaults.Messaging;
 using Chat.Api.Ai;
 using System.Threading.RateLimiting;
@@ -20,8 +21,8 @@ internal static class Extensions
 {
     public static void AddChatApi(this IHostApplicationBuilder builder)
     {
-        builder.AddServiceDatabase<ChatDbContext>("chatdb");
-        builder.AddServiceRedis("cache");
+        builder.AddServiceDatabase<ChatDbContext>(ResourceNames.ChatDb);
+        builder.AddServiceRedis(ResourceNames.Redis);
         builder.AddServiceAuthentication();
 
         builder.Services.AddOptions<AccountsOptions>().BindConfiguration(AccountsOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
@@ -73,8 +74,8 @@ internal static class Extensions
         // The backplane keeps a connection of its own to the same Redis: it must outlive the shared one at shutdown.
         builder.Services.AddOptions<RedisOptions>().Configure<IConfiguration>((options, configuration) =>
         {
-            options.Configuration = ConfigurationOptions.Parse(configuration.GetConnectionString("cache")
-                ?? throw new InvalidOperationException("Connection string 'cache' is missing."));
+            options.Configuration = ConfigurationOptions.Parse(configuration.GetConnectionString(ResourceNames.Redis)
+                ?? throw new InvalidOperationException($"Connection string '{ResourceNames.Redis}' is missing."));
             DataExtensions.ConfigureRedis(options.Configuration);
             options.Configuration.ChannelPrefix = RedisChannel.Literal("chataspire");
         });

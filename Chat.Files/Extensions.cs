@@ -10,8 +10,8 @@ internal static class Extensions
 {
     public static void AddFilesService(this IHostApplicationBuilder builder)
     {
-        builder.AddServiceDatabase<FilesDbContext>("filesdb");
-        builder.AddServiceRedis("cache");
+        builder.AddServiceDatabase<FilesDbContext>(ResourceNames.FilesDb);
+        builder.AddServiceRedis(ResourceNames.Redis);
         builder.AddServiceAuthentication();
 
         builder.Services.AddOptions<FilesOptions>().BindConfiguration(FilesOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
@@ -21,7 +21,7 @@ internal static class Extensions
         builder.Services.AddSingleton<IFileScanner, NoScanner>();
         builder.Services.AddOutboxPublisher<FilesDbContext>(FileEvents.Stream);
         builder.Services.AddScoped<UploadService>();
-        builder.Services.AddHttpClient<ChannelShares>(http => http.BaseAddress = new Uri("https+http://api"));
+        builder.Services.AddHttpClient<ChannelShares>(http => http.BaseAddress = new Uri($"https+http://{ResourceNames.Api}"));
         // The web chat (served by Chat.Api) uploads and downloads from the browser.
         builder.Services.AddCors(cors => cors.AddDefaultPolicy(policy => policy
             .WithOrigins(builder.Configuration.GetSection("Cors:AllowedOrigins").Get<string[]>() ?? [])

@@ -1,3 +1,4 @@
+using ChatAspire.Contracts;
 using ChatAspire.ServiceDefaults.Validation;
 using Chat.RagService.Data;
 using Chat.RagService.Documents;
@@ -11,12 +12,12 @@ namespace Chat.RagService;
 
 internal static class Extensions
 {
-    public const string ServiceName = "rag";
+    public const string ServiceName = ResourceNames.Rag;
 
     public static void AddRagService(this IHostApplicationBuilder builder)
     {
-        builder.AddServiceDatabase<RagDbContext>("ragdb");
-        builder.AddServiceRedis("cache");
+        builder.AddServiceDatabase<RagDbContext>(ResourceNames.RagDb);
+        builder.AddServiceRedis(ResourceNames.Redis);
         builder.AddServiceAuthentication();
         builder.Services.AddProblemDetails();
 
@@ -28,8 +29,8 @@ internal static class Extensions
         builder.Services.AddSingleton<IndexSync>();
         builder.Services.AddScoped<IngestionPipeline>();
         builder.Services.AddScoped<SearchService>();
-        builder.AddServiceClient<FilesContent>("files", ServiceName);
-        builder.AddServiceClient<ReadableFiles>("api", ServiceName);
+        builder.AddServiceClient<FilesContent>(ResourceNames.Files, ServiceName);
+        builder.AddServiceClient<ReadableFiles>(ResourceNames.Api, ServiceName);
         builder.Services.AddHostedService<FileEventsConsumer>();
         builder.Services.AddHostedService<ReembedOnModelChange>();
     }

@@ -1,6 +1,9 @@
-namespace ChatAspire.AppHost;
+namespace ChatAspire.Contracts;
 
-/// <summary>Resource names shared by the AppHost and the tests.</summary>
+/// <summary>
+/// The names of the resources: the AppHost names them, services find their connection strings and each other
+/// (service discovery) by them, tests and benchmarks address them. The one place they are spelled.
+/// </summary>
 public static class ResourceNames
 {
     public const string Postgres = "postgres";
