@@ -1,3 +1,4 @@
+using ChatAspire.Contracts;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -91,7 +92,7 @@ internal static class BenchApp
     /// <summary>Registers a user through the API; returns its id and access token.</summary>
     public static async Task<(Guid Id, string Token)> RegisterAsync(DistributedApplication app, string prefix)
     {
-        using var api = app.CreateHttpClient(ChatAspire.AppHost.ResourceNames.Api);
+        using var api = app.CreateHttpClient(ResourceNames.Api);
         using var register = await api.PostAsJsonAsync("/api/auth/register", new { userName = $"{prefix}-{Guid.NewGuid():N}"[..20], password = "benchmark password" });
         var body = await register.Content.ReadFromJsonAsync<JsonElement>();
         return (body.GetProperty("user").GetProperty("id").GetGuid(), body.GetProperty("tokens").GetProperty("accessToken").GetString()!);

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using ChatAspire.AppHost;
+using ChatAspire.Contracts;
 
 namespace Chat.Bench;
 

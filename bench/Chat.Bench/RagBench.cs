@@ -5,7 +5,7 @@ using System.Text;
 using System.Text.Json;
 using Chat.RagService.Ingestion;
 using Chat.RagService.Retrieval;
-using ChatAspire.AppHost;
+using ChatAspire.Contracts;
 using Npgsql;
 using NpgsqlTypes;
 using StackExchange.Redis;

@@ -14,7 +14,7 @@ using Aspire.Hosting.Testing;
 using Chat.RagService.Data;
 using Chat.RagService.Documents;
 using Chat.RagService.Retrieval;
-using ChatAspire.AppHost;
+using ChatAspire.Contracts;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
