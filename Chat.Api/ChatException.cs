@@ -47,26 +47,3 @@ public sealed class ChatException(ChatErrorKind kind, string detail, TimeSpan? r
         return null;
     }
 }
-
-/// <summary>Maps <see cref="ChatException"/> to an RFC 7807 response.</summary>
-internal sealed class ChatExceptionHandler(IProblemDetailsService problems) : Microsoft.AspNetCore.Diagnostics.IExceptionHandler
-{
-    public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
-    {
-        if ((exception as ChatException ?? ChatException.Unavailable(exception)) is not { } chat)
-        {
-            return false;
-        }
-        httpContext.Response.StatusCode = chat.StatusCode;
-        if (chat.RetryAfter is { } retry)
-        {
-            httpContext.Response.Headers.RetryAfter = Math.Ceiling(retry.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
-        }
-        return await problems.TryWriteAsync(new ProblemDetailsContext
-        {
-            HttpContext = httpContext,
-            Exception = exception,
-            ProblemDetails = { Status = chat.StatusCode, Title = chat.Kind.ToString(), Detail = chat.Message },
-        });
-    }
-}

@@ -8,9 +8,6 @@ using Polly.Timeout;
 
 namespace Chat.AiWorker.Providers;
 
-/// <summary>The model provider could not be reached or kept failing; the job will be retried (or parked).</summary>
-public sealed class ProviderUnavailableException(string message, Exception? inner = null) : Exception(message, inner);
-
 /// <summary>
 /// Timeouts, retries and a circuit breaker around a streaming provider. Retries happen only before the first token
 /// (a half-streamed reply is never silently restarted); once streaming, a pause longer than the idle timeout fails the
@@ -145,52 +142,6 @@ public sealed class ResilientChatClient : DelegatingChatClient
             throw new ProviderUnavailableException(attempt.Cts.IsCancellationRequested
                 ? $"The model provider stopped streaming for {_options.IdleTimeout.TotalSeconds:F0} s."
                 : $"The model provider failed mid-reply ({ex.GetType().Name}).", ex);
-        }
-    }
-}
-
-/// <summary>What the worker knows about its provider; readiness check <c>ai_provider</c> reports it.</summary>
-public sealed class ProviderHealth : IHealthCheck
-{
-    public const string CheckName = "ai_provider";
-
-    private readonly Lock _gate = new();
-    private DateTimeOffset _lastSuccess = DateTimeOffset.MinValue;
-    private DateTimeOffset _lastFailure = DateTimeOffset.MinValue;
-    private string? _lastError;
-
-    public CircuitBreakerStateProvider Circuit { get; } = new();
-
-    public void Succeeded()
-    {
-        lock (_gate)
-        {
-            _lastSuccess = DateTimeOffset.UtcNow;
-        }
-    }
-
-    public void Failed(Exception ex)
-    {
-        lock (_gate)
-        {
-            _lastFailure = DateTimeOffset.UtcNow;
-            _lastError = ex.GetType().Name;
-        }
-    }
-
-    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
-    {
-        lock (_gate)
-        {
-            if (Circuit.CircuitState is CircuitState.Open or CircuitState.Isolated)
-            {
-                return Task.FromResult(HealthCheckResult.Degraded($"circuit open after repeated failures ({_lastError})"));
-            }
-            if (_lastFailure > _lastSuccess)
-            {
-                return Task.FromResult(HealthCheckResult.Degraded($"last request failed ({_lastError})"));
-            }
-            return Task.FromResult(HealthCheckResult.Healthy());
         }
     }
 }

@@ -44,15 +44,6 @@ public sealed class Channel
     public DateTimeOffset? ArchivedAt { get; set; }
 }
 
-public sealed class ChannelMember
-{
-    public required Guid ChannelId { get; init; }
-    public required Guid UserId { get; init; }
-    public string Role { get; set; } = MemberRoles.Member;
-    public long LastReadSeq { get; set; }
-    public DateTimeOffset JoinedAt { get; init; } = DateTimeOffset.UtcNow;
-}
-
 public sealed record ChannelDto(Guid Id, string Name, string Kind, string? Topic, bool AiMode, long LastSeq, DateTimeOffset CreatedAt, bool Archived,
     string? MyRole, long? UnreadCount)
 {

@@ -45,16 +45,6 @@ public sealed class Message
     public List<Reaction> Reactions { get; init; } = [];
 }
 
-public sealed class Reaction
-{
-    public const int MaxEmojiLength = 32;
-
-    public required Guid MessageId { get; init; }
-    public required Guid UserId { get; init; }
-    public required string Emoji { get; init; }
-    public DateTimeOffset CreatedAt { get; init; } = DateTimeOffset.UtcNow;
-}
-
 public sealed record ReactionCount(string Emoji, int Count, IReadOnlyList<Guid> UserIds);
 
 public sealed record MessageDto(Guid Id, Guid ChannelId, long Seq, Guid SenderId, string SenderName, string Type, string Content,

@@ -76,16 +76,3 @@ public sealed class BlobStore(IOptions<FilesOptions> options)
 
     public Stream Open(string sha256) => new FileStream(BlobPath(sha256), FileMode.Open, FileAccess.Read, FileShare.Read, 81920, useAsync: true);
 }
-
-/// <summary>Called before a file becomes available. Replace the registration to plug in a virus scanner.</summary>
-public interface IFileScanner
-{
-    /// <returns>null when the file is clean, otherwise the reason it is refused.</returns>
-    Task<string?> ScanAsync(string path, string contentType, CancellationToken ct);
-}
-
-/// <summary>The default scanner: accepts everything.</summary>
-public sealed class NoScanner : IFileScanner
-{
-    public Task<string?> ScanAsync(string path, string contentType, CancellationToken ct) => Task.FromResult<string?>(null);
-}

@@ -1,0 +1,17 @@
+using System.Net;
+using System.Text.Json;
+using ChatAspire.Contracts;
+
+namespace Chat.AiWorker.Jobs;
+
+/// <summary>Chat.RagService (service discovery name <c>rag</c>): the channel's documents, searched as the worker.</summary>
+public sealed class RagClient(HttpClient http)
+{
+    public async Task<IReadOnlyList<RagHit>> SearchAsync(string question, Guid channelId, int topK, CancellationToken ct)
+    {
+        var request = new RagSearchRequest(question.Length > 1000 ? question[..1000] : question, ChannelId: channelId, TopK: topK);
+        using var response = await http.PostAsJsonAsync("/api/rag/search", request, JsonSerializerOptions.Web, ct);
+        response.EnsureSuccessStatusCode();
+        return (await response.Content.ReadFromJsonAsync<RagSearchResponse>(JsonSerializerOptions.Web, ct))?.Hits ?? [];
+    }
+}

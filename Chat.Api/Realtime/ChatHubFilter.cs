@@ -1,0 +1,45 @@
+using Chat.Api.Channels;
+using Chat.Api.Data;
+using Chat.Api.Messages;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.EntityFrameworkCore;
+
+namespace Chat.Api.Realtime;
+
+/// <summary>
+/// Counts incoming hub calls and turns refused requests into hub errors the client can show ("Kind: detail"). This filter
+/// owns the hub's error log: SignalR's own "Failed to invoke hub method" record (Error, with a stack trace, for every
+/// refusal too) is switched off in <see cref="Extensions"/>. A refusal is an answer, not a fault: one Information line
+/// and <c>hub_call_refusals_total{kind}</c>; only unexpected failures are logged as errors.
+/// </summary>
+internal sealed partial class ChatHubFilter(ChatTelemetry telemetry, ILogger<ChatHubFilter> logger) : IHubFilter
+{
+    public const string DispatcherLogCategory = "Microsoft.AspNetCore.SignalR.Internal.DefaultHubDispatcher";
+
+    public async ValueTask<object?> InvokeMethodAsync(HubInvocationContext context, Func<HubInvocationContext, ValueTask<object?>> next)
+    {
+        telemetry.HubMessage("in");
+        try
+        {
+            return await next(context);
+        }
+        catch (Exception ex) when ((ex as ChatException ?? ChatException.Unavailable(ex)) is { } refusal)
+        {
+            telemetry.HubCallRefused(refusal.Kind);
+            LogRefused(logger, context.HubMethodName, refusal.Kind);
+            throw new HubException($"{refusal.Kind}: {refusal.Message}");
+        }
+        catch (Exception ex) when (ex is not HubException and not OperationCanceledException)
+        {
+            LogFailed(logger, context.HubMethodName, ex);
+            throw;
+        }
+    }
+
+    [LoggerMessage(EventId = 2201, EventName = "hub_call_refused", Level = LogLevel.Information, Message = "hub_call_refused {HubMethod}: {Kind}")]
+    private static partial void LogRefused(ILogger logger, string hubMethod, ChatErrorKind kind);
+
+    [LoggerMessage(EventId = 2202, EventName = "hub_call_failed", Level = LogLevel.Error, Message = "hub_call_failed {HubMethod}")]
+    private static partial void LogFailed(ILogger logger, string hubMethod, Exception exception);
+}

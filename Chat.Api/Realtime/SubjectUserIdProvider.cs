@@ -1,0 +1,14 @@
+using Chat.Api.Channels;
+using Chat.Api.Data;
+using Chat.Api.Messages;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.EntityFrameworkCore;
+
+namespace Chat.Api.Realtime;
+
+/// <summary>The hub's user id is the token's <c>sub</c>, so <c>Clients.User(id)</c> reaches every connection of a user.</summary>
+internal sealed class SubjectUserIdProvider : IUserIdProvider
+{
+    public string? GetUserId(HubConnectionContext connection) => connection.User?.FindFirst("sub")?.Value;
+}

@@ -1,0 +1,35 @@
+using ChatAspire.Contracts;
+using System.Diagnostics;
+using System.Text.Json;
+using Chat.Files.Data;
+using ChatAspire.ServiceDefaults.Messaging;
+using ChatAspire.ServiceDefaults.Validation;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Microsoft.Net.Http.Headers;
+
+namespace Chat.Files.Storage;
+
+/// <summary>A session-level Postgres advisory lock per content hash: uploads and deletes of the same bytes take turns.</summary>
+internal sealed class BlobLock : IAsyncDisposable
+{
+    private readonly FilesDbContext _db;
+    private readonly long _key;
+
+    private BlobLock(FilesDbContext db, long key) => (_db, _key) = (db, key);
+
+    public static async Task<BlobLock> AcquireAsync(FilesDbContext db, string sha256, CancellationToken ct)
+    {
+        var key = Convert.ToInt64(sha256[..15], 16);
+        await db.Database.OpenConnectionAsync(ct);
+        await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_lock({key})", ct);
+        return new BlobLock(db, key);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _db.Database.ExecuteSqlAsync($"SELECT pg_advisory_unlock({_key})");
+        await _db.Database.CloseConnectionAsync();
+    }
+}
