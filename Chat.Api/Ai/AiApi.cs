@@ -1,5 +1,4 @@
 using System.Security.Claims;
-using Chat.Api.Attachments;
 using Chat.Api.Channels;
 using Chat.Api.Data;
 using Chat.Api.Messages;

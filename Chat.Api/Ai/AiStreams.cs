@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Chat.Api.Realtime;
 using ChatAspire.Contracts;
 using StackExchange.Redis;

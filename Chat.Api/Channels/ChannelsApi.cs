@@ -1,6 +1,5 @@
 using ChatAspire.ServiceDefaults.Validation;
 using System.Security.Claims;
-using Chat.Api.Accounts;
 using Chat.Api.Data;
 using Chat.Api.Realtime;
 using Microsoft.AspNetCore.Http.HttpResults;

@@ -1,6 +1,5 @@
 using ChatAspire.ServiceDefaults.Validation;
 using System.Diagnostics;
-using System.Threading.RateLimiting;
 using Chat.Api.Channels;
 using Chat.Api.Data;
 using Chat.Api.Realtime;

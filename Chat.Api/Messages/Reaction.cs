@@ -1,5 +1,3 @@
-using NpgsqlTypes;
-
 namespace Chat.Api.Messages;
 
 public sealed class Reaction

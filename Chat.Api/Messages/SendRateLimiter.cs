@@ -1,12 +1,9 @@
-using ChatAspire.ServiceDefaults.Validation;
 using System.Diagnostics;
 using System.Threading.RateLimiting;
-using Chat.Api.Channels;
 using Chat.Api.Data;
 using Chat.Api.Realtime;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
-using ChatAspire.Contracts;
 
 namespace Chat.Api.Messages;
 

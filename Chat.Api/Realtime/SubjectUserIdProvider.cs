@@ -1,9 +1,7 @@
-using Chat.Api.Channels;
 using Chat.Api.Data;
 using Chat.Api.Messages;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.SignalR;
-using Microsoft.EntityFrameworkCore;
 
 namespace Chat.Api.Realtime;
 

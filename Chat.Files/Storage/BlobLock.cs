@@ -1,12 +1,9 @@
-using ChatAspire.Contracts;
 using System.Diagnostics;
 using System.Text.Json;
 using Chat.Files.Data;
-using ChatAspire.ServiceDefaults.Messaging;
 using ChatAspire.ServiceDefaults.Validation;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 
 namespace Chat.Files.Storage;

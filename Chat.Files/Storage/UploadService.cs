@@ -1,6 +1,5 @@
 using ChatAspire.Contracts;
 using System.Diagnostics;
-using System.Text.Json;
 using Chat.Files.Data;
 using ChatAspire.ServiceDefaults.Messaging;
 using ChatAspire.ServiceDefaults.Validation;

@@ -1,4 +1,3 @@
-using System.Security.Claims;
 using Chat.RagService.Data;
 using Chat.RagService.Search;
 using ChatAspire.ServiceDefaults.Auth;

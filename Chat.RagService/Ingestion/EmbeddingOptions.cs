@@ -1,5 +1,4 @@
 using System.ComponentModel.DataAnnotations;
-using ChatAspire.ServiceDefaults.Messaging;
 
 namespace Chat.RagService.Ingestion;
 

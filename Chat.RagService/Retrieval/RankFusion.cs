@@ -1,5 +1,3 @@
-using System.Numerics.Tensors;
-
 namespace Chat.RagService.Retrieval;
 
 /// <summary>Reciprocal rank fusion: each list contributes weight / (k + rank) for every item it ranks.</summary>

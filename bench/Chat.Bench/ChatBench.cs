@@ -9,7 +9,6 @@ using Aspire.Hosting.Testing;
 using ChatAspire.Contracts;
 using Microsoft.AspNetCore.Http.Connections;
 using Microsoft.AspNetCore.SignalR.Client;
-using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
 namespace Chat.Bench;

@@ -1,7 +1,5 @@
 using System.Collections.Concurrent;
-using System.Net;
 using System.Text.Json;
-using ChatAspire.AppHost;
 using ChatAspire.Contracts;
 using ChatAspire.Tests.Files;
 using ChatAspire.Tests.Infrastructure;

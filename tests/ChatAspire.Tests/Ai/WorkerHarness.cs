@@ -1,7 +1,5 @@
-using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Chat.AiWorker;
-using ChatAspire.AppHost;
 using ChatAspire.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 

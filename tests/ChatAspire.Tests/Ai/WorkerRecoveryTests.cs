@@ -1,7 +1,5 @@
 using System.Diagnostics;
-using System.Net;
 using System.Text.Json;
-using Chat.AiWorker;
 using ChatAspire.AppHost;
 using ChatAspire.Contracts;
 using ChatAspire.Tests.Infrastructure;

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using ChatAspire.AppHost;
 using ChatAspire.Tests.Infrastructure;
 
 namespace ChatAspire.Tests.Chat;

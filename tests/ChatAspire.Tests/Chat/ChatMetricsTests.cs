@@ -1,5 +1,4 @@
 using Chat.Api.Messages;
-using ChatAspire.AppHost;
 using ChatAspire.Tests.Infrastructure;
 using Microsoft.AspNetCore.SignalR.Client;
 

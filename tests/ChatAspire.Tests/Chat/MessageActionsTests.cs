@@ -1,6 +1,5 @@
 using System.Text.Json;
 using Chat.Api.Messages;
-using ChatAspire.AppHost;
 using ChatAspire.Tests.Infrastructure;
 using Microsoft.AspNetCore.SignalR.Client;
 

@@ -1,9 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Chat.Api.Data;
-using ChatAspire.AppHost;
 using ChatAspire.Tests.Infrastructure;
-using Microsoft.Extensions.DependencyInjection;
 using OpenTelemetry.Trace;
 
 namespace ChatAspire.Tests.Chat;

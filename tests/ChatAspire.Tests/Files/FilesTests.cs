@@ -1,8 +1,6 @@
 using System.Security.Cryptography;
-using System.Text.Json;
 using Chat.Api.Messages;
 using Chat.Files.Storage;
-using ChatAspire.AppHost;
 using ChatAspire.Tests.Infrastructure;
 
 namespace ChatAspire.Tests.Files;

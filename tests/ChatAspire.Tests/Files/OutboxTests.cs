@@ -1,8 +1,6 @@
 using Chat.Files.Data;
-using ChatAspire.Contracts;
 using ChatAspire.ServiceDefaults.Messaging;
 using Chat.Files.Storage;
-using ChatAspire.AppHost;
 using ChatAspire.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Logging;
 using System.Text.Json;
 using Chat.Api.Data;
-using ChatAspire.AppHost;
 using ChatAspire.Tests.Infrastructure;
 
 namespace ChatAspire.Tests.Foundation;

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Text.Json;
-using ChatAspire.AppHost;
 using ChatAspire.Tests.Infrastructure;
 
 namespace ChatAspire.Tests.Foundation;

@@ -1,7 +1,6 @@
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
-using ChatAspire.AppHost;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace ChatAspire.Tests.Infrastructure;

@@ -1,6 +1,4 @@
-using System.Net;
 using System.Text.Json;
-using ChatAspire.AppHost;
 
 namespace ChatAspire.Tests.Infrastructure;
 

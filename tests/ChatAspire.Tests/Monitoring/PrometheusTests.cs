@@ -1,6 +1,5 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using ChatAspire.AppHost;
 using ChatAspire.Tests.Infrastructure;
 
 namespace ChatAspire.Tests.Monitoring;

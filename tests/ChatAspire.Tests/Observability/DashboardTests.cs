@@ -2,7 +2,6 @@ using System.Text.RegularExpressions;
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
-using ChatAspire.AppHost;
 using ChatAspire.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 

@@ -1,4 +1,3 @@
-using ChatAspire.AppHost;
 using ChatAspire.Tests.Infrastructure;
 
 namespace ChatAspire.Tests.Observability;

@@ -1,6 +1,4 @@
-using System.Net;
 using System.Text.Json;
-using ChatAspire.AppHost;
 using ChatAspire.Contracts;
 using ChatAspire.Tests.Files;
 using ChatAspire.Tests.Infrastructure;

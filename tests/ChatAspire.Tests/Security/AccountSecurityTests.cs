@@ -1,8 +1,6 @@
 using System.Net.Http.Headers;
 using System.Text.Json;
-using ChatAspire.AppHost;
 using ChatAspire.Tests.Infrastructure;
-using Microsoft.AspNetCore.SignalR.Client;
 
 namespace ChatAspire.Tests.Security;
 

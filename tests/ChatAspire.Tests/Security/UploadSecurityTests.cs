@@ -2,7 +2,6 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using Chat.Files.Storage;
-using ChatAspire.AppHost;
 using ChatAspire.Tests.Files;
 using ChatAspire.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,6 +1,5 @@
 using Aspire.Hosting;
 using Aspire.Hosting.Testing;
-using ChatAspire.AppHost;
 using ChatAspire.Tests.Infrastructure;
 using Microsoft.Playwright;
 

@@ -1,4 +1,3 @@
-using ChatAspire.AppHost;
 using ChatAspire.Tests.Infrastructure;
 using Microsoft.Playwright;
 
