@@ -7,7 +7,6 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
-using Roles = Microsoft.Extensions.Hosting.AuthExtensions.Roles;
 
 namespace Chat.Api.Accounts;
 

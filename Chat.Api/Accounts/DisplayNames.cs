@@ -2,7 +2,6 @@ using System.Collections.Frozen;
 using Chat.Api.Data;
 using ChatAspire.ServiceDefaults.Validation;
 using Microsoft.EntityFrameworkCore;
-using Roles = Microsoft.Extensions.Hosting.AuthExtensions.Roles;
 
 namespace Chat.Api.Accounts;
 

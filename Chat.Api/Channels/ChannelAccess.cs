@@ -1,6 +1,6 @@
 using Chat.Api.Data;
 using Microsoft.EntityFrameworkCore;
-using Roles = Microsoft.Extensions.Hosting.AuthExtensions.Roles;
+using Chat.Api.Accounts;
 
 namespace Chat.Api.Channels;
 

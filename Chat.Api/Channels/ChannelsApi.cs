@@ -4,7 +4,7 @@ using Chat.Api.Data;
 using Chat.Api.Realtime;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
-using Roles = Microsoft.Extensions.Hosting.AuthExtensions.Roles;
+using Chat.Api.Accounts;
 
 namespace Chat.Api.Channels;
 

@@ -159,7 +159,7 @@ public sealed partial class MessageService(
             if (created)
             {
                 anyCreated = true;
-                telemetry.MessageSent(AuthExtensions.Roles.User, MessageTypes.Ai);
+                telemetry.MessageSent(Accounts.Roles.User, MessageTypes.Ai);
                 await notifier.MessageCreatedAsync(dto);
             }
         }

@@ -9,17 +9,6 @@ namespace Microsoft.Extensions.Hosting;
 
 public static class AuthExtensions
 {
-    /// <summary>The system roles, ordered from most to least privileged.</summary>
-    public static class Roles
-    {
-        public const string Admin = "admin";
-        public const string Moderator = "moderator";
-        public const string User = "user";
-        public const string Guest = "guest";
-
-        public static readonly string[] All = [Admin, Moderator, User, Guest];
-    }
-
     /// <summary>
     /// JWT bearer validation with the shared key; every endpoint requires an authenticated user unless it opts out
     /// (health, metrics, login). Hubs read the token from <c>access_token</c> in the query, as browsers must.
@@ -97,6 +86,4 @@ public static class ClaimsPrincipalExtensions
     /// <summary>The caller's user id (the token's <c>sub</c>).</summary>
     public static Guid UserId(this System.Security.Claims.ClaimsPrincipal user) =>
         Guid.TryParse(user.FindFirst("sub")?.Value, out var id) ? id : throw new InvalidOperationException("The token has no user id.");
-
-    public static string Role(this System.Security.Claims.ClaimsPrincipal user) => user.FindFirst("role")?.Value ?? AuthExtensions.Roles.Guest;
 }
