@@ -89,7 +89,8 @@ public sealed class RequestSecurityTests(AppHostFixture fixture)
         Assert.All([badJson, badQuery, nul], r => Assert.Equal(HttpStatusCode.BadRequest, r.StatusCode));
         Assert.Equal("application/problem+json", badJson.Content.Headers.ContentType?.MediaType);
         var during = api.Logs.Records.Skip(before).ToList();
-        Assert.DoesNotContain(during, r => r.Level >= LogLevel.Warning);
+        // (slow_request / slow_query only say the machine was busy)
+        Assert.DoesNotContain(during, r => r.Level >= LogLevel.Warning && r.EventId.Name is not ("slow_request" or "slow_query"));
         // The two the framework could not read are logged once each, at Information; the NUL is a chat rule's refusal.
         Assert.Equal(2, during.Count(r => r.EventId.Name == "bad_request" && r.Level == LogLevel.Information));
     }

@@ -82,9 +82,11 @@ public sealed class UploadSecurityTests(AppHostFixture fixture)
         Assert.StartsWith("HTTP/1.1 400", answer, StringComparison.Ordinal);
         client.DefaultRequestHeaders.Authorization = new("Bearer", user.Token);
         Assert.Empty(await client.GetFromJsonAsync<FileMetadata[]>("/api/files") ?? []);
-        // It took Kestrel's body timeout to notice: a slow_request warning is true; an error is not.
+        // It took Kestrel's body timeout to notice, so slow_request (and on a busy machine slow_query) warnings are
+        // true; an error is not, and nothing the framework logs about the request.
         var logs = service.Logs.Records.Skip(before).ToList();
-        Assert.DoesNotContain(logs, r => r.Level >= Microsoft.Extensions.Logging.LogLevel.Warning && r.EventId.Name != "slow_request");
+        Assert.DoesNotContain(logs, r => r.Level >= Microsoft.Extensions.Logging.LogLevel.Error);
+        Assert.DoesNotContain(logs, r => r.Level >= Microsoft.Extensions.Logging.LogLevel.Warning && r.EventId.Name is not ("slow_request" or "slow_query"));
         Assert.Contains(logs, r => r.EventId.Name == "file_rejected" && r.Message.Contains("malformed", StringComparison.Ordinal));
         Assert.Empty(Directory.Exists(Path.Combine(storage, "tmp")) ? Directory.GetFiles(Path.Combine(storage, "tmp")) : []);
         Directory.Delete(storage, recursive: true);
