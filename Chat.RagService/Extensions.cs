@@ -1,9 +1,10 @@
+using Chat.RagService.Access;
+using Chat.RagService.Retrieval;
 using ChatAspire.Contracts;
 using ChatAspire.ServiceDefaults.Validation;
 using Chat.RagService.Data;
 using Chat.RagService.Documents;
 using Chat.RagService.Ingestion;
-using Chat.RagService.Retrieval;
 using Chat.RagService.Search;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Options;

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using ChatAspire.Contracts;
 using ChatAspire.ServiceDefaults.Messaging;
 using Microsoft.Extensions.Options;

@@ -1,7 +1,5 @@
-using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Polly.CircuitBreaker;
-using Polly.Timeout;
 
 namespace Chat.AiWorker.Providers;
 

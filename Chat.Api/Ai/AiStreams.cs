@@ -1,4 +1,3 @@
-using Chat.Api.Realtime;
 using ChatAspire.Contracts;
 using StackExchange.Redis;
 

@@ -1,6 +1,5 @@
 using Chat.Api.Channels;
 using Chat.Api.Data;
-using Chat.Api.Messages;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -11,7 +10,7 @@ namespace Chat.Api.Attachments;
 /// uploader, and whoever may read a channel where a live message carries it. Files are known from
 /// <see cref="FileEventsProjection"/>, so no check calls Chat.Files.
 /// </summary>
-public sealed class AttachmentAccess(ChatDbContext db, IOptions<MessagesOptions> options, TimeProvider clock)
+public sealed class AttachmentAccess(ChatDbContext db, IOptions<AttachmentOptions> options, TimeProvider clock)
 {
     /// <summary>Refuses (Invalid) unless every file exists and <paramref name="caller"/> uploaded it or can already see it in a channel.</summary>
     public async Task EnsureShareableAsync(IReadOnlyCollection<Guid> fileIds, Caller caller, CancellationToken ct)
@@ -23,7 +22,7 @@ public sealed class AttachmentAccess(ChatDbContext db, IOptions<MessagesOptions>
         var ids = fileIds.Distinct().ToArray();
         var known = await KnownAsync(ids, ct);
         // A file uploaded a moment ago may not have reached this service yet (its event is on the way): wait a little.
-        var deadline = clock.GetUtcNow() + options.Value.NewAttachmentWait;
+        var deadline = clock.GetUtcNow() + options.Value.NewFileWait;
         while (known.Count < ids.Length && clock.GetUtcNow() < deadline)
         {
             await Task.Delay(TimeSpan.FromMilliseconds(100), clock, ct);

@@ -23,8 +23,4 @@ public sealed class MessagesOptions
 
     [Range(1, 500)]
     public int MaxPageSize { get; set; } = 100;
-
-    /// <summary>How long a send waits for an attachment uploaded a moment ago to become known here (its event is on the way from Chat.Files).</summary>
-    [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]
-    public TimeSpan NewAttachmentWait { get; set; } = TimeSpan.FromSeconds(5);
 }

@@ -1,6 +1,4 @@
-using System.Diagnostics;
 using System.Threading.RateLimiting;
-using Chat.Api.Data;
 using Chat.Api.Realtime;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;

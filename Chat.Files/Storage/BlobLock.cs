@@ -1,10 +1,7 @@
-using System.Diagnostics;
 using System.Text.Json;
 using Chat.Files.Data;
-using ChatAspire.ServiceDefaults.Validation;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Net.Http.Headers;
 
 namespace Chat.Files.Storage;
 

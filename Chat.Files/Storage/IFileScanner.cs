@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Options;
-
 namespace Chat.Files.Storage;
 
 /// <summary>Called before a file becomes available. Replace the registration to plug in a virus scanner.</summary>

@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Options;
-
 namespace Chat.Files.Storage;
 
 /// <summary>The default scanner: accepts everything.</summary>

@@ -1,5 +1,5 @@
+using Chat.RagService.Access;
 using Chat.RagService.Data;
-using Chat.RagService.Search;
 using ChatAspire.ServiceDefaults.Auth;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;

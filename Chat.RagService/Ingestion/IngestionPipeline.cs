@@ -1,8 +1,8 @@
+using Chat.RagService.Retrieval;
 using System.Diagnostics;
 using System.Text.Json;
 using Chat.RagService.Data;
 using Chat.RagService.Documents;
-using Chat.RagService.Retrieval;
 using Chat.RagService.Search;
 using ChatAspire.Contracts;
 using Microsoft.EntityFrameworkCore;

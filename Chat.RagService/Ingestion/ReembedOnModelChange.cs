@@ -1,3 +1,4 @@
+using Chat.RagService.Retrieval;
 using Chat.RagService.Data;
 using Chat.RagService.Documents;
 using ChatAspire.Contracts;

@@ -1,6 +1,6 @@
+using Chat.RagService.Retrieval;
 using Chat.RagService.Data;
 using Chat.RagService.Documents;
-using Chat.RagService.Retrieval;
 using Microsoft.EntityFrameworkCore;
 using StackExchange.Redis;
 
@@ -11,7 +11,7 @@ namespace Chat.RagService.Search;
 /// delete bumps a version number in Redis; a search that sees a new version first reloads the contents whose
 /// documents' <c>IndexedAt</c> changed and drops the ones that are gone. The version is also part of result-cache keys.
 /// </summary>
-public sealed partial class IndexSync(IServiceScopeFactory scopes, IConnectionMultiplexer redis, Microsoft.Extensions.Options.IOptions<Ingestion.EmbeddingOptions> embedding,
+public sealed partial class IndexSync(IServiceScopeFactory scopes, IConnectionMultiplexer redis, Microsoft.Extensions.Options.IOptions<Retrieval.EmbeddingOptions> embedding,
     ILogger<IndexSync> logger)
 {
     public const string VersionKey = "rag:index:version";

@@ -1,3 +1,5 @@
+using Chat.RagService.Access;
+using Chat.RagService.Retrieval;
 using System.Runtime.InteropServices;
 using System.Security.Claims;
 using System.Security.Cryptography;
@@ -5,8 +7,6 @@ using System.Text;
 using System.Text.Json;
 using Chat.RagService.Data;
 using Chat.RagService.Documents;
-using Chat.RagService.Ingestion;
-using Chat.RagService.Retrieval;
 using ChatAspire.Contracts;
 using ChatAspire.ServiceDefaults.Auth;
 using Microsoft.EntityFrameworkCore;

@@ -1,10 +1,10 @@
+using Chat.RagService.Retrieval;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using Chat.RagService.Ingestion;
-using Chat.RagService.Retrieval;
 using ChatAspire.Contracts;
 using Npgsql;
 using NpgsqlTypes;

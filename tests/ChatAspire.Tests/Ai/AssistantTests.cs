@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
-using ChatAspire.Contracts;
 using ChatAspire.Tests.Files;
 using ChatAspire.Tests.Infrastructure;
 using ChatAspire.Tests.Rag;

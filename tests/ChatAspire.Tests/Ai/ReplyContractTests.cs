@@ -1,7 +1,6 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Chat.Api.Messages;
-using ChatAspire.Contracts;
 using ChatAspire.ServiceDefaults.Auth;
 using ChatAspire.Tests.Infrastructure;
 using Microsoft.AspNetCore.SignalR;

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Text.Json;
-using ChatAspire.AppHost;
 using ChatAspire.Contracts;
 using ChatAspire.Tests.Infrastructure;
 using Microsoft.AspNetCore.SignalR.Client;

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using Chat.RagService.Data;
-using ChatAspire.Contracts;
 using ChatAspire.Tests.Files;
 using ChatAspire.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;

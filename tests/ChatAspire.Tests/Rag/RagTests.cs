@@ -1,5 +1,4 @@
 using System.Text.Json;
-using ChatAspire.Contracts;
 using ChatAspire.Tests.Files;
 using ChatAspire.Tests.Infrastructure;
 using Npgsql;

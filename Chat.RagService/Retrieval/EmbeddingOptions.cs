@@ -1,6 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 
-namespace Chat.RagService.Ingestion;
+namespace Chat.RagService.Retrieval;
 
 /// <summary>Section <c>Rag:Embeddings</c>: which <c>IEmbeddingGenerator</c> makes the vectors.</summary>
 public sealed class EmbeddingOptions

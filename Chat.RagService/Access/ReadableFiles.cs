@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 
-namespace Chat.RagService.Search;
+namespace Chat.RagService.Access;
 
 /// <summary>
 /// Asks Chat.Api (service discovery name <c>api</c>), with the caller's own token, which files were shared in channels
