@@ -27,7 +27,7 @@ public sealed class AiJobConsumer(IServiceScopeFactory scopes, IConnectionMultip
             return;
         }
         await using var scope = scopes.CreateAsyncScope();
-        await scope.ServiceProvider.GetRequiredService<ReplyGenerator>().AnswerAsync(Deserialize(message), ct);
+        await scope.ServiceProvider.GetRequiredService<ReplyGenerator>().AnswerAsync(message.PayloadAs<AiJobRequested>(), ct);
     }
 
     protected override async Task OnParkedAsync(StreamMessage message, string reason, CancellationToken ct)
@@ -35,14 +35,11 @@ public sealed class AiJobConsumer(IServiceScopeFactory scopes, IConnectionMultip
         try
         {
             await using var scope = scopes.CreateAsyncScope();
-            await scope.ServiceProvider.GetRequiredService<ReplyGenerator>().GiveUpAsync(Deserialize(message), reason);
+            await scope.ServiceProvider.GetRequiredService<ReplyGenerator>().GiveUpAsync(message.PayloadAs<AiJobRequested>(), reason);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             // Parked either way; Chat.Api may be down too. The parked entry keeps the job.
         }
     }
-
-    private static AiJobRequested Deserialize(StreamMessage message) =>
-        JsonSerializer.Deserialize<AiJobRequested>(message.Payload, JsonSerializerOptions.Web) ?? throw new JsonException("Empty job payload.");
 }

@@ -24,8 +24,7 @@ public sealed class DocumentStatusRelay(IConnectionMultiplexer redis, IHubContex
 
     protected override async Task HandleAsync(StreamMessage message, Activity? activity, CancellationToken ct)
     {
-        var status = JsonSerializer.Deserialize<DocumentStatusChanged>(message.Payload, JsonSerializerOptions.Web)
-            ?? throw new JsonException("Empty status payload.");
+        var status = message.PayloadAs<DocumentStatusChanged>();
         await hub.Clients.User(status.OwnerId.ToString()).DocumentStatus(status);
     }
 }

@@ -30,7 +30,7 @@ public sealed class FileEventsProjection(IServiceScopeFactory scopes, IConnectio
         switch (message.Type)
         {
             case FileEvents.Uploaded:
-                var uploaded = Deserialize<FileUploaded>(message);
+                var uploaded = message.PayloadAs<FileUploaded>();
                 var name = uploaded.Name.Length > KnownFile.MaxNameLength ? uploaded.Name[..KnownFile.MaxNameLength] : uploaded.Name;
                 await db.Database.ExecuteSqlAsync($"""
                     INSERT INTO known_files ("Id", "OwnerId", "Name", "ContentType", "Size") VALUES ({uploaded.FileId}, {uploaded.OwnerId}, {name}, {uploaded.ContentType}, {uploaded.Size})
@@ -38,7 +38,7 @@ public sealed class FileEventsProjection(IServiceScopeFactory scopes, IConnectio
                     """, ct);
                 break;
             case FileEvents.Deleted:
-                var deleted = Deserialize<FileDeleted>(message);
+                var deleted = message.PayloadAs<FileDeleted>();
                 var now = DateTimeOffset.UtcNow;
                 await db.Database.ExecuteSqlAsync($"""
                     INSERT INTO known_files ("Id", "OwnerId", "Name", "ContentType", "Size", "DeletedAt") VALUES ({deleted.FileId}, {deleted.OwnerId}, '', '', 0, {now})
@@ -47,7 +47,4 @@ public sealed class FileEventsProjection(IServiceScopeFactory scopes, IConnectio
                 break;
         }
     }
-
-    private static T Deserialize<T>(StreamMessage message) =>
-        JsonSerializer.Deserialize<T>(message.Payload, JsonSerializerOptions.Web) ?? throw new JsonException($"Empty {typeof(T).Name} payload.");
 }

@@ -25,10 +25,10 @@ public sealed class FileEventsConsumer(IServiceScopeFactory scopes, IConnectionM
         switch (message.Type)
         {
             case FileEvents.Uploaded:
-                await pipeline.IngestAsync(Deserialize<FileUploaded>(message), ct);
+                await pipeline.IngestAsync(message.PayloadAs<FileUploaded>(), ct);
                 break;
             case FileEvents.Deleted:
-                await pipeline.DeleteAsync(Deserialize<FileDeleted>(message), ct);
+                await pipeline.DeleteAsync(message.PayloadAs<FileDeleted>(), ct);
                 break;
         }
     }
@@ -42,14 +42,11 @@ public sealed class FileEventsConsumer(IServiceScopeFactory scopes, IConnectionM
         try
         {
             await using var scope = scopes.CreateAsyncScope();
-            await scope.ServiceProvider.GetRequiredService<IngestionPipeline>().FailAsync(Deserialize<FileUploaded>(message).FileId, reason, ct);
+            await scope.ServiceProvider.GetRequiredService<IngestionPipeline>().FailAsync(message.PayloadAs<FileUploaded>().FileId, reason, ct);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             // The entry is parked with its reason either way; the status update is a courtesy.
         }
     }
-
-    private static T Deserialize<T>(StreamMessage message) =>
-        JsonSerializer.Deserialize<T>(message.Payload, JsonSerializerOptions.Web) ?? throw new JsonException($"Empty {typeof(T).Name} payload.");
 }

@@ -22,7 +22,13 @@ public sealed class StreamConsumerOptions
 }
 
 /// <summary>An entry read from a stream, with its W3C trace context.</summary>
-public sealed record StreamMessage(string Id, string Type, string Payload, string? TraceParent);
+public sealed record StreamMessage(string Id, string Type, string Payload, string? TraceParent)
+{
+    /// <summary>The payload as the integration event <typeparamref name="T"/> (JSON, web defaults); an empty payload is an error.</summary>
+    public T PayloadAs<T>() =>
+        System.Text.Json.JsonSerializer.Deserialize<T>(Payload, System.Text.Json.JsonSerializerOptions.Web)
+        ?? throw new System.Text.Json.JsonException($"Empty {typeof(T).Name} payload.");
+}
 
 /// <summary>
 /// At-least-once consumption of a Redis stream through a consumer group: entries are acknowledged only after
