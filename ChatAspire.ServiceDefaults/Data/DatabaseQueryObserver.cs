@@ -90,17 +90,18 @@ public sealed partial class DatabaseQueryObserver : DbCommandInterceptor
         var tags = new TagList { { "operation", operation }, { "outcome", outcome } };
         _queries.Add(1, tags);
         _duration.Record(duration.TotalSeconds, tags);
-        if (duration >= _options.CurrentValue.SlowQueryThreshold && !Migrating.Value)
+        if (duration >= _options.CurrentValue.SlowQueryThreshold && !Infrastructure.Value)
         {
             LogSlowQuery(_logger, operation, duration.TotalMilliseconds, command.CommandText);
         }
     }
 
     /// <summary>
-    /// True on the flow that applies migrations at start-up: schema changes and the migration lock are slow by nature
-    /// and not a query anyone should tune, so they are counted but not logged as <c>slow_query</c>.
+    /// True on flows whose commands are the service's own upkeep, not queries anyone should tune: start-up migrations
+    /// (schema changes, the migration lock) and readiness probes (a busy machine answers <c>SELECT 1</c> slowly). They
+    /// are counted but not logged as <c>slow_query</c>.
     /// </summary>
-    internal static readonly AsyncLocal<bool> Migrating = new();
+    internal static readonly AsyncLocal<bool> Infrastructure = new();
 
     /// <summary>The statement's leading keyword (after comments and a CTE), lower-case: a small, fixed label set.</summary>
     public static string OperationOf(string sql)

@@ -27,7 +27,7 @@ internal sealed partial class MigrationHostedService<TContext>(IServiceScopeFact
         {
             try
             {
-                DatabaseQueryObserver.Migrating.Value = true;
+                DatabaseQueryObserver.Infrastructure.Value = true;
                 await using var scope = scopes.CreateAsyncScope();
                 var db = scope.ServiceProvider.GetRequiredService<TContext>();
                 await db.Database.OpenConnectionAsync(cancellationToken);
@@ -51,7 +51,7 @@ internal sealed partial class MigrationHostedService<TContext>(IServiceScopeFact
             }
             catch (Exception ex) when (attempt < 30 && ex is NpgsqlException or TimeoutException)
             {
-                DatabaseQueryObserver.Migrating.Value = false;
+                DatabaseQueryObserver.Infrastructure.Value = false;
                 LogRetry(logger, typeof(TContext).Name, attempt, ex.GetType().Name);
                 await Task.Delay(TimeSpan.FromSeconds(Math.Min(attempt, 5)), cancellationToken);
             }

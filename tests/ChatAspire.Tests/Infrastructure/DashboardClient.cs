@@ -6,7 +6,7 @@ namespace ChatAspire.Tests.Infrastructure;
 public sealed record DashboardSpan(string Resource, string TraceId, string SpanId, string? ParentSpanId, string Name, int Kind, long StartUnixNano);
 
 /// <summary>A log record as the Aspire dashboard holds it (severity numbers: 13–16 warning, 17 and above error).</summary>
-public sealed record DashboardLog(string Resource, int Severity, string Text, string? EventName, string Scope);
+public sealed record DashboardLog(string Resource, int Severity, string Text, string? EventName, string Scope, DateTimeOffset Time);
 
 /// <summary>
 /// The Aspire dashboard's HTTP telemetry API (<c>/api/telemetry/…</c>, header <c>x-api-key</c>; OTLP JSON): what a person
@@ -29,7 +29,8 @@ public sealed class DashboardClient(Uri baseAddress, string apiKey) : IDisposabl
                 {
                     logs.Add(new DashboardLog(name, record.TryGetProperty("severityNumber", out var s) ? s.GetInt32() : 0,
                         record.TryGetProperty("body", out var body) ? body.ToString() : "",
-                        record.TryGetProperty("eventName", out var e) ? e.GetString() : null, scopeName));
+                        record.TryGetProperty("eventName", out var e) ? e.GetString() : null, scopeName,
+                        DateTimeOffset.UnixEpoch.AddTicks(long.Parse(record.GetProperty("timeUnixNano").GetString()!) / 100)));
                 }
             }
         }
