@@ -1,3 +1,4 @@
+using Chat.Api.Presence;
 using ChatAspire.Contracts;
 using ChatAspire.ServiceDefaults.Messaging;
 using Chat.Api.Ai;
@@ -10,6 +11,7 @@ using Chat.Api.Messages;
 using Chat.Api.Realtime;
 using Chat.Api.Web;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.Options;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.StackExchangeRedis;
 using Scalar.AspNetCore;
@@ -42,6 +44,10 @@ internal static class Extensions
         builder.Services.AddSingleton<HubSessions>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<HubSessions>());
         builder.Services.AddSingleton<ChatNotifier>();
+        // Features announce changes through ports of their own; the hub's notifier is the one implementation.
+        builder.Services.AddSingleton<IMessageEvents>(sp => sp.GetRequiredService<ChatNotifier>());
+        builder.Services.AddSingleton<IChannelEvents>(sp => sp.GetRequiredService<ChatNotifier>());
+        builder.Services.AddSingleton<Ai.IAssistantEvents>(sp => sp.GetRequiredService<ChatNotifier>());
         builder.Services.AddSingleton<UserDirectory>();
         builder.Services.AddMemoryCache();
         builder.Services.AddScoped<ChannelAccess>();
@@ -50,19 +56,24 @@ internal static class Extensions
         builder.Services.AddHostedService(sp => sp.GetRequiredService<MessageWriter>());
         builder.Services.AddHostedService<PresenceHeartbeat>();
         builder.Services.AddScoped<Ai.AiRequests>();
+        builder.Services.AddScoped<IAssistantTrigger>(sp => sp.GetRequiredService<Ai.AiRequests>());
+        builder.Services.AddScoped<Ai.AiReplies>();
+        builder.Services.AddScoped<IAttachmentPolicy>(sp => sp.GetRequiredService<AttachmentAccess>());
         builder.Services.AddSingleton<Ai.AiStreams>();
         builder.Services.AddHostedService<Ai.AiDeltaRelay>();
         builder.Services.AddHostedService<Ai.DocumentStatusRelay>();
         builder.Services.AddOutboxPublisher<ChatDbContext>(ChatAspire.Contracts.AiJobs.Stream);
         builder.Services.AddExceptionHandler<ChatExceptionHandler>();
 
-        builder.Services.AddRateLimiter(limiter =>
+        builder.Services.AddRateLimiter(_ => { });
+        builder.Services.AddOptions<Microsoft.AspNetCore.RateLimiting.RateLimiterOptions>().Configure<IOptions<AccountsOptions>>((limiter, accounts) =>
         {
             limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
             // Per client address: slows password guessing across many user names.
+            var perMinute = accounts.Value.AuthRequestsPerMinute;
             limiter.AddPolicy(AccountsApi.AuthRateLimitPolicy, context => RateLimitPartition.GetFixedWindowLimiter(
                 context.Connection.RemoteIpAddress?.ToString() ?? "unknown",
-                _ => new FixedWindowRateLimiterOptions { PermitLimit = 60, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 }));
+                _ => new FixedWindowRateLimiterOptions { PermitLimit = perMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 }));
         });
 
         builder.Logging.AddFilter(ChatHubFilter.DispatcherLogCategory, LogLevel.Critical);

@@ -21,7 +21,6 @@ internal static class Extensions
         builder.Services.AddSingleton<IFileScanner, NoScanner>();
         builder.Services.AddOutboxPublisher<FilesDbContext>(FileEvents.Stream);
         builder.Services.AddScoped<UploadService>();
-        builder.Services.AddHttpClient<ChannelShares>(http => http.BaseAddress = new Uri($"https+http://{ResourceNames.Api}"));
         // The web chat (served by Chat.Api) uploads and downloads from the browser.
         builder.Services.AddCors(cors => cors.AddDefaultPolicy(policy => policy
             .WithOrigins(builder.Configuration.GetSection("Cors:AllowedOrigins").Get<string[]>() ?? [])

@@ -30,10 +30,10 @@ var api = builder.AddProject<Projects.Chat_Api>(ResourceNames.Api)
     .WithSigningKey(jwtKey)
     .WithHttpHealthCheck("/health/ready");
 
-// Calls go one way: Chat.Files asks Chat.Api where a file was shared (Chat.Api owns channels; it learns files from
-// files:events and never calls Chat.Files).
-files.WithReference(api)
-    .WithEnvironment("Cors__AllowedOrigins__0", api.GetEndpoint("http")); // the web chat's origin
+// Chat.Api owns "who may see which file" (it learns files from files:events and never calls Chat.Files); it hands out
+// signed download grants that Chat.Files verifies with the shared key, so Chat.Files never calls Chat.Api either.
+// The web chat's origin (configuration, not a call: a callback, so no reference is drawn).
+files.WithEnvironment(context => context.EnvironmentVariables["Cors__AllowedOrigins__0"] = api.GetEndpoint("http"));
 // Not a dependency: the address the web page (served by Chat.Api) uploads to. Chat.Api hands it to the browser and
 // never calls it, so it is configuration for the page rather than a reference (which would draw a cycle that no call makes).
 api.WithEnvironment(context => context.EnvironmentVariables["Web__FilesUrl"] = files.GetEndpoint("http"));

@@ -64,13 +64,13 @@ internal static class AiApi
     }
 
     private static async Task<Results<Created<MessageDto>, Ok<MessageDto>, ForbidHttpResult>> PostReply(AiReplyRequest request, ClaimsPrincipal user,
-        MessageService messages, CancellationToken ct)
+        AiReplies replies, CancellationToken ct)
     {
         if (!user.IsService())
         {
             return TypedResults.Forbid();
         }
-        var (message, created) = await messages.PostAiReplyAsync(request, ct);
+        var (message, created) = await replies.PostAsync(request, ct);
         return created ? TypedResults.Created($"/api/channels/{message.ChannelId}/messages?after={message.Seq - 1}&limit=1", message) : TypedResults.Ok(message);
     }
 }

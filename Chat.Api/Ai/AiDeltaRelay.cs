@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Chat.Api.Realtime;
 using ChatAspire.Contracts;
 using StackExchange.Redis;
 
@@ -10,7 +9,7 @@ namespace Chat.Api.Ai;
 /// receives each delta, but only the first to claim it (SET NX) sends it, and the SignalR backplane delivers it to
 /// clients on all replicas: each client gets it once.
 /// </summary>
-public sealed partial class AiDeltaRelay(IConnectionMultiplexer redis, ChatNotifier notifier, ILogger<AiDeltaRelay> logger) : BackgroundService
+public sealed partial class AiDeltaRelay(IConnectionMultiplexer redis, IAssistantEvents notifier, ILogger<AiDeltaRelay> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -26,7 +25,7 @@ public sealed partial class AiDeltaRelay(IConnectionMultiplexer redis, ChatNotif
                 {
                     continue;
                 }
-                await notifier.AiReplyDeltaAsync(delta);
+                await notifier.ReplyDeltaAsync(delta);
             }
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {

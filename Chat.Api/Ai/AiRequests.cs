@@ -12,11 +12,18 @@ namespace Chat.Api.Ai;
 /// Decides when a message asks the assistant and records the job with its outbox row in the message's transaction.
 /// The queue is bounded: with <see cref="AiOptions.MaxQueuedJobs"/> unfinished jobs, new requests are refused as busy.
 /// </summary>
-public sealed partial class AiRequests(ChatDbContext db, OutboxPublisher<ChatDbContext> outbox, IOptions<AiOptions> options, TimeProvider clock)
+public sealed partial class AiRequests(ChatDbContext db, OutboxPublisher<ChatDbContext> outbox, IAssistantEvents events, IOptions<AiOptions> options,
+    TimeProvider clock) : IAssistantTrigger
 {
-    public const string BusyText = "The assistant is busy with other questions; please ask again in a minute.";
+    public const string Busy = "The assistant is busy with other questions; please ask again in a minute.";
+
+    public string BusyText => Busy;
 
     public static bool MentionsAssistant(string content) => Mention().IsMatch(content);
+
+    public bool IsCalledBy(string content) => MentionsAssistant(content);
+
+    public Task NotifyBusyAsync(Guid userId, Guid channelId) => events.AssistantBusyAsync(userId, channelId, Busy);
 
     /// <summary>The question without the <c>@assistant</c> mention.</summary>
     public static string Question(string content) => Mention().Replace(content, " ").Trim() is { Length: > 0 } q ? q : content.Trim();
@@ -29,7 +36,7 @@ public sealed partial class AiRequests(ChatDbContext db, OutboxPublisher<ChatDbC
     }
 
     /// <summary>Adds the job and its <see cref="AiJobRequested"/> event; runs inside the message's transaction.</summary>
-    public Task Enqueue(Message message, CancellationToken ct)
+    public Task EnqueueAsync(Message message, CancellationToken ct)
     {
         var job = new AiJob { ChannelId = message.ChannelId, MessageId = message.Id, RequestedBy = message.SenderId };
         db.AiJobs.Add(job);

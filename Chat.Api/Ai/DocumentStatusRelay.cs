@@ -1,9 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
-using Chat.Api.Realtime;
 using ChatAspire.Contracts;
 using ChatAspire.ServiceDefaults.Messaging;
-using Microsoft.AspNetCore.SignalR;
 using StackExchange.Redis;
 
 namespace Chat.Api.Ai;
@@ -12,7 +10,7 @@ namespace Chat.Api.Ai;
 /// Tells uploaders how the ingestion of their documents goes (<c>rag:events</c>, consumer group <c>api</c>: one
 /// replica handles each event and the backplane reaches the user wherever they are connected).
 /// </summary>
-public sealed class DocumentStatusRelay(IConnectionMultiplexer redis, IHubContext<ChatHub, IChatHubClient> hub, ILogger<DocumentStatusRelay> logger)
+public sealed class DocumentStatusRelay(IConnectionMultiplexer redis, IAssistantEvents events, ILogger<DocumentStatusRelay> logger)
     : StreamConsumerService(redis, logger)
 {
     private static readonly StreamConsumerOptions Settings = new() { BatchSize = 20, MaxAttempts = 2, ClaimIdle = TimeSpan.FromSeconds(30) };
@@ -25,6 +23,6 @@ public sealed class DocumentStatusRelay(IConnectionMultiplexer redis, IHubContex
     protected override async Task HandleAsync(StreamMessage message, Activity? activity, CancellationToken ct)
     {
         var status = message.PayloadAs<DocumentStatusChanged>();
-        await hub.Clients.User(status.OwnerId.ToString()).DocumentStatus(status);
+        await events.DocumentStatusAsync(status);
     }
 }

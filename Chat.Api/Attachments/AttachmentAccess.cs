@@ -10,7 +10,7 @@ namespace Chat.Api.Attachments;
 /// uploader, and whoever may read a channel where a live message carries it. Files are known from
 /// <see cref="FileEventsProjection"/>, so no check calls Chat.Files.
 /// </summary>
-public sealed class AttachmentAccess(ChatDbContext db, IOptions<AttachmentOptions> options, TimeProvider clock)
+public sealed class AttachmentAccess(ChatDbContext db, IOptions<AttachmentOptions> options, TimeProvider clock) : Messages.IAttachmentPolicy
 {
     /// <summary>Refuses (Invalid) unless every file exists and <paramref name="caller"/> uploaded it or can already see it in a channel.</summary>
     public async Task EnsureShareableAsync(IReadOnlyCollection<Guid> fileIds, Caller caller, CancellationToken ct)
@@ -30,16 +30,22 @@ public sealed class AttachmentAccess(ChatDbContext db, IOptions<AttachmentOption
         }
         foreach (var id in ids)
         {
-            if (!known.TryGetValue(id, out var file) || file.DeletedAt is not null
-                || (file.OwnerId != caller.UserId && !await IsSharedWithAsync(id, caller.UserId, ct)))
+            if (!known.TryGetValue(id, out var file) || !await MaySeeAsync(file, caller.UserId, ct))
             {
                 throw ChatException.Invalid($"Attachment {id} does not exist or is not yours to share.");
             }
         }
     }
 
+    /// <summary>The file, when it is live and <paramref name="userId"/> may see it; null otherwise.</summary>
+    public async Task<KnownFile?> VisibleAsync(Guid fileId, Guid userId, CancellationToken ct) =>
+        await db.KnownFiles.AsNoTracking().FirstOrDefaultAsync(f => f.Id == fileId, ct) is { } file && await MaySeeAsync(file, userId, ct) ? file : null;
+
+    private async Task<bool> MaySeeAsync(KnownFile file, Guid userId, CancellationToken ct) =>
+        file.DeletedAt is null && (file.OwnerId == userId || await IsSharedWithAsync(file.Id, userId, ct));
+
     /// <summary>True when <paramref name="userId"/> may read a channel in which a live message carries the file.</summary>
-    public Task<bool> IsSharedWithAsync(Guid fileId, Guid userId, CancellationToken ct) =>
+    private Task<bool> IsSharedWithAsync(Guid fileId, Guid userId, CancellationToken ct) =>
         db.Messages.AnyAsync(m => m.DeletedAt == null && m.Attachments.Contains(fileId)
             && ChannelAccess.ReadableBy(db, userId).Any(c => c.Id == m.ChannelId), ct);
 

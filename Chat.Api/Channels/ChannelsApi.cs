@@ -1,7 +1,7 @@
+using Chat.Api.Presence;
 using ChatAspire.ServiceDefaults.Validation;
 using System.Security.Claims;
 using Chat.Api.Data;
-using Chat.Api.Realtime;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Chat.Api.Accounts;
@@ -103,7 +103,7 @@ internal static class ChannelsApi
     }
 
     private static async Task<Ok<ChannelDto>> UpdateChannel(Guid id, UpdateChannelRequest request, ClaimsPrincipal user, ChannelAccess access,
-        ChatDbContext db, ChatNotifier notifier, CancellationToken ct)
+        ChatDbContext db, IChannelEvents notifier, CancellationToken ct)
     {
         var (channel, member) = await access.ManageableAsync(id, user.Caller(), ct);
         if (request.Topic is { Length: > Channel.MaxTopicLength })
@@ -123,7 +123,7 @@ internal static class ChannelsApi
         return TypedResults.Ok(dto);
     }
 
-    private static async Task<Ok<ChannelDto>> Join(Guid id, ClaimsPrincipal user, ChannelAccess access, ChatDbContext db, ChatNotifier notifier, CancellationToken ct)
+    private static async Task<Ok<ChannelDto>> Join(Guid id, ClaimsPrincipal user, ChannelAccess access, ChatDbContext db, IChannelEvents notifier, CancellationToken ct)
     {
         var caller = user.Caller();
         var (channel, member) = await access.ReadableAsync(id, caller, ct);
@@ -141,7 +141,7 @@ internal static class ChannelsApi
         return TypedResults.Ok(ChannelDto.From(channel, member));
     }
 
-    private static async Task<NoContent> Leave(Guid id, ClaimsPrincipal user, ChatDbContext db, ChatNotifier notifier, CancellationToken ct)
+    private static async Task<NoContent> Leave(Guid id, ClaimsPrincipal user, ChatDbContext db, IChannelEvents notifier, CancellationToken ct)
     {
         var me = user.UserId();
         if (await db.Members.Where(m => m.ChannelId == id && m.UserId == me).ExecuteDeleteAsync(ct) > 0)
@@ -151,7 +151,7 @@ internal static class ChannelsApi
         return TypedResults.NoContent();
     }
 
-    private static async Task<Ok<ChannelDto>> Archive(Guid id, ClaimsPrincipal user, ChannelAccess access, ChatDbContext db, ChatNotifier notifier, CancellationToken ct)
+    private static async Task<Ok<ChannelDto>> Archive(Guid id, ClaimsPrincipal user, ChannelAccess access, ChatDbContext db, IChannelEvents notifier, CancellationToken ct)
     {
         var (channel, member) = await access.ManageableAsync(id, user.Caller(), ct);
         channel.ArchivedAt ??= DateTimeOffset.UtcNow;
@@ -174,7 +174,7 @@ internal static class ChannelsApi
     }
 
     private static async Task<Results<NoContent, NotFound>> Invite(Guid id, InviteRequest request, ClaimsPrincipal user, ChannelAccess access,
-        ChatDbContext db, ChatNotifier notifier, CancellationToken ct)
+        ChatDbContext db, IChannelEvents notifier, CancellationToken ct)
     {
         var (channel, _) = await access.ManageableAsync(id, user.Caller(), ct);
         if (channel.Kind == ChannelKinds.Direct)

@@ -2,7 +2,6 @@ using ChatAspire.ServiceDefaults.Validation;
 using System.Diagnostics;
 using Chat.Api.Channels;
 using Chat.Api.Data;
-using Chat.Api.Realtime;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using ChatAspire.Contracts;
@@ -22,11 +21,11 @@ public sealed partial class MessageService(
     ChatDbContext db,
     ChannelAccess access,
     UserDirectory users,
-    ChatNotifier notifier,
+    IMessageEvents notifier,
     ChatTelemetry telemetry,
     SendRateLimiter rateLimiter,
-    Attachments.AttachmentAccess attachmentAccess,
-    Ai.AiRequests aiRequests,
+    IAttachmentPolicy attachmentPolicy,
+    IAssistantTrigger assistant,
     MessageWriter writer,
     IOptions<MessagesOptions> options,
     ILogger<MessageService> logger)
@@ -36,7 +35,7 @@ public sealed partial class MessageService(
         CancellationToken ct, bool askAssistant = false)
     {
         // A plain send is high-volume traffic: its root span is sampled as such (docs/monitoring.md, "What is traced").
-        var highVolume = !askAssistant && !Ai.AiRequests.MentionsAssistant(request.Content ?? "");
+        var highVolume = !askAssistant && !assistant.IsCalledBy(request.Content ?? "");
         using var activity = ChatTelemetry.Source.StartActivity("message.send", ActivityKind.Internal, default(ActivityContext), highVolume ? HighVolume : null);
         activity?.SetTag("chat.channel_id", channelId);
         var type = request.Type ?? MessageTypes.User;
@@ -60,7 +59,7 @@ public sealed partial class MessageService(
             }
             throw new ChatException(ChatErrorKind.RateLimited, $"You are sending too fast; wait {Math.Ceiling(retryAfter.TotalSeconds)} s.", retryAfter);
         }
-        await attachmentAccess.EnsureShareableAsync(attachments, caller, ct);
+        await attachmentPolicy.EnsureShareableAsync(attachments, caller, ct);
 
         var message = new Message
         {
@@ -75,7 +74,7 @@ public sealed partial class MessageService(
         };
         // Plain sends go through group commit, which checks access under its lock; a mention, an ask, or a channel in
         // AI mode (the writer hands those back) take the single-message path that also creates the assistant job.
-        var wantsAssistant = askAssistant || Ai.AiRequests.MentionsAssistant(content);
+        var wantsAssistant = askAssistant || assistant.IsCalledBy(content);
         var (stored, created) = wantsAssistant ? (null, false) : await writer.WriteAsync(message, caller, ct);
         var assistantBusy = false;
         var batched = stored is not null;
@@ -84,12 +83,12 @@ public sealed partial class MessageService(
             // The channel is in AI mode: the assistant's work is always traced, so an unsampled send starts a trace now.
             using var assistantTrace = highVolume && activity is not { Recorded: true } ? StartAssistantTrace(channelId) : null;
             await access.WritableAsync(channelId, caller, ct);
-            assistantBusy = await aiRequests.BusyAsync(ct);
+            assistantBusy = await assistant.BusyAsync(ct);
             if (assistantBusy && askAssistant)
             {
-                throw new ChatException(ChatErrorKind.RateLimited, Ai.AiRequests.BusyText, TimeSpan.FromSeconds(30));
+                throw new ChatException(ChatErrorKind.RateLimited, assistant.BusyText, TimeSpan.FromSeconds(30));
             }
-            (stored, created) = await PersistAsync(message, ct, assistantBusy ? null : aiRequests.Enqueue);
+            (stored, created) = await PersistAsync(message, ct, assistantBusy ? null : assistant.EnqueueAsync);
         }
         if (!created)
         {
@@ -109,94 +108,9 @@ public sealed partial class MessageService(
         }
         if (assistantBusy)
         {
-            await notifier.AssistantBusyAsync(caller.UserId, channelId);
+            await assistant.NotifyBusyAsync(caller.UserId, channelId);
         }
         return (dto, true);
-    }
-
-    /// <summary>
-    /// Persists the assistant's final reply to a job, once: a retried call (the worker crashed after posting) returns
-    /// the reply already stored. Posted by the built-in <c>assistant</c> account as an <c>ai</c> message.
-    /// </summary>
-    public async Task<(MessageDto Message, bool Created)> PostAiReplyAsync(AiReplyRequest reply, CancellationToken ct)
-    {
-        var job = await db.AiJobs.AsNoTracking().FirstOrDefaultAsync(j => j.Id == reply.JobId && j.ChannelId == reply.ChannelId, ct)
-            ?? throw ChatException.NotFound("No such assistant job in this channel.");
-        var content = reply.Content.Trim();
-        if (content.Length == 0)
-        {
-            throw ChatException.Invalid("The reply is empty.");
-        }
-        // A reply longer than a message is posted as consecutive messages whose texts join to exactly what was
-        // streamed: never cut. The citations go with the last part, where the sources are read.
-        var parts = SplitReply(content, options.Value.MaxLength);
-        MessageDto? first = null;
-        var anyCreated = false;
-        for (var i = 0; i < parts.Count; i++)
-        {
-            var last = i == parts.Count - 1;
-            var message = new Message
-            {
-                ChannelId = job.ChannelId,
-                Seq = 0,
-                SenderId = Accounts.User.AssistantId,
-                ClientMessageId = i == 0 ? job.Id : PartId(job.Id, i), // derived from the job: every part's post is idempotent
-                Type = MessageTypes.Ai,
-                Content = parts[i],
-                ReplyToId = job.MessageId,
-                Citations = last && reply.Citations.Count > 0 ? System.Text.Json.JsonSerializer.Serialize(reply.Citations, System.Text.Json.JsonSerializerOptions.Web) : null,
-            };
-            var firstId = first?.Id;
-            var (stored, created) = await PersistAsync(message, ct, !last ? null : async (m, token) =>
-            {
-                var status = reply.Outcome is Ai.AiJobStatus.Failed or Ai.AiJobStatus.Cancelled ? reply.Outcome : Ai.AiJobStatus.Completed;
-                var replyId = firstId ?? m.Id;
-                await db.AiJobs.Where(j => j.Id == job.Id).ExecuteUpdateAsync(s => s
-                    .SetProperty(j => j.Status, status).SetProperty(j => j.CompletedAt, DateTimeOffset.UtcNow).SetProperty(j => j.ReplyMessageId, replyId), token);
-            });
-            var dto = await ToDtoAsync(stored, ct);
-            first ??= dto;
-            if (created)
-            {
-                anyCreated = true;
-                telemetry.MessageSent(Accounts.Roles.User, MessageTypes.Ai);
-                await notifier.MessageCreatedAsync(dto);
-            }
-        }
-        return (first!, anyCreated);
-    }
-
-    /// <summary>Cuts <paramref name="text"/> into pieces of at most <paramref name="max"/> characters that join back to it exactly, at a line or word end where one is near.</summary>
-    internal static IReadOnlyList<string> SplitReply(string text, int max)
-    {
-        var parts = new List<string>();
-        var start = 0;
-        while (text.Length - start > max)
-        {
-            var window = text.AsSpan(start, max);
-            var cut = window.LastIndexOf('\n');
-            if (cut < max / 2)
-            {
-                cut = window.LastIndexOf(' ');
-            }
-            var length = cut >= max / 2 ? cut + 1 : max;
-            if (char.IsHighSurrogate(text[start + length - 1]))
-            {
-                length--; // never split a surrogate pair
-            }
-            parts.Add(text.Substring(start, length));
-            start += length;
-        }
-        parts.Add(text[start..]);
-        return parts;
-    }
-
-    private static Guid PartId(Guid jobId, int part)
-    {
-        Span<byte> input = stackalloc byte[20];
-        jobId.TryWriteBytes(input);
-        BitConverter.TryWriteBytes(input[16..], part);
-        return new Guid(System.Security.Cryptography.SHA256.HashData(input)[..16]);
     }
 
     /// <summary>
@@ -204,7 +118,8 @@ public sealed partial class MessageService(
     /// <paramref name="alsoInTransaction"/> adds (an assistant job and its outbox row). When the sender already sent
     /// this client message id, nothing is written and the original is returned.
     /// </summary>
-    private async Task<(Message Message, bool Created)> PersistAsync(Message message, CancellationToken ct, Func<Message, CancellationToken, Task>? alsoInTransaction)
+    /// <remarks>Public for features that post messages with transactional work of their own (the assistant's replies).</remarks>
+    public async Task<(Message Message, bool Created)> PersistAsync(Message message, CancellationToken ct, Func<Message, CancellationToken, Task>? alsoInTransaction)
     {
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         // One round trip: bump the channel's counter (locking its row, so sends to one channel serialise, numbers stay
@@ -239,7 +154,7 @@ public sealed partial class MessageService(
         await tx.CommitAsync(ct);
         if (alsoInTransaction is not null)
         {
-            aiRequests.Committed();
+            assistant.Committed();
         }
         return (stored, true);
     }
@@ -386,7 +301,7 @@ public sealed partial class MessageService(
         await db.Messages.Include(m => m.Reactions).FirstOrDefaultAsync(m => m.Id == messageId && m.ChannelId == channelId, ct)
         ?? throw ChatException.NotFound("No such message in this channel.");
 
-    private async Task<MessageDto> ToDtoAsync(Message m, CancellationToken ct) => (await ToDtosAsync([m], ct))[0];
+    public async Task<MessageDto> ToDtoAsync(Message m, CancellationToken ct) => (await ToDtosAsync([m], ct))[0];
 
     private async Task<IReadOnlyList<MessageDto>> ToDtosAsync(IReadOnlyList<Message> messages, CancellationToken ct)
     {

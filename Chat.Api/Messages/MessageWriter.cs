@@ -17,7 +17,7 @@ namespace Chat.Api.Messages;
 /// Sends that create an assistant job, and assistant replies, take the single-message path, which locks the same rows.
 /// </summary>
 public sealed partial class MessageWriter(
-    IServiceScopeFactory scopes, UserDirectory users, Realtime.ChatNotifier notifier, DatabaseQueryObserver queries, ILogger<MessageWriter> logger)
+    IServiceScopeFactory scopes, UserDirectory users, IMessageEvents notifier, DatabaseQueryObserver queries, ILogger<MessageWriter> logger)
     : BackgroundService
 {
     /// <summary>Most messages in one transaction: bounds the statement size and the latency of the first in line.</summary>

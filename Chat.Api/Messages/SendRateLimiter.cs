@@ -1,5 +1,4 @@
 using System.Threading.RateLimiting;
-using Chat.Api.Realtime;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 

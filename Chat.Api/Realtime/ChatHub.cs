@@ -1,3 +1,4 @@
+using Chat.Api.Presence;
 using Chat.Api.Channels;
 using Chat.Api.Data;
 using Chat.Api.Messages;

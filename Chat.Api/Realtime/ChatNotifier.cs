@@ -1,4 +1,6 @@
+using Chat.Api.Presence;
 using ChatAspire.Contracts;
+using Chat.Api.Ai;
 using Chat.Api.Channels;
 using Chat.Api.Messages;
 using Microsoft.AspNetCore.SignalR;
@@ -9,6 +11,7 @@ namespace Chat.Api.Realtime;
 /// Broadcasts after a change is committed. Through the Redis backplane every replica delivers to its own connections.
 /// </summary>
 public sealed class ChatNotifier(IHubContext<ChatHub, IChatHubClient> hub, PresenceTracker presence, ChatTelemetry telemetry)
+    : IMessageEvents, IChannelEvents, IAssistantEvents
 {
     public static string Group(Guid channelId) => $"channel:{channelId}";
 
@@ -42,11 +45,13 @@ public sealed class ChatNotifier(IHubContext<ChatHub, IChatHubClient> hub, Prese
         await Send(hub.Clients.User(userId.ToString()).MemberLeft(channelId, userId));
     }
 
-    public Task AiReplyDeltaAsync(AiReplyDelta delta) => Send(hub.Clients.Group(Group(delta.ChannelId)).AiReplyDelta(delta));
+    public Task ReplyDeltaAsync(AiReplyDelta delta) => Send(hub.Clients.Group(Group(delta.ChannelId)).AiReplyDelta(delta));
 
     /// <summary>Tells only the asker that the assistant did not take the request (their message was still posted).</summary>
-    public Task AssistantBusyAsync(Guid userId, Guid channelId) =>
-        Send(hub.Clients.User(userId.ToString()).AiReplyDelta(new AiReplyDelta(Guid.Empty, channelId, 0, Ai.AiRequests.BusyText, AiReplyDelta.Busy)));
+    public Task AssistantBusyAsync(Guid userId, Guid channelId, string text) =>
+        Send(hub.Clients.User(userId.ToString()).AiReplyDelta(new AiReplyDelta(Guid.Empty, channelId, 0, text, AiReplyDelta.Busy)));
+
+    public Task DocumentStatusAsync(DocumentStatusChanged status) => Send(hub.Clients.User(status.OwnerId.ToString()).DocumentStatus(status));
 
     private async Task Send(Task send)
     {

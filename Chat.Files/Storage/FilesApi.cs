@@ -19,8 +19,11 @@ internal static class FilesApi
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType).ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         group.MapGet("/", ListMine).WithName("ListMyFiles").WithSummary("My files, newest first.");
-        group.MapGet("/{id:guid}", GetMetadata).WithName("GetFileMetadata").WithSummary("Metadata of a file I uploaded or that was shared in one of my channels.");
-        group.MapGet("/{id:guid}/content", Download).WithName("DownloadFile").WithSummary("The file's bytes.");
+        // Anonymous at the door so a download grant alone (no access token) is enough; VisibleAsync decides.
+        group.MapGet("/{id:guid}", GetMetadata).AllowAnonymous().WithName("GetFileMetadata")
+            .WithSummary("Metadata of a file I uploaded, or of any file with a download grant from Chat.Api (query `grant`).");
+        group.MapGet("/{id:guid}/content", Download).AllowAnonymous().WithName("DownloadFile")
+            .WithSummary("The file's bytes: for its uploader, or with a download grant from Chat.Api (query `grant`).");
         group.MapDelete("/{id:guid}", Delete).WithName("DeleteFile").WithSummary("Delete a file I uploaded.");
         return app;
     }
@@ -54,15 +57,22 @@ internal static class FilesApi
         return TypedResults.Ok(files.Select(FileMetadata.From).ToArray());
     }
 
-    private static async Task<Results<Ok<FileMetadata>, NotFound>> GetMetadata(Guid id, HttpContext context, FilesDbContext db, ChannelShares shares, CancellationToken ct) =>
-        await VisibleAsync(id, context, db, shares, ct) is { } file ? TypedResults.Ok(FileMetadata.From(file)) : TypedResults.NotFound();
-
-    private static async Task<Results<FileStreamHttpResult, NotFound>> Download(Guid id, HttpContext context, FilesDbContext db, ChannelShares shares,
-        BlobStore blobs, CancellationToken ct)
-    {
-        if (await VisibleAsync(id, context, db, shares, ct) is not { } file)
+    private static async Task<Results<Ok<FileMetadata>, NotFound, UnauthorizedHttpResult>> GetMetadata(Guid id, string? grant, HttpContext context,
+        FilesDbContext db, FileGrants grants, CancellationToken ct) =>
+        await VisibleAsync(id, grant, context.User, db, grants, ct) switch
         {
-            return TypedResults.NotFound();
+            { IsAnonymous: true } => TypedResults.Unauthorized(),
+            { File: { } file } => TypedResults.Ok(FileMetadata.From(file)),
+            _ => TypedResults.NotFound(),
+        };
+
+    private static async Task<Results<FileStreamHttpResult, NotFound, UnauthorizedHttpResult>> Download(Guid id, string? grant, HttpContext context,
+        FilesDbContext db, FileGrants grants, BlobStore blobs, CancellationToken ct)
+    {
+        var visibility = await VisibleAsync(id, grant, context.User, db, grants, ct);
+        if (visibility.File is not { } file)
+        {
+            return visibility.IsAnonymous ? TypedResults.Unauthorized() : TypedResults.NotFound();
         }
         context.Response.Headers.XContentTypeOptions = "nosniff";
         context.Response.Headers.ContentSecurityPolicy = "default-src 'none'; sandbox";
@@ -75,18 +85,32 @@ internal static class FilesApi
     private static async Task<Results<NoContent, NotFound>> Delete(Guid id, ClaimsPrincipal user, UploadService uploads, CancellationToken ct) =>
         await uploads.DeleteAsync(id, user.UserId(), ct) ? TypedResults.NoContent() : TypedResults.NotFound();
 
-    /// <summary>The uploader sees a file, and so do services (ingestion); so does anyone Chat.Api says is in a channel where it was shared. Others get 404.</summary>
-    private static async Task<StoredFile?> VisibleAsync(Guid id, HttpContext context, FilesDbContext db, ChannelShares shares, CancellationToken ct)
+    /// <summary>The outcome of a read: the file, or why not (no credentials at all get 401, the rest 404 so existence does not leak).</summary>
+    private readonly record struct Visibility(StoredFile? File, bool IsAnonymous = false)
     {
+        public static Visibility Anonymous => new(null, IsAnonymous: true);
+        public static Visibility Hidden => new(null);
+    }
+
+    /// <summary>
+    /// The uploader sees a file, and so do services (ingestion); anyone else needs a download grant from Chat.Api, which
+    /// alone decides who may see a file (channels and membership are its data). Verified here with the shared key: no call.
+    /// </summary>
+    private static async Task<Visibility> VisibleAsync(Guid id, string? grant, ClaimsPrincipal user, FilesDbContext db, FileGrants grants, CancellationToken ct)
+    {
+        var authenticated = user.Identity?.IsAuthenticated == true;
+        if (!authenticated && string.IsNullOrEmpty(grant))
+        {
+            return Visibility.Anonymous;
+        }
         if (await db.Files.AsNoTracking().FirstOrDefaultAsync(f => f.Id == id, ct) is not { } file)
         {
-            return null;
+            return Visibility.Hidden;
         }
-        if (file.OwnerId == context.User.UserId() || context.User.IsService())
+        if (authenticated && (user.IsService() || file.OwnerId == user.UserId()))
         {
-            return file;
+            return new(file);
         }
-        var token = BearerToken.From(context);
-        return token.Length > 0 && await shares.CallerMaySeeAsync(id, token, ct) ? file : null;
+        return await grants.AllowsAsync(grant, id) ? new(file) : Visibility.Hidden;
     }
 }

@@ -22,12 +22,4 @@ public sealed class ReadableFiles(HttpClient http)
         response.EnsureSuccessStatusCode();
         return (await response.Content.ReadFromJsonAsync<Guid[]>(ct) ?? []).ToHashSet();
     }
-
-    public async Task<bool> MaySeeAsync(Guid fileId, string bearerToken, CancellationToken ct)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/files/{fileId}/access");
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", bearerToken);
-        using var response = await http.SendAsync(request, ct);
-        return response.IsSuccessStatusCode;
-    }
 }

@@ -1,4 +1,4 @@
-using Chat.RagService.Access;
+using System.Security.Claims;
 using Chat.RagService.Data;
 using ChatAspire.ServiceDefaults.Auth;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -12,25 +12,25 @@ internal static class DocumentsApi
     {
         var group = app.MapGroup("/api/rag/documents").WithTags("Documents");
         group.MapGet("/{id:guid}", GetStatus).WithName("GetDocumentStatus").WithSummary("Ingestion status of one document.");
-        group.MapGet("/by-file/{fileId:guid}", GetStatusByFile).WithName("GetDocumentStatusByFile").WithSummary("Ingestion status of the document made from a file.");
+        group.MapGet("/by-file/{fileId:guid}", GetStatusByFile).WithName("GetDocumentStatusByFile")
+            .WithSummary("Ingestion status of the document made from a file: for its uploader, or with a download grant from Chat.Api (query `grant`).");
         return app;
     }
 
-    private static Task<Results<Ok<DocumentStatusDto>, NotFound>> GetStatus(Guid id, HttpContext context, RagDbContext db, ReadableFiles readable, CancellationToken ct) =>
-        VisibleAsync(db.Documents.Where(d => d.Id == id), context, readable, ct);
+    private static Task<Results<Ok<DocumentStatusDto>, NotFound>> GetStatus(Guid id, string? grant, ClaimsPrincipal user, RagDbContext db, FileGrants grants, CancellationToken ct) =>
+        VisibleAsync(db.Documents.Where(d => d.Id == id), grant, user, grants, ct);
 
-    private static Task<Results<Ok<DocumentStatusDto>, NotFound>> GetStatusByFile(Guid fileId, HttpContext context, RagDbContext db, ReadableFiles readable, CancellationToken ct) =>
-        VisibleAsync(db.Documents.Where(d => d.FileId == fileId), context, readable, ct);
+    private static Task<Results<Ok<DocumentStatusDto>, NotFound>> GetStatusByFile(Guid fileId, string? grant, ClaimsPrincipal user, RagDbContext db, FileGrants grants, CancellationToken ct) =>
+        VisibleAsync(db.Documents.Where(d => d.FileId == fileId), grant, user, grants, ct);
 
-    /// <summary>Visible to the uploader, services, and whoever Chat.Api says may see the file; 404 for anyone else.</summary>
-    private static async Task<Results<Ok<DocumentStatusDto>, NotFound>> VisibleAsync(IQueryable<Document> query, HttpContext context, ReadableFiles readable, CancellationToken ct)
+    /// <summary>Visible to the uploader, services, and holders of a download grant for the file (Chat.Api issues them); 404 for anyone else.</summary>
+    private static async Task<Results<Ok<DocumentStatusDto>, NotFound>> VisibleAsync(IQueryable<Document> query, string? grant, ClaimsPrincipal user, FileGrants grants, CancellationToken ct)
     {
         if (await query.AsNoTracking().FirstOrDefaultAsync(ct) is not { } d)
         {
             return TypedResults.NotFound();
         }
-        var user = context.User;
-        var visible = d.OwnerId == user.UserId() || user.IsService() || await readable.MaySeeAsync(d.FileId, ChatAspire.ServiceDefaults.Auth.BearerToken.From(context), ct);
+        var visible = d.OwnerId == user.UserId() || user.IsService() || await grants.AllowsAsync(grant, d.FileId);
         return visible ? TypedResults.Ok(DocumentStatusDto.From(d)) : TypedResults.NotFound();
     }
 }

@@ -18,6 +18,7 @@ public static class AuthExtensions
         builder.AddServiceTokens();
         builder.Services.TryAddSingleton<TokenRevocations>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<TokenRevocations>());
+        builder.Services.TryAddSingleton<FileGrants>();
         builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
         builder.Services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
             .Configure<IOptions<TokenOptions>>((jwt, tokens) =>

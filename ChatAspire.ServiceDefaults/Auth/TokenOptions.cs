@@ -27,6 +27,10 @@ public sealed class TokenOptions
     [Range(typeof(TimeSpan), "00:10:00", "90.00:00:00")]
     public TimeSpan RefreshTokenLifetime { get; set; } = TimeSpan.FromDays(14);
 
+    /// <summary>How long a download grant (<see cref="FileGrants"/>) from Chat.Api stays valid.</summary>
+    [Range(typeof(TimeSpan), "00:00:10", "01:00:00")]
+    public TimeSpan FileGrantLifetime { get; set; } = TimeSpan.FromMinutes(5);
+
     /// <summary>How long a service trusts its answer to "is this token revoked?" when no revocation message arrived meanwhile.</summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]
     public TimeSpan RevocationCacheLifetime { get; set; } = TimeSpan.FromSeconds(2);

@@ -329,7 +329,7 @@
     for (const c of citations) {
       const where = c.page ? `, page ${c.page}` : c.heading ? ` — ${c.heading}` : "";
       holder.append(el("button", { type: "button", class: "citation", text: `[${c.number}] ${c.fileName}${where}`,
-        onclick: async () => { try { await download(await filesApi(`/api/files/${c.fileId}`)); } catch (e) { showError(e.message); } } }));
+        onclick: () => download(c.fileId) }));
     }
     return holder;
   }
@@ -401,31 +401,33 @@
 
   function renderAttachment(fileId) {
     const holder = el("div", { class: "file" }, el("span", { text: "📎 loading…" }));
-    filesApi(`/api/files/${fileId}`).then(async (meta) => {
-      const link = el("a", { href: "#", text: `📎 ${meta.name} (${Math.ceil(meta.size / 1024)} KB)`, onclick: (e) => { e.preventDefault(); download(meta); } });
+    fileGrant(fileId).then(async (file) => {
+      const link = el("a", { href: "#", text: `📎 ${file.name} (${Math.ceil(file.size / 1024)} KB)`, onclick: (e) => { e.preventDefault(); download(file.fileId); } });
       holder.replaceChildren(link);
-      if (meta.contentType.startsWith("image/")) {
-        const blob = await filesBlob(fileId);
-        holder.append(el("img", { class: "preview", src: URL.createObjectURL(blob), alt: meta.name }));
+      if (file.contentType.startsWith("image/")) {
+        const blob = await filesBlob(file);
+        holder.append(el("img", { class: "preview", src: URL.createObjectURL(blob), alt: file.name }));
       }
     }).catch(() => holder.replaceChildren(el("span", { text: "📎 file not available" })));
     return holder;
   }
 
-  async function filesApi(path) {
-    const r = await authorizedFetch(state.config.filesUrl + path);
-    if (!r.ok) throw new Error(`${r.status}`);
-    return r.json();
+  /** Chat.Api decides who may see a file and answers with its name, type, size and a short-lived download grant. */
+  function fileGrant(fileId) {
+    return api(`/api/files/${fileId}/grant`, { method: "POST" });
   }
-  async function filesBlob(fileId) {
-    const r = await authorizedFetch(`${state.config.filesUrl}/api/files/${fileId}/content`);
+  /** The bytes from Chat.Files, with the grant (no access token travels to Chat.Files for someone else's file). */
+  async function filesBlob(file) {
+    const r = await fetch(`${state.config.filesUrl}/api/files/${file.fileId}/content?grant=${encodeURIComponent(file.grant)}`);
     if (!r.ok) throw new Error(`${r.status}`);
     return r.blob();
   }
-  async function download(meta) {
+  /** A fresh grant per download: a page left open for an hour still downloads. */
+  async function download(fileId) {
     try {
-      const url = URL.createObjectURL(await filesBlob(meta.id));
-      const a = el("a", { href: url, download: meta.name });
+      const file = await fileGrant(fileId);
+      const url = URL.createObjectURL(await filesBlob(file));
+      const a = el("a", { href: url, download: file.name });
       document.body.append(a); a.click(); a.remove();
       setTimeout(() => URL.revokeObjectURL(url), 10000);
     } catch (e) { showError(`Download failed (${e.message}).`); }

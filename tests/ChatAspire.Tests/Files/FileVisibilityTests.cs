@@ -18,8 +18,9 @@ public sealed class FileVisibilityTests(AppHostFixture fixture)
             .SelectMany(r => r.Annotations.OfType<ResourceRelationshipAnnotation>().Where(a => a.Type == "Reference").Select(a => (From: r.Name, To: a.Resource.Name)))
             .ToHashSet();
 
-        Assert.Contains((ResourceNames.Files, ResourceNames.Api), references);
+        Assert.Contains((ResourceNames.Rag, ResourceNames.Files), references);
         Assert.DoesNotContain(references, r => references.Contains((r.To, r.From)));
+        Assert.DoesNotContain((ResourceNames.Files, ResourceNames.Api), references); // grants are verified, not asked about
         Assert.DoesNotContain(references, r => r.From == ResourceNames.Api && r.To is ResourceNames.Files or ResourceNames.Rag or ResourceNames.AiWorker);
     }
 
@@ -46,5 +47,42 @@ public sealed class FileVisibilityTests(AppHostFixture fixture)
         Assert.Equal(MetricsText.Sum(apiBefore, "http_client_request_duration_seconds_count"), MetricsText.Sum(apiAfter, "http_client_request_duration_seconds_count"));
         Assert.Equal(MetricsText.Sum(filesBefore, "http_requests_total", ("endpoint", "/api/files/{id}")),
             MetricsText.Sum(filesAfter, "http_requests_total", ("endpoint", "/api/files/{id}")));
+    }
+
+    [Fact]
+    public async Task A_member_downloads_a_shared_file_with_a_grant_and_chat_files_calls_nobody()
+    {
+        var api = (await AppHostFixture.ReplicaUrlsAsync(fixture.App, ResourceNames.Api))[0];
+        var filesUrl = fixture.CreateClient(ResourceNames.Files).BaseAddress!;
+        var alice = await ChatUsers.RegisterAsync(api);
+        var bob = await ChatUsers.RegisterAsync(api);
+        var channel = await alice.CreateChannelAsync();
+        await alice.InviteAsync(channel, bob);
+        using var aliceFiles = alice.Http(filesUrl);
+        var bytes = Samples.For("minutes.txt");
+        using var upload = await aliceFiles.PostAsync("/api/files", Samples.Multipart("minutes.txt", bytes));
+        var fileId = (await upload.Content.ReadFromJsonAsync<FileMetadata>())!.Id;
+        using (var http = alice.Http(api))
+        {
+            using var sent = await http.PostAsJsonAsync($"/api/channels/{channel}/messages", new { content = "minutes", attachments = new[] { fileId } });
+            Assert.Equal(HttpStatusCode.Created, sent.StatusCode);
+        }
+        using var metrics = new HttpClient { BaseAddress = filesUrl };
+        var before = await metrics.GetStringAsync("/metrics");
+
+        var grant = await bob.GrantAsync(fileId);
+        Assert.NotNull(grant);
+        using var browser = new HttpClient { BaseAddress = filesUrl }; // no access token travels with a grant
+        var downloaded = await browser.GetByteArrayAsync($"/api/files/{fileId}/content?grant={Uri.EscapeDataString(grant.Grant)}");
+        var metadata = await browser.GetFromJsonAsync<FileMetadata>($"/api/files/{fileId}?grant={Uri.EscapeDataString(grant.Grant)}");
+
+        Assert.Equal(bytes, downloaded);
+        Assert.Equal("minutes.txt", metadata!.Name);
+        var after = await metrics.GetStringAsync("/metrics");
+        Assert.Equal(MetricsText.Sum(before, "http_client_request_duration_seconds_count"), MetricsText.Sum(after, "http_client_request_duration_seconds_count"));
+        // A grant is not an access token: Chat.Api and Chat.Files refuse it as a bearer token.
+        using var misuse = new HttpClient { BaseAddress = api };
+        misuse.DefaultRequestHeaders.Authorization = new("Bearer", grant.Grant);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await misuse.GetAsync("/api/channels")).StatusCode);
     }
 }

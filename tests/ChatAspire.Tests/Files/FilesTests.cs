@@ -122,13 +122,22 @@ public sealed class FilesTests(AppHostFixture fixture)
         var bobsOwn = await UploadAsync(bobFiles, "bob.txt");
 
         Assert.Equal(HttpStatusCode.NotFound, (await bobFiles.GetAsync($"/api/files/{file.Id}/content")).StatusCode);
+        Assert.Null(await bob.GrantAsync(file.Id));
         using var aliceApi = alice.Http();
         using var shared = await aliceApi.PostAsJsonAsync($"/api/channels/{channel}/messages", new { content = "see the plan", attachments = new[] { file.Id } });
         using var stolen = await aliceApi.PostAsJsonAsync($"/api/channels/{channel}/messages", new { content = "not mine", attachments = new[] { bobsOwn.Id } });
 
         Assert.Equal(HttpStatusCode.Created, shared.StatusCode);
         Assert.Equal([file.Id], (await shared.Content.ReadFromJsonAsync<MessageDto>())!.Attachments);
-        Assert.Equal(HttpStatusCode.OK, (await bobFiles.GetAsync($"/api/files/{file.Id}/content")).StatusCode);
+        var grant = await bob.GrantAsync(file.Id);
+        Assert.NotNull(grant);
+        Assert.Equal(("plan.md", file.Size), (grant.Name, grant.Size));
+        using var anonymous = new HttpClient { BaseAddress = FilesUrl };
+        Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync($"/api/files/{file.Id}/content?grant={Uri.EscapeDataString(grant.Grant)}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await bobFiles.GetAsync($"/api/files/{file.Id}/content")).StatusCode); // the access token alone is not enough
+        Assert.Equal(HttpStatusCode.NotFound, (await anonymous.GetAsync($"/api/files/{bobsOwn.Id}/content?grant={Uri.EscapeDataString(grant.Grant)}")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync($"/api/files/{file.Id}/content")).StatusCode);
+        Assert.Null(await carol.GrantAsync(file.Id));
         Assert.Equal(HttpStatusCode.NotFound, (await carolFiles.GetAsync($"/api/files/{file.Id}/content")).StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, stolen.StatusCode);
         Assert.Single(await alice.HistoryAsync(channel));

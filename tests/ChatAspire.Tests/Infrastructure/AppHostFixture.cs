@@ -41,7 +41,12 @@ public sealed class AppHostFixture : IAsyncLifetime
             project.Annotations.Add(new EnvironmentCallbackAnnotation(context => context.EnvironmentVariables.Remove("OTEL_EXPORTER_OTLP_ENDPOINT")));
         }
         builder.Resources.OfType<ProjectResource>().Single(r => r.Name == ResourceNames.Api).Annotations
-            .Add(new EnvironmentCallbackAnnotation(context => context.EnvironmentVariables["Accounts__AdminUserName"] = ChatUsers.AdminUserName));
+            .Add(new EnvironmentCallbackAnnotation(context =>
+            {
+                context.EnvironmentVariables["Accounts__AdminUserName"] = ChatUsers.AdminUserName;
+                // Every test signs up from one address; the per-address limit on /api/auth is for real clients.
+                context.EnvironmentVariables["Accounts__AuthRequestsPerMinute"] = "100000";
+            }));
         configure?.Invoke(builder);
         var app = await builder.BuildAsync();
         using var cts = new CancellationTokenSource(StartTimeout);
@@ -49,6 +54,13 @@ public sealed class AppHostFixture : IAsyncLifetime
         foreach (var service in (string[])[.. ResourceNames.Services, "prometheus"])
         {
             await app.ResourceNotifications.WaitForResourceHealthyAsync(service, cts.Token);
+        }
+        // A replicated resource is healthy as soon as one replica is; tests address replicas directly, so wait for each.
+        using var probe = new HttpClient();
+        foreach (var replica in await ReplicaUrlsAsync(app, ResourceNames.Api))
+        {
+            await Poll.UntilAsync(async () => (await probe.GetAsync(new Uri(replica, "/health/ready"), cts.Token).ContinueWith(t => t.IsCompletedSuccessfully && t.Result.IsSuccessStatusCode, TaskScheduler.Default)),
+                StartTimeout, $"replica {replica} to be ready");
         }
         return app;
     }
@@ -85,8 +97,13 @@ public sealed class AppHostFixture : IAsyncLifetime
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         await foreach (var e in app.ResourceNotifications.WatchAsync(cts.Token))
         {
-            if (e.Resource.Name != resource || e.Snapshot.State?.Text != KnownResourceStates.Running)
+            if (e.Resource.Name != resource)
             {
+                continue;
+            }
+            if (e.Snapshot.State?.Text != KnownResourceStates.Running)
+            {
+                urls.Remove(e.ResourceId);
                 continue;
             }
             var aspnetUrls = e.Snapshot.EnvironmentVariables.FirstOrDefault(v => v.Name == "ASPNETCORE_URLS")?.Value;

@@ -122,4 +122,17 @@ public static class ChatUsers
         var page = await http.GetFromJsonAsync<JsonElement>($"/api/channels/{channelId}/messages{query}");
         return [.. page.EnumerateArray()];
     }
+
+    /// <summary>A download grant from Chat.Api for <paramref name="fileId"/>, or null when Chat.Api refuses it (404).</summary>
+    public static async Task<global::Chat.Api.Attachments.FileGrantDto?> GrantAsync(this ChatUser user, Guid fileId)
+    {
+        using var http = user.Http();
+        using var response = await http.PostAsync($"/api/files/{fileId}/grant", null);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return await response.Content.ReadFromJsonAsync<global::Chat.Api.Attachments.FileGrantDto>();
+    }
 }

@@ -72,6 +72,11 @@ public sealed class RagTests(AppHostFixture fixture)
         }
         Assert.Contains(await SearchAsync(other, new RagSearchRequest(secret, ChannelId: channel)), h => h.FileId == file);
         Assert.Contains(await SearchAsync(other, new RagSearchRequest(secret)), h => h.FileId == file);
+        using (var rag = Rag(other))
+        {
+            var grant = (await other.GrantAsync(file))!.Grant;
+            Assert.Equal(HttpStatusCode.OK, (await rag.GetAsync($"/api/rag/documents/by-file/{file}?grant={Uri.EscapeDataString(grant)}")).StatusCode);
+        }
 
         // Deleted: the document and its chunks go, and no search returns them.
         await DeleteAndWaitAsync(owner, file);

@@ -1,6 +1,6 @@
 using StackExchange.Redis;
 
-namespace Chat.Api.Realtime;
+namespace Chat.Api.Presence;
 
 /// <summary>
 /// Who is online, across replicas, in Redis. Each replica keeps a hash of its connections (connection id → user id)

@@ -1,6 +1,6 @@
 using StackExchange.Redis;
 
-namespace Chat.Api.Realtime;
+namespace Chat.Api.Presence;
 
 /// <summary>Runs the presence heartbeat and publishes <c>active_users</c>.</summary>
 internal sealed class PresenceHeartbeat(PresenceTracker presence, ChatTelemetry telemetry, ILogger<PresenceHeartbeat> logger) : BackgroundService
