@@ -11,7 +11,10 @@ public sealed class ChatException(ChatErrorKind kind, string detail, TimeSpan? r
     public ChatErrorKind Kind { get; } = kind;
     public TimeSpan? RetryAfter { get; } = retryAfter;
 
-    public int StatusCode => Kind switch
+    public int StatusCode => StatusOf(Kind);
+
+    /// <summary>The HTTP status of a refusal of <paramref name="kind"/>.</summary>
+    public static int StatusOf(ChatErrorKind kind) => kind switch
     {
         ChatErrorKind.Invalid => StatusCodes.Status400BadRequest,
         ChatErrorKind.NotFound => StatusCodes.Status404NotFound,

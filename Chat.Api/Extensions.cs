@@ -51,6 +51,7 @@ internal static class Extensions
         builder.Services.AddSingleton<UserDirectory>();
         builder.Services.AddMemoryCache();
         builder.Services.AddScoped<ChannelAccess>();
+        builder.Services.AddSingleton<VisibilityEpoch>();
         builder.Services.AddScoped<MessageService>();
         builder.Services.AddSingleton<MessageWriter>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<MessageWriter>());

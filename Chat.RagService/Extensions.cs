@@ -23,6 +23,7 @@ internal static class Extensions
         builder.Services.AddProblemDetails();
 
         builder.Services.AddOptions<IngestionOptions>().BindConfiguration(IngestionOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<Documents.DocumentsOptions>().BindConfiguration(Documents.DocumentsOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddOptions<EmbeddingOptions>().BindConfiguration(EmbeddingOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.AddArchiveLimits();
         builder.Services.AddSingleton<RagTelemetry>();
@@ -33,6 +34,7 @@ internal static class Extensions
         builder.AddServiceClient<FilesContent>(ResourceNames.Files, ServiceName);
         builder.AddServiceClient<ReadableFiles>(ResourceNames.Api, ServiceName);
         builder.Services.AddHostedService<FileEventsConsumer>();
+        builder.Services.AddHostedService<DocumentRegistrar>();
         builder.Services.AddHostedService<ReembedOnModelChange>();
     }
 

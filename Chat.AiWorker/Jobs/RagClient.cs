@@ -8,7 +8,7 @@ public sealed class RagClient(HttpClient http)
 {
     public async Task<IReadOnlyList<RagHit>> SearchAsync(string question, Guid channelId, int topK, CancellationToken ct)
     {
-        var request = new RagSearchRequest(question.Length > 1000 ? question[..1000] : question, ChannelId: channelId, TopK: topK);
+        var request = new RagSearchRequest(question.Length > 1000 ? question[..1000] : question, ChannelId: channelId, TopK: topK, Mode: RagSearchModes.Chunks);
         using var response = await http.PostAsJsonAsync("/api/rag/search", request, JsonSerializerOptions.Web, ct);
         response.EnsureSuccessStatusCode();
         return (await response.Content.ReadFromJsonAsync<RagSearchResponse>(JsonSerializerOptions.Web, ct))?.Hits ?? [];

@@ -48,27 +48,33 @@ internal static class AiApi
         return TypedResults.Ok(await streams.ActiveAsync(channelId));
     }
 
-    private static async Task<Ok<AiJobDto>> GetJob(Guid id, ClaimsPrincipal user, ChatDbContext db, ChannelAccess access, CancellationToken ct)
+    private static async Task<Results<Ok<AiJobDto>, ProblemHttpResult>> GetJob(Guid id, ClaimsPrincipal user, ChatDbContext db, ChannelAccess access, CancellationToken ct)
     {
-        var job = await db.AiJobs.AsNoTracking().FirstOrDefaultAsync(j => j.Id == id, ct) ?? throw ChatException.NotFound("No such assistant job.");
+        if (await db.AiJobs.AsNoTracking().FirstOrDefaultAsync(j => j.Id == id, ct) is not { } job)
+        {
+            return ChatProblem.Of(ChatErrorKind.NotFound, "No such assistant job.");
+        }
         await access.ReadableAsync(job.ChannelId, user.Caller(), ct);
         return TypedResults.Ok(AiJobDto.From(job));
     }
 
-    private static async Task<Accepted> Cancel(Guid id, ClaimsPrincipal user, ChatDbContext db, ChannelAccess access, AiStreams streams, CancellationToken ct)
+    private static async Task<Results<Accepted, ProblemHttpResult>> Cancel(Guid id, ClaimsPrincipal user, ChatDbContext db, ChannelAccess access, AiStreams streams, CancellationToken ct)
     {
-        var job = await db.AiJobs.AsNoTracking().FirstOrDefaultAsync(j => j.Id == id, ct) ?? throw ChatException.NotFound("No such assistant job.");
+        if (await db.AiJobs.AsNoTracking().FirstOrDefaultAsync(j => j.Id == id, ct) is not { } job)
+        {
+            return ChatProblem.Of(ChatErrorKind.NotFound, "No such assistant job.");
+        }
         await access.WritableAsync(job.ChannelId, user.Caller(), ct);
         await streams.CancelAsync(job);
         return TypedResults.Accepted($"/api/ai/jobs/{id}");
     }
 
-    private static async Task<Results<Created<MessageDto>, Ok<MessageDto>, ForbidHttpResult>> PostReply(AiReplyRequest request, ClaimsPrincipal user,
+    private static async Task<Results<Created<MessageDto>, Ok<MessageDto>, ProblemHttpResult>> PostReply(AiReplyRequest request, ClaimsPrincipal user,
         AiReplies replies, CancellationToken ct)
     {
         if (!user.IsService())
         {
-            return TypedResults.Forbid();
+            return ChatProblem.Of(ChatErrorKind.Forbidden, "Only the AI worker posts replies.");
         }
         var (message, created) = await replies.PostAsync(request, ct);
         return created ? TypedResults.Created($"/api/channels/{message.ChannelId}/messages?after={message.Seq - 1}&limit=1", message) : TypedResults.Ok(message);

@@ -52,7 +52,7 @@ internal static class ChannelsApi
         var caller = user.Caller();
         if (caller.Role == Roles.Guest)
         {
-            return TypedResults.Problem("Guests cannot create channels.", statusCode: StatusCodes.Status403Forbidden);
+            return ChatProblem.Of(ChatErrorKind.Forbidden, "Guests cannot create channels.");
         }
         var name = (request.Name ?? "").Trim();
         var kind = request.Kind ?? ChannelKinds.Public;
@@ -79,7 +79,7 @@ internal static class ChannelsApi
         }
         if (await db.Channels.AnyAsync(c => c.Name == name && c.Kind != ChannelKinds.Direct, ct))
         {
-            return TypedResults.Problem("A channel with that name exists.", statusCode: StatusCodes.Status409Conflict);
+            return ChatProblem.Of(ChatErrorKind.Conflict, "A channel with that name exists.");
         }
         var channel = new Channel { Name = name, Kind = kind, Topic = request.Topic, CreatedBy = caller.UserId };
         var owner = new ChannelMember { ChannelId = channel.Id, UserId = caller.UserId, Role = MemberRoles.Owner };
@@ -91,7 +91,7 @@ internal static class ChannelsApi
         }
         catch (DbUpdateException ex) when (ex.InnerException is Npgsql.PostgresException { SqlState: Npgsql.PostgresErrorCodes.UniqueViolation })
         {
-            return TypedResults.Problem("A channel with that name exists.", statusCode: StatusCodes.Status409Conflict);
+            return ChatProblem.Of(ChatErrorKind.Conflict, "A channel with that name exists.");
         }
         return TypedResults.Created($"/api/channels/{channel.Id}", ChannelDto.From(channel, owner));
     }
@@ -102,17 +102,17 @@ internal static class ChannelsApi
         return TypedResults.Ok(ChannelDto.From(channel, member));
     }
 
-    private static async Task<Ok<ChannelDto>> UpdateChannel(Guid id, UpdateChannelRequest request, ClaimsPrincipal user, ChannelAccess access,
+    private static async Task<Results<Ok<ChannelDto>, ValidationProblem>> UpdateChannel(Guid id, UpdateChannelRequest request, ClaimsPrincipal user, ChannelAccess access,
         ChatDbContext db, IChannelEvents notifier, CancellationToken ct)
     {
         var (channel, member) = await access.ManageableAsync(id, user.Caller(), ct);
         if (request.Topic is { Length: > Channel.MaxTopicLength })
         {
-            throw ChatException.Invalid($"The topic is longer than {Channel.MaxTopicLength} characters.");
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["topic"] = [$"At most {Channel.MaxTopicLength} characters."] });
         }
         if (request.Topic is { } topic && !TextRules.IsAcceptableText(topic))
         {
-            throw ChatException.Invalid("The topic contains a control character (such as NUL).");
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["topic"] = ["The topic contains a control character (such as NUL)."] });
         }
         channel.Topic = request.Topic ?? channel.Topic;
         channel.AiMode = request.AiMode ?? channel.AiMode;
@@ -123,7 +123,8 @@ internal static class ChannelsApi
         return TypedResults.Ok(dto);
     }
 
-    private static async Task<Ok<ChannelDto>> Join(Guid id, ClaimsPrincipal user, ChannelAccess access, ChatDbContext db, IChannelEvents notifier, CancellationToken ct)
+    private static async Task<Results<Ok<ChannelDto>, ProblemHttpResult>> Join(Guid id, ClaimsPrincipal user, ChannelAccess access, ChatDbContext db, IChannelEvents notifier,
+        VisibilityEpoch visibility, CancellationToken ct)
     {
         var caller = user.Caller();
         var (channel, member) = await access.ReadableAsync(id, caller, ct);
@@ -131,21 +132,23 @@ internal static class ChannelsApi
         {
             if (channel.ArchivedAt is not null)
             {
-                throw ChatException.Forbidden("The channel is archived.");
+                return ChatProblem.Of(ChatErrorKind.Forbidden, "The channel is archived.");
             }
             member = new ChannelMember { ChannelId = id, UserId = caller.UserId, LastReadSeq = channel.LastSeq };
             db.Members.Add(member);
             await db.SaveChangesAsync(ct);
+            await visibility.ChangedAsync();
             await notifier.MemberJoinedAsync(id, caller.UserId);
         }
         return TypedResults.Ok(ChannelDto.From(channel, member));
     }
 
-    private static async Task<NoContent> Leave(Guid id, ClaimsPrincipal user, ChatDbContext db, IChannelEvents notifier, CancellationToken ct)
+    private static async Task<NoContent> Leave(Guid id, ClaimsPrincipal user, ChatDbContext db, IChannelEvents notifier, VisibilityEpoch visibility, CancellationToken ct)
     {
         var me = user.UserId();
         if (await db.Members.Where(m => m.ChannelId == id && m.UserId == me).ExecuteDeleteAsync(ct) > 0)
         {
+            await visibility.ChangedAsync();
             await notifier.MemberLeftAsync(id, me);
         }
         return TypedResults.NoContent();
@@ -173,22 +176,23 @@ internal static class ChannelsApi
         return TypedResults.Ok(rows.Select(r => new MemberDto(r.UserId, r.UserName, r.DisplayName, r.Role, online.Contains(r.UserId))).ToArray());
     }
 
-    private static async Task<Results<NoContent, NotFound>> Invite(Guid id, InviteRequest request, ClaimsPrincipal user, ChannelAccess access,
-        ChatDbContext db, IChannelEvents notifier, CancellationToken ct)
+    private static async Task<Results<NoContent, ProblemHttpResult>> Invite(Guid id, InviteRequest request, ClaimsPrincipal user, ChannelAccess access,
+        ChatDbContext db, IChannelEvents notifier, VisibilityEpoch visibility, CancellationToken ct)
     {
         var (channel, _) = await access.ManageableAsync(id, user.Caller(), ct);
         if (channel.Kind == ChannelKinds.Direct)
         {
-            throw ChatException.Invalid("Direct channels have exactly two members.");
+            return ChatProblem.Of(ChatErrorKind.Invalid, "Direct channels have exactly two members.");
         }
         if (!await db.Users.AnyAsync(u => u.Id == request.UserId && !u.IsSystem, ct))
         {
-            return TypedResults.NotFound();
+            return ChatProblem.Of(ChatErrorKind.NotFound, "No such user.");
         }
         if (!await db.Members.AnyAsync(m => m.ChannelId == id && m.UserId == request.UserId, ct))
         {
             db.Members.Add(new ChannelMember { ChannelId = id, UserId = request.UserId, LastReadSeq = 0 });
             await db.SaveChangesAsync(ct);
+            await visibility.ChangedAsync();
             await notifier.MemberJoinedAsync(id, request.UserId);
         }
         return TypedResults.NoContent();
@@ -202,19 +206,21 @@ internal static class ChannelsApi
         return TypedResults.NoContent();
     }
 
-    private static async Task<Ok<ChannelDto>> OpenDirect(Guid userId, ClaimsPrincipal user, ChatDbContext db, CancellationToken ct)
+    private static async Task<Results<Ok<ChannelDto>, ProblemHttpResult>> OpenDirect(Guid userId, ClaimsPrincipal user, ChatDbContext db, CancellationToken ct)
     {
         var caller = user.Caller();
         if (caller.Role == Roles.Guest)
         {
-            throw ChatException.Forbidden("Guests cannot open direct messages.");
+            return ChatProblem.Of(ChatErrorKind.Forbidden, "Guests cannot open direct messages.");
         }
         if (userId == caller.UserId)
         {
-            throw ChatException.Invalid("A direct channel needs another person.");
+            return ChatProblem.Of(ChatErrorKind.Invalid, "A direct channel needs another person.");
         }
-        var other = await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Id == userId && !u.IsSystem, ct)
-            ?? throw ChatException.NotFound("No such user.");
+        if (await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Id == userId && !u.IsSystem, ct) is not { } other)
+        {
+            return ChatProblem.Of(ChatErrorKind.NotFound, "No such user.");
+        }
         var key = string.Join(':', new[] { caller.UserId, userId }.Order());
         if (await db.Channels.AsNoTracking().FirstOrDefaultAsync(c => c.DirectKey == key, ct) is not { } channel)
         {

@@ -26,6 +26,7 @@ public sealed partial class MessageService(
     SendRateLimiter rateLimiter,
     IAttachmentPolicy attachmentPolicy,
     IAssistantTrigger assistant,
+    VisibilityEpoch visibility,
     MessageWriter writer,
     IOptions<MessagesOptions> options,
     ILogger<MessageService> logger)
@@ -102,6 +103,10 @@ public sealed partial class MessageService(
         telemetry.MessageSent(caller.Role, type);
         LogMessageSent(logger, caller.UserId, channelId, content.Length, stored.Seq);
         var dto = await ToDtoAsync(stored, ct);
+        if (stored.Attachments.Count > 0)
+        {
+            await visibility.ChangedAsync(); // the channel's readers now see these files
+        }
         if (!batched)
         {
             await notifier.MessageCreatedAsync(dto); // the writer announces what it commits itself, in seq order
@@ -253,6 +258,10 @@ public sealed partial class MessageService(
             message.DeletedAt = DateTimeOffset.UtcNow;
             message.Content = "";
             await db.SaveChangesAsync(ct);
+            if (message.Attachments.Count > 0)
+            {
+                await visibility.ChangedAsync();
+            }
             await notifier.MessageDeletedAsync(channelId, messageId, message.Seq);
         }
     }

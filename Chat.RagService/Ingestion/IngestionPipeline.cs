@@ -140,7 +140,7 @@ public sealed partial class IngestionPipeline(
         }
         db.ChangeTracker.Clear();
         await index.BumpAsync();
-        await PublishAsync(document);
+        await DocumentEvents.PublishAsync(redis, document);
         telemetry.Document("ready");
         activity?.SetTag("rag.chunk_count", chunkCount);
         LogReady(logger, document.Id, file.FileId, chunkCount.Value);
@@ -218,16 +218,7 @@ public sealed partial class IngestionPipeline(
         document.Status = status;
         document.FailureReason = reason is { Length: > 1000 } ? reason[..1000] : reason;
         await db.SaveChangesAsync(ct);
-        await PublishAsync(document);
-    }
-
-    private async Task PublishAsync(Document d)
-    {
-        var dto = DocumentStatusDto.From(d);
-        var payload = JsonSerializer.Serialize(new DocumentStatusChanged(d.Id, d.FileId, d.OwnerId, d.Name, dto.Status, d.FailureReason), JsonSerializerOptions.Web);
-        await redis.GetDatabase().StreamAddAsync(DocumentStatusChanged.Stream,
-            [new("type", nameof(DocumentStatusChanged)), new("payload", payload), new("traceparent", Activity.Current?.Id ?? "")],
-            maxLength: 10_000, useApproximateMaxLength: true);
+        await DocumentEvents.PublishAsync(redis, document);
     }
 
     [LoggerMessage(EventId = 4101, EventName = "document_ready", Level = LogLevel.Information,

@@ -8,7 +8,7 @@ namespace Chat.RagService.Search;
 internal static class SearchApi
 {
     public const int MaxQueryLength = 1000;
-    public const int MaxTopK = 50;
+    public const int MaxTopK = 100;
 
     public static IEndpointRouteBuilder MapSearchApi(this IEndpointRouteBuilder app)
     {
@@ -63,6 +63,10 @@ internal static class SearchApi
         if (request.TopK is < 1 or > MaxTopK)
         {
             errors["topK"] = [$"topK must be between 1 and {MaxTopK}."];
+        }
+        if (request.Mode is not (null or RagSearchModes.Documents or RagSearchModes.Chunks))
+        {
+            errors["mode"] = [$"mode is {RagSearchModes.Documents} (the default) or {RagSearchModes.Chunks}."];
         }
         if (request.FileIds is { Count: > 200 })
         {

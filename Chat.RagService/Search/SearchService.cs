@@ -22,8 +22,9 @@ public sealed class SearchForbiddenException(string detail) : Exception(detail);
 /// <summary>
 /// Hybrid retrieval: Postgres full-text and exact vector search over the documents the caller may read, fused with
 /// reciprocal rank fusion (k = 5, equal weights: tuned on the SciFact train split with BM25 full-text, see eval/results).
-/// Query embeddings and whole results are cached in Redis; result keys carry the index version, so any ingest or
-/// delete invalidates them.
+/// Query embeddings and whole results are cached in Redis. A result's key names the documents the caller may search and
+/// when each was last indexed, so it is invalidated by exactly what changes that answer (a document of theirs re-indexed
+/// or deleted, a document shared with them or unshared) and not by strangers' uploads.
 /// </summary>
 public sealed class SearchService(
     RagDbContext db,
@@ -37,6 +38,7 @@ public sealed class SearchService(
     public const int FusionK = 5;
     public const double VectorWeight = 1;
     private const int Depth = 50;
+    private const int MaxOtherChunks = 5;
     private static readonly TimeSpan ResultTtl = TimeSpan.FromMinutes(10);
     private static readonly TimeSpan EmbeddingTtl = TimeSpan.FromDays(7);
 
@@ -44,8 +46,10 @@ public sealed class SearchService(
     {
         using var activity = RagTelemetry.Source.StartActivity("rag.retrieve");
         activity?.SetTag("rag.top_k", request.TopK);
+        var byDocument = request.Mode is null or RagSearchModes.Documents;
+        activity?.SetTag("rag.mode", byDocument ? RagSearchModes.Documents : RagSearchModes.Chunks);
         activity?.SetTag("rag.query_length", request.Query.Length);
-        var version = await sync.EnsureCurrentAsync(ct);
+        await sync.EnsureCurrentAsync(ct);
         var allowed = await AllowedDocumentsAsync(request, caller, bearerToken, ct);
         activity?.SetTag("rag.allowed_documents", allowed.Count);
         if (allowed.Count == 0)
@@ -53,7 +57,8 @@ public sealed class SearchService(
             return new RagSearchResponse([]);
         }
 
-        var cacheKey = $"rag:results:{version}:{Hash($"{request.TopK}\n{request.Query}\n{string.Join(',', allowed.Select(d => d.Id).Order())}")}";
+        var scope = string.Join(',', allowed.Select(d => $"{d.Id:N}@{d.IndexedAt?.UtcTicks}"));
+        var cacheKey = $"rag:results:{Hash($"{(byDocument ? 'd' : 'c')}\n{request.TopK}\n{request.Query}\n{scope}")}";
         var redisDb = redis.GetDatabase();
         if (await redisDb.StringGetAsync(cacheKey) is { HasValue: true } cached)
         {
@@ -66,18 +71,30 @@ public sealed class SearchService(
         // Content may be shared by several documents (same bytes uploaded twice): cite one the caller may read.
         var byContent = allowed.GroupBy(d => d.Sha256).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
         var query = await QueryEmbeddingAsync(redisDb, request.Query, ct);
-        var text = await FullTextSearch.SearchAsync(db, request.Query, Depth, [.. byContent.Keys], ct);
-        var vector = sync.Index.Search(query, Depth, byContent.Keys.Select(ContentKey.Of).ToHashSet());
-        var fused = RankFusion.Fuse(FusionK, (text.Select(h => h.ChunkId).ToList(), 1.0), (vector.Select(h => h.ChunkId).ToList(), VectorWeight))
-            .Take(request.TopK).ToList();
-        var ids = fused.Select(f => f.Item).ToList();
+        // Documents mode looks deeper: enough chunks that the best topK documents are among them.
+        var depth = byDocument ? Math.Max(Depth, request.TopK * 10) : Math.Max(Depth, request.TopK);
+        var text = await FullTextSearch.SearchAsync(db, request.Query, depth, [.. byContent.Keys], ct);
+        var vector = sync.Index.Search(query, depth, byContent.Keys.Select(ContentKey.Of).ToHashSet());
+        var fused = RankFusion.Fuse(FusionK, (text.Select(h => h.ChunkId).ToList(), 1.0), (vector.Select(h => h.ChunkId).ToList(), VectorWeight));
+        // Which content each candidate belongs to is known from the two retrievers; a chunk's content is its document.
+        var shaOfKey = byContent.Keys.ToDictionary(ContentKey.Of, sha => sha);
+        var contentOf = text.Select(h => (h.ChunkId, Sha256: h.Sha256)).Concat(vector.Select(h => (h.ChunkId, Sha256: shaOfKey[h.DocumentId])))
+            .DistinctBy(h => h.ChunkId).ToDictionary(h => h.ChunkId, h => h.Sha256);
+        var picked = byDocument
+            ? fused.Where(f => contentOf.ContainsKey(f.Item)).GroupBy(f => contentOf[f.Item]).Take(request.TopK)
+                .Select(g => g.Take(1 + MaxOtherChunks).ToList()).ToList()
+            : [.. fused.Take(request.TopK).Select(f => new List<(Guid Item, double Score)> { f })];
+        var ids = picked.SelectMany(p => p).Select(f => f.Item).ToList();
         var rows = await db.Chunks.AsNoTracking().Where(c => ids.Contains(c.Id))
             .Select(c => new { c.Id, c.Sha256, c.Text, c.Page, c.Heading }).ToDictionaryAsync(r => r.Id, ct);
-        var hits = fused.Where(f => rows.ContainsKey(f.Item) && byContent.ContainsKey(rows[f.Item].Sha256)).Select(f =>
+        var hits = picked.Where(p => rows.ContainsKey(p[0].Item) && byContent.ContainsKey(rows[p[0].Item].Sha256)).Select(p =>
         {
-            var r = rows[f.Item];
+            var r = rows[p[0].Item];
             var d = byContent[r.Sha256];
-            return new RagHit(r.Id, d.Id, d.FileId, d.Name, r.Text, Math.Round(f.Score, 6), r.Page, r.Heading);
+            IReadOnlyList<RagChunk>? others = byDocument
+                ? [.. p.Skip(1).Where(o => rows.ContainsKey(o.Item)).Select(o => new RagChunk(o.Item, rows[o.Item].Text, Math.Round(o.Score, 6), rows[o.Item].Page, rows[o.Item].Heading))]
+                : null;
+            return new RagHit(r.Id, d.Id, d.FileId, d.Name, r.Text, Math.Round(p[0].Score, 6), r.Page, r.Heading, others);
         }).ToList();
         activity?.SetTag("rag.text_hits", text.Count);
         activity?.SetTag("rag.vector_hits", vector.Count);
@@ -90,7 +107,7 @@ public sealed class SearchService(
         return response;
     }
 
-    private sealed record AllowedDocument(Guid Id, Guid FileId, string Name, string Sha256);
+    private sealed record AllowedDocument(Guid Id, Guid FileId, string Name, string Sha256, DateTimeOffset? IndexedAt);
 
     /// <summary>
     /// Ready documents the caller may read: their own uploads plus files Chat.Api says were shared in a readable channel;
@@ -101,7 +118,7 @@ public sealed class SearchService(
     {
         var isService = caller.IsService();
         var me = caller.UserId();
-        var shared = await readable.SharedAsync(request.ChannelId, bearerToken, ct)
+        var shared = await readable.SharedAsync(request.ChannelId, caller, bearerToken, ct)
             ?? throw new SearchForbiddenException("You cannot read that channel.");
         var documents = db.Documents.AsNoTracking().Where(d => d.Status == DocumentStatus.Ready);
         documents = request.ChannelId is not null || isService
@@ -111,7 +128,7 @@ public sealed class SearchService(
         {
             documents = documents.Where(d => fileIds.Contains(d.FileId));
         }
-        return await documents.OrderBy(d => d.Id).Select(d => new AllowedDocument(d.Id, d.FileId, d.Name, d.Sha256)).ToListAsync(ct);
+        return await documents.OrderBy(d => d.Id).Select(d => new AllowedDocument(d.Id, d.FileId, d.Name, d.Sha256, d.IndexedAt)).ToListAsync(ct);
     }
 
     private async Task<float[]> QueryEmbeddingAsync(IDatabase redisDb, string query, CancellationToken ct)
