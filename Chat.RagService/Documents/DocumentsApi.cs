@@ -7,15 +7,6 @@ using Microsoft.Extensions.Options;
 
 namespace Chat.RagService.Documents;
 
-/// <summary>Many file ids at once: <c>POST /api/rag/documents/status</c>.</summary>
-public sealed record BulkStatusRequest(IReadOnlyList<Guid> FileIds);
-
-/// <summary>The documents found (files unknown, not yours, or not text are left out).</summary>
-public sealed record BulkStatusResponse(IReadOnlyList<DocumentStatusDto> Documents);
-
-/// <summary>A page of my documents, oldest first; <c>Next</c> is the <c>after</c> of the next page, null on the last.</summary>
-public sealed record DocumentPage(IReadOnlyList<DocumentStatusDto> Documents, Guid? Next);
-
 internal static class DocumentsApi
 {
     public const int MaxPageSize = 500;

@@ -33,17 +33,8 @@ public sealed class DocumentRegistrar(IServiceScopeFactory scopes, IConnectionMu
         switch (message.Type)
         {
             case FileEvents.Uploaded when message.PayloadAs<FileUploaded>() is var file && TextExtractor.Supported.Contains(file.ContentType):
-                if (await db.Documents.AnyAsync(d => d.FileId == file.FileId, ct))
-                {
-                    return;
-                }
-                var document = new Document { FileId = file.FileId, OwnerId = file.OwnerId, Name = file.Name, ContentType = file.ContentType, Sha256 = file.Sha256 };
-                db.Documents.Add(document);
-                try
-                {
-                    await db.SaveChangesAsync(ct);
-                }
-                catch (DbUpdateException ex) when (ex.InnerException is Npgsql.PostgresException { SqlState: Npgsql.PostgresErrorCodes.UniqueViolation })
+                var (document, created) = await DocumentRows.EnsureAsync(db, file, ct);
+                if (!created)
                 {
                     return; // ingestion got there first
                 }

@@ -41,17 +41,12 @@ public sealed partial class IngestionPipeline(
             return;
         }
         var model = embedding.Value.ModelId;
-        var document = await db.Documents.FirstOrDefaultAsync(d => d.FileId == file.FileId, ct);
+        var (document, _) = await DocumentRows.EnsureAsync(db, file, ct); // usually the registrar created it already
         if (document is { Status: DocumentStatus.Ready } && document.Sha256 == file.Sha256 && document.Model == model)
         {
             telemetry.Document("unchanged");
             activity?.SetTag("rag.outcome", "unchanged");
             return;
-        }
-        if (document is null)
-        {
-            document = new Document { FileId = file.FileId, Name = file.Name };
-            db.Documents.Add(document);
         }
         document.OwnerId = file.OwnerId;
         document.Name = file.Name;
