@@ -7,12 +7,12 @@ using StackExchange.Redis;
 namespace Chat.RagService.Search;
 
 /// <summary>
-/// Keeps this replica's in-memory <see cref="VectorIndex"/> equal to the ready documents in Postgres. Every ingest or
+/// Keeps this replica's in-memory <see cref="VectorIndex"/> and its <see cref="LexicalIndex"/> equal to the ready documents in Postgres. Every ingest or
 /// delete bumps a version number in Redis; a search that sees a new version first reloads the contents whose
 /// documents' <c>IndexedAt</c> changed and drops the ones that are gone. The version is also part of result-cache keys.
 /// </summary>
 public sealed partial class IndexSync(IServiceScopeFactory scopes, IConnectionMultiplexer redis, Microsoft.Extensions.Options.IOptions<Retrieval.EmbeddingOptions> embedding,
-    ILogger<IndexSync> logger)
+    ILogger<IndexSync> logger) : IDisposable
 {
     public const string VersionKey = "rag:index:version";
 
@@ -21,6 +21,10 @@ public sealed partial class IndexSync(IServiceScopeFactory scopes, IConnectionMu
     private long _version = -1;
 
     public VectorIndex Index { get; } = new(embedding.Value.Dimensions);
+
+    public LexicalIndex Lexical { get; } = new();
+
+    public void Dispose() => Lexical.Dispose();
 
     /// <summary>Tells every replica that the index changed.</summary>
     public async Task<long> BumpAsync() => await redis.GetDatabase().StringIncrementAsync(VersionKey);
@@ -59,6 +63,7 @@ public sealed partial class IndexSync(IServiceScopeFactory scopes, IConnectionMu
             .ToDictionary(d => d.Sha256, d => d.IndexedAt ?? DateTimeOffset.MinValue);
         var gone = _loaded.Keys.Where(sha => !ready.ContainsKey(sha)).ToList();
         Index.Apply([], gone.Select(ContentKey.Of));
+        Lexical.Apply([], gone);
         foreach (var sha in gone)
         {
             _loaded.Remove(sha);
@@ -68,9 +73,12 @@ public sealed partial class IndexSync(IServiceScopeFactory scopes, IConnectionMu
         {
             var rows = await db.Chunks.AsNoTracking().Where(c => batch.Contains(c.Sha256))
                 .OrderBy(c => c.Sha256).ThenBy(c => c.Ordinal)
-                .Select(c => new { c.Sha256, c.Id, c.Embedding }).ToListAsync(ct);
-            Index.Apply(rows.GroupBy(r => r.Sha256).Select(g =>
+                .Select(c => new { c.Sha256, c.Id, c.Embedding, c.Text, c.Heading }).ToListAsync(ct);
+            var byContent = rows.GroupBy(r => r.Sha256).ToList();
+            Index.Apply(byContent.Select(g =>
                 (ContentKey.Of(g.Key), (IReadOnlyList<Guid>)[.. g.Select(r => r.Id)], (IReadOnlyList<float[]>)[.. g.Select(r => r.Embedding)])), []);
+            // Heading and text, as Postgres' search vector has them.
+            Lexical.Apply(byContent.Select(g => (g.Key, (IReadOnlyList<(Guid, string)>)[.. g.Select(r => (r.Id, r.Heading is null ? r.Text : $"{r.Heading}\n{r.Text}"))])), []);
             foreach (var sha in batch)
             {
                 _loaded[sha] = ready[sha];

@@ -20,8 +20,9 @@ namespace Chat.RagService.Search;
 public sealed class SearchForbiddenException(string detail) : Exception(detail);
 
 /// <summary>
-/// Hybrid retrieval: Postgres full-text and exact vector search over the documents the caller may read, fused with
-/// reciprocal rank fusion (k = 5, equal weights: tuned on the SciFact train split with BM25 full-text, see eval/results).
+/// Hybrid retrieval: BM25 over a Lucene index (<see cref="LexicalIndex"/>) and exact vector search over the documents the
+/// caller may read, fused with reciprocal rank fusion (k = 5, equal weights: tuned on the SciFact train split with BM25
+/// full-text, see eval/results).
 /// Query embeddings and whole results are cached in Redis. A result's key names the documents the caller may search and
 /// when each was last indexed, so it is invalidated by exactly what changes that answer (a document of theirs re-indexed
 /// or deleted, a document shared with them or unshared) and not by strangers' uploads.
@@ -73,7 +74,7 @@ public sealed class SearchService(
         var query = await QueryEmbeddingAsync(redisDb, request.Query, ct);
         // Documents mode looks deeper: enough chunks that the best topK documents are among them.
         var depth = byDocument ? Math.Max(Depth, request.TopK * 10) : Math.Max(Depth, request.TopK);
-        var text = await FullTextSearch.SearchAsync(db, request.Query, depth, [.. byContent.Keys], ct);
+        var text = sync.Lexical.Search(request.Query, depth, byContent.Keys);
         var vector = sync.Index.Search(query, depth, byContent.Keys.Select(ContentKey.Of).ToHashSet());
         var fused = RankFusion.Fuse(FusionK, (text.Select(h => h.ChunkId).ToList(), 1.0), (vector.Select(h => h.ChunkId).ToList(), VectorWeight));
         // Which content each candidate belongs to is known from the two retrievers; a chunk's content is its document.
