@@ -35,6 +35,7 @@ internal static class Extensions
         builder.AddServiceClient<ReadableFiles>(ResourceNames.Api, ServiceName);
         builder.Services.AddHostedService<FileEventsConsumer>();
         builder.Services.AddHostedService<DocumentRegistrar>();
+        builder.Services.AddMemoryCache(cache => cache.SizeLimit = 2_000_000); // allowed-document lists, sized by their documents
         builder.Services.AddHostedService<ReembedOnModelChange>();
     }
 

@@ -11,6 +11,7 @@ using ChatAspire.Contracts;
 using ChatAspire.ServiceDefaults.Auth;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
@@ -34,6 +35,7 @@ public sealed class SearchService(
     IEmbeddingGenerator<string, Embedding<float>> embedder,
     IOptions<EmbeddingOptions> embedding,
     IConnectionMultiplexer redis,
+    IMemoryCache memory,
     RagTelemetry telemetry)
 {
     public const int FusionK = 5;
@@ -50,8 +52,8 @@ public sealed class SearchService(
         var byDocument = request.Mode is null or RagSearchModes.Documents;
         activity?.SetTag("rag.mode", byDocument ? RagSearchModes.Documents : RagSearchModes.Chunks);
         activity?.SetTag("rag.query_length", request.Query.Length);
-        await sync.EnsureCurrentAsync(ct);
-        var allowed = await AllowedDocumentsAsync(request, caller, bearerToken, ct);
+        var version = await sync.EnsureCurrentAsync(ct);
+        var allowed = await AllowedDocumentsAsync(request, caller, bearerToken, version, ct);
         activity?.SetTag("rag.allowed_documents", allowed.Count);
         if (allowed.Count == 0)
         {
@@ -115,12 +117,22 @@ public sealed class SearchService(
     /// narrowed to <c>ChannelId</c> (that channel's files only) and <c>FileIds</c> when given. A service (the AI worker)
     /// must name a channel and sees exactly that channel's files.
     /// </summary>
-    private async Task<IReadOnlyList<AllowedDocument>> AllowedDocumentsAsync(RagSearchRequest request, ClaimsPrincipal caller, string bearerToken, CancellationToken ct)
+    /// <remarks>
+    /// Kept in this replica's memory for a minute under everything it depends on: the caller, the request's narrowing, the
+    /// shared files and the index version (any ingest or delete), so a repeated search costs no database query.
+    /// </remarks>
+    private async Task<IReadOnlyList<AllowedDocument>> AllowedDocumentsAsync(RagSearchRequest request, ClaimsPrincipal caller, string bearerToken,
+        long version, CancellationToken ct)
     {
         var isService = caller.IsService();
         var me = caller.UserId();
         var shared = await readable.SharedAsync(request.ChannelId, caller, bearerToken, ct)
             ?? throw new SearchForbiddenException("You cannot read that channel.");
+        var key = $"rag:allowed:{me:N}:{isService}:{request.ChannelId}:{Hash(string.Join(',', (request.FileIds ?? []).Order()))}:{Hash(string.Join(',', shared.Order()))}:{version}";
+        if (memory.TryGetValue(key, out IReadOnlyList<AllowedDocument>? known) && known is not null)
+        {
+            return known;
+        }
         var documents = db.Documents.AsNoTracking().Where(d => d.Status == DocumentStatus.Ready);
         documents = request.ChannelId is not null || isService
             ? documents.Where(d => shared.Contains(d.FileId))
@@ -129,7 +141,13 @@ public sealed class SearchService(
         {
             documents = documents.Where(d => fileIds.Contains(d.FileId));
         }
-        return await documents.OrderBy(d => d.Id).Select(d => new AllowedDocument(d.Id, d.FileId, d.Name, d.Sha256, d.IndexedAt)).ToListAsync(ct);
+        var allowed = await documents.OrderBy(d => d.Id).Select(d => new AllowedDocument(d.Id, d.FileId, d.Name, d.Sha256, d.IndexedAt)).ToListAsync(ct);
+        memory.Set(key, (IReadOnlyList<AllowedDocument>)allowed, new MemoryCacheEntryOptions
+        {
+            AbsoluteExpirationRelativeToNow = TimeSpan.FromMinutes(1),
+            Size = allowed.Count + 1,
+        });
+        return allowed;
     }
 
     private async Task<float[]> QueryEmbeddingAsync(IDatabase redisDb, string query, CancellationToken ct)

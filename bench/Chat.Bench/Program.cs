@@ -15,7 +15,7 @@ if (args.FirstOrDefault() == "drill")
 }
 if (args.FirstOrDefault() == "rag")
 {
-    return await RagBench.RunAsync();
+    return await RagBench.RunAsync(args);
 }
 
 return await ChatBench.RunAsync(args);
