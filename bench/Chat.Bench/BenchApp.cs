@@ -90,12 +90,31 @@ internal static class BenchApp
     }
 
     /// <summary>Registers a user through the API; returns its id and access token.</summary>
+    private const string Password = "benchmark password";
+
     public static async Task<(Guid Id, string Token)> RegisterAsync(DistributedApplication app, string prefix)
     {
+        var (id, token, _) = await RegisterUserAsync(app, prefix);
+        return (id, token);
+    }
+
+    /// <summary>A new account, with its user name for <see cref="LoginAsync"/> (access tokens expire within 15 minutes).</summary>
+    public static async Task<(Guid Id, string Token, string UserName)> RegisterUserAsync(DistributedApplication app, string prefix)
+    {
         using var api = app.CreateHttpClient(ResourceNames.Api);
-        using var register = await api.PostAsJsonAsync("/api/auth/register", new { userName = $"{prefix}-{Guid.NewGuid():N}"[..20], password = "benchmark password" });
+        var userName = $"{prefix}-{Guid.NewGuid():N}"[..20];
+        using var register = await api.PostAsJsonAsync("/api/auth/register", new { userName, password = Password });
         var body = await register.Content.ReadFromJsonAsync<JsonElement>();
-        return (body.GetProperty("user").GetProperty("id").GetGuid(), body.GetProperty("tokens").GetProperty("accessToken").GetString()!);
+        return (body.GetProperty("user").GetProperty("id").GetGuid(), body.GetProperty("tokens").GetProperty("accessToken").GetString()!, userName);
+    }
+
+    /// <summary>A fresh access token for an account made by <see cref="RegisterUserAsync"/>.</summary>
+    public static async Task<string> LoginAsync(DistributedApplication app, string userName)
+    {
+        using var api = app.CreateHttpClient(ResourceNames.Api);
+        using var login = await api.PostAsJsonAsync("/api/auth/login", new { userName, password = Password });
+        login.EnsureSuccessStatusCode();
+        return (await login.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("tokens").GetProperty("accessToken").GetString()!;
     }
 
     public static HttpClient Client(DistributedApplication app, string resource, string token)

@@ -40,7 +40,7 @@ internal static class RagBench
         var queries = File.ReadLines(Path.Combine(data, "queries.jsonl")).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("text").GetString()!).ToList();
 
         await using var app = await BenchApp.StartAsync(ResourceNames.Files, ResourceNames.Api, ResourceNames.Rag);
-        var (userId, token) = await BenchApp.RegisterAsync(app, "ragbench");
+        var (userId, token, userName) = await BenchApp.RegisterUserAsync(app, "ragbench");
         using var files = BenchApp.Client(app, ResourceNames.Files, token);
         using var rag = BenchApp.Client(app, ResourceNames.Rag, token);
         var report = new StringBuilder();
@@ -114,6 +114,8 @@ internal static class RagBench
         {
             total += await AddChunksAsync(ragDb!, userId, corpus, target - total);
             await redis.GetDatabase().StringIncrementAsync("rag:index:version");
+            // A step can outlast an access token (loading 1M chunks takes many minutes): sign in again.
+            rag.DefaultRequestHeaders.Authorization = new("Bearer", await BenchApp.LoginAsync(app, userName));
             // Warm-up: the first search reloads the index (100k vectors) and loads the query model.
             (await rag.PostAsJsonAsync("/api/rag/search", new { query = "warm up the index", topK = 5 })).EnsureSuccessStatusCode();
             var search = new List<double>();
