@@ -53,6 +53,7 @@ internal static class Extensions
         builder.Services.AddScoped<ChannelAccess>();
         builder.Services.AddSingleton<VisibilityEpoch>();
         builder.Services.AddScoped<MessageService>();
+        builder.Services.AddScoped<Mentions>();
         builder.Services.AddSingleton<MessageWriter>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<MessageWriter>());
         builder.Services.AddHostedService<PresenceHeartbeat>();

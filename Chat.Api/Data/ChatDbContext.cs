@@ -78,6 +78,8 @@ public sealed class ChatDbContext(DbContextOptions<ChatDbContext> options) : DbC
             message.Property(m => m.Citations).HasColumnType("jsonb");
             message.HasIndex(m => new { m.ChannelId, m.Seq }).IsUnique();
             message.HasIndex(m => m.Attachments).HasMethod("GIN"); // "where was this file shared"
+            message.HasIndex(m => m.Mentions).HasMethod("GIN"); // "where was I mentioned"
+            message.HasIndex(m => m.ReplyToId).HasFilter("\"ReplyToId\" IS NOT NULL"); // a thread's replies, reply counts
             message.HasIndex(m => new { m.ChannelId, m.SenderId, m.ClientMessageId }).IsUnique().HasFilter("\"ClientMessageId\" IS NOT NULL");
             message.HasGeneratedTsVectorColumn(m => m.SearchVector, "simple", m => new { m.Content }).HasIndex(m => m.SearchVector).HasMethod("GIN");
             message.HasOne<Channel>().WithMany().HasForeignKey(m => m.ChannelId).OnDelete(DeleteBehavior.Cascade);

@@ -32,6 +32,9 @@ public sealed class Message
     public Guid? ReplyToId { get; init; }
     public List<Guid> Attachments { get; init; } = [];
 
+    /// <summary>Members named with <c>@userName</c> in the content (resolved when sent or edited; see <see cref="Mentions"/>).</summary>
+    public List<Guid> Mentions { get; set; } = [];
+
     /// <summary>Sources of an assistant reply (JSON array of <c>AiCitation</c>), null for other messages.</summary>
     public string? Citations { get; init; }
 
@@ -49,4 +52,10 @@ public sealed record ReactionCount(string Emoji, int Count, IReadOnlyList<Guid> 
 
 public sealed record MessageDto(Guid Id, Guid ChannelId, long Seq, Guid SenderId, string SenderName, string Type, string Content,
     Guid? ReplyToId, Guid? ClientMessageId, IReadOnlyList<Guid> Attachments, DateTimeOffset CreatedAt, DateTimeOffset? EditedAt, bool Deleted,
-    IReadOnlyList<ReactionCount> Reactions, IReadOnlyList<ChatAspire.Contracts.AiCitation>? Citations = null);
+    IReadOnlyList<ReactionCount> Reactions, IReadOnlyList<ChatAspire.Contracts.AiCitation>? Citations, IReadOnlyList<Guid> Mentions, int ReplyCount);
+
+/// <summary>How many unread messages of a channel mention me.</summary>
+public sealed record UnreadMentionsDto(Guid ChannelId, int Count);
+
+/// <summary>A message and the replies to it, in seq order (a page of them: <c>after</c> a seq, up to <c>limit</c>).</summary>
+public sealed record ThreadDto(MessageDto Root, IReadOnlyList<MessageDto> Replies);

@@ -28,6 +28,7 @@ public sealed partial class MessageService(
     IAssistantTrigger assistant,
     VisibilityEpoch visibility,
     MessageWriter writer,
+    Mentions mentions,
     IOptions<MessagesOptions> options,
     ILogger<MessageService> logger)
 {
@@ -72,6 +73,7 @@ public sealed partial class MessageService(
             Content = content,
             ReplyToId = request.ReplyToId,
             Attachments = [.. attachments.Distinct()],
+            Mentions = await mentions.ResolveAsync(channelId, content, ct),
         };
         // Plain sends go through group commit, which checks access under its lock; a mention, an ask, or a channel in
         // AI mode (the writer hands those back) take the single-message path that also creates the assistant job.
@@ -148,6 +150,7 @@ public sealed partial class MessageService(
         {
             Id = message.Id, ChannelId = message.ChannelId, Seq = seq, SenderId = message.SenderId, ClientMessageId = message.ClientMessageId,
             Type = message.Type, Content = message.Content, ReplyToId = message.ReplyToId, Attachments = message.Attachments, Citations = message.Citations,
+            Mentions = message.Mentions,
         };
         db.Messages.Add(stored);
         await db.SaveChangesAsync(ct);
@@ -194,7 +197,47 @@ public sealed partial class MessageService(
             page = await query.Where(m => m.Seq < upper).OrderByDescending(m => m.Seq).Take(take).ToListAsync(ct);
             page.Reverse();
         }
-        return await ToDtosAsync(page, ct);
+        return await ToDtosAsync(page, ct, countReplies: true);
+    }
+
+    /// <summary>A message and a page of its replies (<paramref name="after"/> a seq, ascending).</summary>
+    public async Task<ThreadDto> ThreadAsync(Caller caller, Guid channelId, Guid messageId, long? after, int? limit, CancellationToken ct)
+    {
+        await access.ReadableAsync(channelId, caller, ct);
+        var take = Math.Clamp(limit ?? 50, 1, options.Value.MaxPageSize);
+        var root = await db.Messages.AsNoTracking().Include(m => m.Reactions).FirstOrDefaultAsync(m => m.Id == messageId && m.ChannelId == channelId, ct)
+            ?? throw ChatException.NotFound("No such message in this channel.");
+        var from = after ?? 0;
+        var replies = await db.Messages.AsNoTracking().Include(m => m.Reactions)
+            .Where(m => m.ChannelId == channelId && m.ReplyToId == messageId && m.Seq > from)
+            .OrderBy(m => m.Seq).Take(take).ToListAsync(ct);
+        var dtos = await ToDtosAsync([root, .. replies], ct, countReplies: true);
+        return new ThreadDto(dtos[0], dtos.Skip(1).ToList());
+    }
+
+    /// <summary>Messages that mention me in channels I may read, newest first (<paramref name="before"/> a time, for paging).</summary>
+    public async Task<IReadOnlyList<MessageDto>> MentionsOfAsync(Caller caller, DateTimeOffset? before, int? limit, CancellationToken ct)
+    {
+        var take = Math.Clamp(limit ?? 50, 1, options.Value.MaxPageSize);
+        var readable = ChannelAccess.ReadableBy(db, caller.UserId).Select(c => c.Id);
+        var upper = before ?? DateTimeOffset.MaxValue;
+        var me = caller.UserId;
+        var found = await db.Messages.AsNoTracking().Include(m => m.Reactions)
+            .Where(m => m.Mentions.Contains(me) && m.DeletedAt == null && m.CreatedAt < upper && readable.Contains(m.ChannelId))
+            .OrderByDescending(m => m.CreatedAt).Take(take).ToListAsync(ct);
+        return await ToDtosAsync(found, ct, countReplies: true);
+    }
+
+    /// <summary>Unread mentions of me per channel I belong to: the (ChannelId, Seq) index bounds the rows, the stored ids decide.</summary>
+    public async Task<IReadOnlyList<UnreadMentionsDto>> UnreadMentionsAsync(Caller caller, CancellationToken ct)
+    {
+        var me = caller.UserId;
+        var counts = await (from member in db.Members.Where(m => m.UserId == me)
+                            from m in db.Messages.Where(x => x.ChannelId == member.ChannelId && x.Seq > member.LastReadSeq)
+                            where m.DeletedAt == null && m.Mentions.Contains(me)
+                            group m by m.ChannelId into g
+                            select new UnreadMentionsDto(g.Key, g.Count())).ToListAsync(ct);
+        return counts;
     }
 
     public async Task<IReadOnlyList<MessageDto>> SearchAsync(Caller caller, string query, Guid? channelId, int? limit, CancellationToken ct)
@@ -220,7 +263,7 @@ public sealed partial class MessageService(
             .OrderByDescending(m => m.SearchVector.Rank(EF.Functions.WebSearchToTsQuery("simple", query)))
             .ThenByDescending(m => m.CreatedAt)
             .Take(take).ToListAsync(ct);
-        return await ToDtosAsync(found, ct);
+        return await ToDtosAsync(found, ct, countReplies: true);
     }
 
     public async Task<MessageDto> EditAsync(Caller caller, Guid channelId, Guid messageId, string content, CancellationToken ct)
@@ -237,9 +280,10 @@ public sealed partial class MessageService(
             throw ChatException.Invalid("The message was deleted.");
         }
         message.Content = text;
+        message.Mentions = await mentions.ResolveAsync(channelId, text, ct);
         message.EditedAt = DateTimeOffset.UtcNow;
         await db.SaveChangesAsync(ct);
-        var dto = await ToDtoAsync(message, ct);
+        var dto = (await ToDtosAsync([message], ct, countReplies: true))[0];
         await notifier.MessageEditedAsync(dto);
         return dto;
     }
@@ -310,20 +354,31 @@ public sealed partial class MessageService(
         await db.Messages.Include(m => m.Reactions).FirstOrDefaultAsync(m => m.Id == messageId && m.ChannelId == channelId, ct)
         ?? throw ChatException.NotFound("No such message in this channel.");
 
-    public async Task<MessageDto> ToDtoAsync(Message m, CancellationToken ct) => (await ToDtosAsync([m], ct))[0];
+    /// <summary>The DTO of a message just sent (no replies yet) or of a retried one.</summary>
+    public async Task<MessageDto> ToDtoAsync(Message m, CancellationToken ct) => (await ToDtosAsync([m], ct, countReplies: false))[0];
 
-    private async Task<IReadOnlyList<MessageDto>> ToDtosAsync(IReadOnlyList<Message> messages, CancellationToken ct)
+    private async Task<IReadOnlyList<MessageDto>> ToDtosAsync(IReadOnlyList<Message> messages, CancellationToken ct, bool countReplies)
     {
         var names = await users.NamesAsync(messages.Select(m => m.SenderId), ct);
-        return [.. messages.Select(m => ToDto(m, names))];
+        IReadOnlyDictionary<Guid, int> replies = new Dictionary<Guid, int>();
+        if (countReplies && messages.Count > 0)
+        {
+            var ids = messages.Select(m => m.Id).ToArray();
+            replies = await db.Messages.AsNoTracking()
+                .Where(r => r.ReplyToId != null && ids.Contains(r.ReplyToId.Value) && r.DeletedAt == null)
+                .GroupBy(r => r.ReplyToId!.Value).Select(g => new { g.Key, Count = g.Count() })
+                .ToDictionaryAsync(g => g.Key, g => g.Count, ct);
+        }
+        return [.. messages.Select(m => ToDto(m, names, replies.GetValueOrDefault(m.Id)))];
     }
 
-    /// <summary>The client's view of a stored message, with its sender's display name.</summary>
-    internal static MessageDto ToDto(Message m, IReadOnlyDictionary<Guid, string> names) =>
+    /// <summary>The client's view of a stored message, with its sender's display name and how many replies it has.</summary>
+    internal static MessageDto ToDto(Message m, IReadOnlyDictionary<Guid, string> names, int replyCount = 0) =>
         new(m.Id, m.ChannelId, m.Seq, m.SenderId, names.GetValueOrDefault(m.SenderId, "unknown"), m.Type,
             m.DeletedAt is null ? m.Content : "", m.ReplyToId, m.ClientMessageId, m.Attachments, m.CreatedAt, m.EditedAt, m.DeletedAt is not null,
             Count(m.Reactions), m.Citations is null || m.DeletedAt is not null ? null
-                : System.Text.Json.JsonSerializer.Deserialize<List<AiCitation>>(m.Citations, System.Text.Json.JsonSerializerOptions.Web));
+                : System.Text.Json.JsonSerializer.Deserialize<List<AiCitation>>(m.Citations, System.Text.Json.JsonSerializerOptions.Web),
+            m.DeletedAt is null ? m.Mentions : [], replyCount);
 
     private static IReadOnlyList<ReactionCount> Count(IEnumerable<Reaction> reactions) =>
         [.. reactions.GroupBy(r => r.Emoji).OrderBy(g => g.Min(r => r.CreatedAt))

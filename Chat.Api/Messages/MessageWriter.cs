@@ -275,6 +275,7 @@ public sealed partial class MessageWriter(
             {
                 Id = m.Id, ChannelId = m.ChannelId, Seq = last + 1, SenderId = m.SenderId, ClientMessageId = m.ClientMessageId,
                 Type = m.Type, Content = m.Content, ReplyToId = m.ReplyToId, Attachments = m.Attachments, Citations = m.Citations, CreatedAt = m.CreatedAt,
+                Mentions = m.Mentions,
             };
             lastSeq[m.ChannelId] = last + 1;
             inserted.Add(stored);
@@ -296,10 +297,10 @@ public sealed partial class MessageWriter(
                     WHERE m."ChannelId" = v.c AND m."UserId" = v.u AND m."LastReadSeq" < v.seq
                     """, marks.Select(k => k.ChannelId).ToArray(), marks.Select(k => k.SenderId).ToArray(), marks.Select(k => k.Seq).ToArray()));
                 write.BatchCommands.Add(Command("""
-                    INSERT INTO messages ("Id", "ChannelId", "Seq", "SenderId", "ClientMessageId", "Type", "Content", "ReplyToId", "Attachments", "Citations", "CreatedAt")
-                    SELECT v.id, v.channel, v.seq, v.sender, v.client, v.type, v.content, v.reply, v.attachments::uuid[], v.citations::jsonb, v.created
-                    FROM unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::uuid[], $5::uuid[], $6::text[], $7::text[], $8::uuid[], $9::text[], $10::text[], $11::timestamptz[])
-                      AS v(id, channel, seq, sender, client, type, content, reply, attachments, citations, created)
+                    INSERT INTO messages ("Id", "ChannelId", "Seq", "SenderId", "ClientMessageId", "Type", "Content", "ReplyToId", "Attachments", "Citations", "CreatedAt", "Mentions")
+                    SELECT v.id, v.channel, v.seq, v.sender, v.client, v.type, v.content, v.reply, v.attachments::uuid[], v.citations::jsonb, v.created, v.mentions::uuid[]
+                    FROM unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::uuid[], $5::uuid[], $6::text[], $7::text[], $8::uuid[], $9::text[], $10::text[], $11::timestamptz[], $12::text[])
+                      AS v(id, channel, seq, sender, client, type, content, reply, attachments, citations, created, mentions)
                     """,
                     inserted.Select(m => m.Id).ToArray(), inserted.Select(m => m.ChannelId).ToArray(), inserted.Select(m => m.Seq).ToArray(),
                     inserted.Select(m => m.SenderId).ToArray(), inserted.Select(m => m.ClientMessageId).ToArray(),
@@ -307,7 +308,8 @@ public sealed partial class MessageWriter(
                     inserted.Select(m => m.ReplyToId).ToArray(),
                     inserted.Select(m => "{" + string.Join(',', m.Attachments) + "}").ToArray(),
                     inserted.Select(m => m.Citations).ToArray(),
-                    inserted.Select(m => m.CreatedAt).ToArray()));
+                    inserted.Select(m => m.CreatedAt).ToArray(),
+                    inserted.Select(m => "{" + string.Join(',', m.Mentions) + "}").ToArray()));
             }
             write.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
             try

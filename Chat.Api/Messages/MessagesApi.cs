@@ -19,6 +19,12 @@ internal static class MessagesApi
         group.MapDelete("/{id:guid}", Delete).WithName("DeleteMessage").WithSummary("Delete my own message, or any as a moderator.");
         group.MapPut("/{id:guid}/reactions/{emoji}", AddReaction).WithName("AddReaction").WithSummary("React to a message.");
         group.MapDelete("/{id:guid}/reactions/{emoji}", RemoveReaction).WithName("RemoveReaction").WithSummary("Remove my reaction.");
+        group.MapGet("/{id:guid}/thread", Thread).WithName("Thread")
+            .WithSummary("A message and its replies in seq order: a page `after` a seq (default from the first), up to `limit`.");
+        app.MapGet("/api/mentions", MentionsOfMe).WithTags("Messages").WithName("Mentions")
+            .WithSummary("Messages that mention me (`@userName`) in channels I may read, newest first; `before` a createdAt for older ones.");
+        app.MapGet("/api/mentions/unread", UnreadMentions).WithTags("Messages").WithName("UnreadMentions")
+            .WithSummary("Per channel I belong to, how many messages after my read mark mention me (channels with none are left out).");
         app.MapGet("/api/messages/search", Search).WithTags("Messages").WithName("SearchMessages")
             .WithSummary("Full-text search over the messages I may read.");
         return app;
@@ -54,6 +60,17 @@ internal static class MessagesApi
     private static async Task<Ok<IReadOnlyList<ReactionCount>>> RemoveReaction(Guid channelId, Guid id, string emoji, ClaimsPrincipal user,
         MessageService messages, CancellationToken ct) =>
         TypedResults.Ok(await messages.ReactAsync(user.Caller(), channelId, id, emoji, add: false, ct));
+
+    private static async Task<Ok<ThreadDto>> Thread(Guid channelId, Guid id, long? after, int? limit, ClaimsPrincipal user,
+        MessageService messages, CancellationToken ct) =>
+        TypedResults.Ok(await messages.ThreadAsync(user.Caller(), channelId, id, after, limit, ct));
+
+    private static async Task<Ok<IReadOnlyList<MessageDto>>> MentionsOfMe(DateTimeOffset? before, int? limit, ClaimsPrincipal user,
+        MessageService messages, CancellationToken ct) =>
+        TypedResults.Ok(await messages.MentionsOfAsync(user.Caller(), before, limit, ct));
+
+    private static async Task<Ok<IReadOnlyList<UnreadMentionsDto>>> UnreadMentions(ClaimsPrincipal user, MessageService messages, CancellationToken ct) =>
+        TypedResults.Ok(await messages.UnreadMentionsAsync(user.Caller(), ct));
 
     private static async Task<Ok<IReadOnlyList<MessageDto>>> Search(string q, Guid? channelId, int? limit, ClaimsPrincipal user,
         MessageService messages, CancellationToken ct) =>

@@ -298,6 +298,10 @@ namespace Chat.Api.Data.Migrations
                     b.Property<DateTimeOffset?>("EditedAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.PrimitiveCollection<List<Guid>>("Mentions")
+                        .IsRequired()
+                        .HasColumnType("uuid[]");
+
                     b.Property<Guid?>("ReplyToId")
                         .HasColumnType("uuid");
 
@@ -324,6 +328,13 @@ namespace Chat.Api.Data.Migrations
                     b.HasIndex("Attachments");
 
                     NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("Attachments"), "GIN");
+
+                    b.HasIndex("Mentions");
+
+                    NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("Mentions"), "GIN");
+
+                    b.HasIndex("ReplyToId")
+                        .HasFilter("\"ReplyToId\" IS NOT NULL");
 
                     b.HasIndex("SearchVector");
 

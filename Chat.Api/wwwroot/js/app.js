@@ -1,4 +1,5 @@
-// ChatAspire web chat: plain JavaScript, no build step. Message text is only ever set with textContent.
+// ChatAspire web chat: plain JavaScript, no build step. Message text is rendered by markdown.js (sanitized Markdown) or
+// set with textContent; never given to innerHTML.
 "use strict";
 (() => {
   const $ = (id) => document.getElementById(id);
@@ -27,7 +28,13 @@
     typingTimers: new Map(),
     streams: new Map(),      // jobId -> { channelId, text, pending: Map(offset -> text), state, notice }
     lastTypingSent: 0,
+    mentions: new Map(),     // channelId -> unread messages that mention me
+    members: [],             // members of the open channel (for @ completion)
+    panel: null,             // the side panel: { kind: "thread" | "search" | "mentions", ... }
+    pickerFor: null,         // id of the message whose reaction picker is open
   };
+  /** The reactions the picker offers (any other emoji can still arrive from other clients). */
+  const PICKER = ["👍", "❤️", "😂", "🎉", "😮", "😢", "🙏", "👀"];
   window.__chat = state; // for tests and debugging (state.api is set below)
 
   // ---------- errors and status ----------
@@ -146,7 +153,8 @@
 
   function resetChat() {
     Object.assign(state, { config: null, current: null, replyTo: null, attachment: null, ready: null });
-    for (const map of [state.channels, state.logs, state.names, state.streams]) map.clear();
+    for (const map of [state.channels, state.logs, state.names, state.streams, state.mentions]) map.clear();
+    closePanel();
     state.online.clear();
     for (const timer of state.typingTimers.values()) clearTimeout(timer);
     state.typingTimers.clear();
@@ -170,8 +178,10 @@
 
   // ---------- channels ----------
   async function loadChannels() {
-    const list = await api("/api/channels");
+    const list = await api("/api/channels"); // first: a stale session meets its one refusal here
+    const mentions = await api("/api/mentions/unread").catch(() => []);
     state.channels = new Map(list.map((c) => [c.id, c]));
+    state.mentions = new Map(mentions.filter((m) => m.channelId !== state.current).map((m) => [m.channelId, m.count]));
     renderChannels();
   }
 
@@ -181,12 +191,18 @@
     const sorted = [...state.channels.values()].sort((a, b) => (a.myRole ? 0 : 1) - (b.myRole ? 0 : 1) || a.name.localeCompare(b.name));
     for (const c of sorted) {
       const unread = c.unreadCount && c.id !== state.current ? el("span", { class: "badge", "aria-label": `${c.unreadCount} unread`, text: String(c.unreadCount) }) : null;
+      const mentioned = state.mentions.get(c.id) && c.id !== state.current
+        ? el("span", { class: "badge mention", "aria-label": `${state.mentions.get(c.id)} mentioning you`, text: `@${state.mentions.get(c.id)}` }) : null;
       const prefix = c.kind === "direct" ? "@ " : "# ";
       const suffix = (c.kind === "private" ? " · private" : "") + (c.myRole ? "" : " · not joined") + (c.archived ? " · archived" : "");
       const button = el("button", { type: "button", "aria-current": c.id === state.current ? "true" : "false", "data-channel": c.id, onclick: () => openChannel(c.id) },
-        el("span", { text: prefix + c.name + suffix }), unread);
+        el("span", { text: prefix + c.name + suffix }), el("span", { class: "badges" }, mentioned, unread));
       ul.append(el("li", {}, button));
     }
+    const total = [...state.mentions.values()].reduce((a, b) => a + b, 0);
+    $("mention-total").hidden = !total;
+    $("mention-total").textContent = String(total);
+    $("mention-total").setAttribute("aria-label", `${total} unread`);
   }
 
   function log(channelId) {
@@ -194,8 +210,10 @@
     return state.logs.get(channelId);
   }
 
-  async function openChannel(id) {
+  /** Opens a channel; with <aroundSeq> (a search hit, a mention) it shows that message in context and points at it. */
+  async function openChannel(id, aroundSeq) {
     state.current = id;
+    state.mentions.delete(id);
     const channel = state.channels.get(id);
     $("channel-title").textContent = channel.name;
     $("channel-topic").textContent = channel.topic || "";
@@ -211,7 +229,8 @@
     const l = log(id);
     // Idempotent: covers channels joined since this connection started.
     await invoke("Subscribe", id).catch((e) => showError(e.message));
-    if (l.bySeq.size === 0) await loadOlder(id);
+    if (aroundSeq && !l.bySeq.has(aroundSeq)) await loadAround(id, aroundSeq);
+    else if (l.bySeq.size === 0) await loadOlder(id);
     else await catchUp(id);
     renderMessages();
     await loadActiveReplies(id);
@@ -219,7 +238,19 @@
     markRead();
     renderChannels();
     if (matchMedia("(max-width: 760px)").matches) toggleSidebar(false);
-    $("message-input").focus();
+    if (aroundSeq) pointAt(aroundSeq);
+    else $("message-input").focus();
+  }
+
+  /** Scrolls to a message, marks it for a moment and moves the focus to it. */
+  function pointAt(seq) {
+    const li = $("messages").querySelector(`li[data-seq="${seq}"]`);
+    if (!li) return;
+    li.scrollIntoView({ block: "center" });
+    li.classList.add("highlight");
+    li.tabIndex = -1;
+    li.focus({ preventScroll: true });
+    setTimeout(() => li.classList.remove("highlight"), 4000);
   }
 
   let membersRequest = 0;
@@ -228,6 +259,7 @@
     const request = ++membersRequest;
     const members = await api(`/api/channels/${state.current}/members`);
     if (request !== membersRequest) return; // a newer answer is on its way; never let an old one overwrite it
+    state.members = members;
     const ul = $("member-list");
     ul.replaceChildren();
     for (const m of members) {
@@ -242,6 +274,7 @@
     const l = log(state.current);
     if (!channel?.myRole || !l.lastSeq) return;
     channel.unreadCount = 0;
+    if (state.mentions.delete(state.current)) renderChannels();
     api(`/api/channels/${state.current}/read?seq=${l.lastSeq}`, { method: "POST" }).catch(() => {});
   }
 
@@ -264,6 +297,16 @@
     if (page.length < 50) l.hasMore = false;
   }
 
+  /** A window of history around <seq> replaces what was loaded, then everything after it is caught up (no gaps). */
+  async function loadAround(channelId, seq) {
+    state.logs.delete(channelId);
+    const l = log(channelId);
+    const page = await api(`/api/channels/${channelId}/messages?before=${seq + 26}&limit=50`);
+    page.forEach(apply);
+    l.hasMore = (l.oldestSeq ?? 1) > 1;
+    await catchUp(channelId);
+  }
+
   /** Everything after the last applied seq, page by page: the catch-up contract of docs/realtime.md. */
   async function catchUp(channelId) {
     const l = log(channelId);
@@ -278,19 +321,44 @@
     const list = $("messages");
     const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
     const previousHeight = list.scrollHeight;
-    list.replaceChildren();
-    const l = log(state.current);
-    for (const seq of [...l.bySeq.keys()].sort((a, b) => a - b)) list.append(renderMessage(l.bySeq.get(seq)));
-    if (keepScroll) list.scrollTop = list.scrollHeight - previousHeight;
+    const previousTop = list.scrollTop;
+    keepFocus(list, () => {
+      list.replaceChildren();
+      const l = log(state.current);
+      for (const seq of [...l.bySeq.keys()].sort((a, b) => a - b)) list.append(renderMessage(l.bySeq.get(seq)));
+    });
+    if (keepScroll) list.scrollTop = previousTop + (list.scrollHeight - previousHeight); // older messages above, or an in-place change
     else if (atBottom || !keepScroll) list.scrollTop = list.scrollHeight;
   }
 
-  function renderMessage(m) {
-    const mine = state.session && m.senderId === state.session.user.id;
+  /**
+   * Redraws <container> with <draw> without taking the keyboard focus away: a control that had it inside a message
+   * gets it back (the same kind of control with the same label), or else the message itself.
+   */
+  function keepFocus(container, draw) {
+    const active = document.activeElement;
+    const li = container.contains(active) ? active.closest("li[data-id]") : null;
+    const signature = (e) => `${e.tagName}|${e.className}|${e.getAttribute("aria-label") || e.textContent}`;
+    const wanted = li && active !== li ? signature(active) : null;
+    draw();
+    if (!li) return;
+    const again = container.querySelector(`li[data-id="${CSS.escape(li.dataset.id)}"]`);
+    if (!again || again.contains(document.activeElement)) return;
+    const control = wanted && [...again.querySelectorAll("button, a, textarea, input")].find((e) => signature(e) === wanted);
+    if (!control) again.tabIndex = -1;
+    (control || again).focus({ preventScroll: true });
+  }
+
+  /** One message. <inThread>: shown in the thread panel (no quote of the root, no reply count). */
+  function renderMessage(m, inThread = false) {
+    const me = state.session.user;
+    const mine = m.senderId === me.id;
     // Only the server posts type "ai" (the assistant, a system account): it gets its own look, not just a label, and no
     // person can take its name (reserved on the server), so a look-alike cannot pass as it.
     const system = m.type === "ai" || m.senderId === ASSISTANT_ID;
-    const li = el("li", { class: `message ${m.deleted ? "deleted" : ""} ${system ? "ai system-author" : ""}`, "data-seq": m.seq, "data-id": m.id });
+    const mentionsMe = !m.deleted && (m.mentions || []).includes(me.id);
+    const li = el("li", { class: `message ${m.deleted ? "deleted" : ""} ${system ? "ai system-author" : ""} ${mentionsMe ? "mentions-me" : ""}`,
+      "data-seq": m.seq, "data-id": m.id });
     const time = new Date(m.createdAt).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
     const sender = system
       ? el("span", { class: "sender system", title: "System account: answers from the assistant" },
@@ -298,29 +366,82 @@
       : el("span", { class: "sender", text: m.senderName });
     li.append(el("div", { class: "meta" }, sender, el("time", { datetime: m.createdAt, text: time }),
       m.editedAt && !m.deleted ? el("span", { text: "(edited)" }) : null, m.type !== "user" && !system ? el("span", { text: m.type }) : null));
-    if (m.replyToId) {
+    if (m.replyToId && !inThread) {
       const parent = [...log(m.channelId).bySeq.values()].find((x) => x.id === m.replyToId);
-      li.append(el("div", { class: "quote", text: parent ? `↪ ${parent.senderName}: ${parent.content.slice(0, 80)}` : "↪ reply" }));
+      li.append(el("button", { type: "button", class: "quote", onclick: () => openThread(parent || { id: m.replyToId, channelId: m.channelId }),
+        text: parent ? `↪ ${parent.senderName}: ${parent.content.slice(0, 80)}` : "↪ reply", title: "Open the thread" }));
     }
-    li.append(el("div", { class: "content", text: m.deleted ? "message deleted" : m.content }));
+    const content = el("div", { class: "content" });
+    if (m.deleted) content.textContent = "message deleted";
+    else content.append(ChatMarkdown.render(m.content, me.userName));
+    li.append(content);
     for (const fileId of m.attachments || []) li.append(renderAttachment(fileId));
     if (m.citations?.length && !m.deleted) li.append(renderCitations(m.citations));
+    if (!inThread && m.replyCount > 0) {
+      li.append(el("button", { type: "button", class: "reply-count", onclick: () => openThread(m),
+        text: `${m.replyCount} ${m.replyCount === 1 ? "reply" : "replies"}` }));
+    }
     if (!m.deleted) {
       const reactions = el("div", { class: "reactions" });
       for (const r of m.reactions || []) {
-        const minePressed = r.userIds.includes(state.session.user.id);
-        reactions.append(el("button", { type: "button", "aria-pressed": minePressed ? "true" : "false", "aria-label": `${r.emoji} ${r.count}`,
-          onclick: () => react(m, r.emoji, !minePressed), text: `${r.emoji} ${r.count}` }));
+        const minePressed = r.userIds.includes(me.id);
+        const who = r.userIds.map((id) => (id === me.id ? "you" : state.names.get(id) || "someone")).join(", ");
+        reactions.append(el("button", { type: "button", "aria-pressed": minePressed ? "true" : "false", title: `${r.emoji} by ${who}`,
+          "aria-label": `${r.emoji} ${r.count}, by ${who}`, onclick: () => react(m, r.emoji, !minePressed), text: `${r.emoji} ${r.count}` }));
       }
       li.append(reactions);
+      const pickerOpen = state.pickerFor === m.id;
       const actions = el("div", { class: "actions" },
-        el("button", { type: "button", onclick: () => startReply(m), text: "Reply" }),
-        el("button", { type: "button", onclick: () => react(m, "👍", true), "aria-label": "React with thumbs up", text: "👍" }),
+        inThread ? null : el("button", { type: "button", onclick: () => openThread(m), text: "Reply in thread" }),
+        inThread ? null : el("button", { type: "button", onclick: () => startReply(m), text: "Reply" }),
+        el("button", { type: "button", class: "react", "aria-haspopup": "true", "aria-expanded": String(pickerOpen),
+          onclick: () => togglePicker(m), text: "React" }),
         mine ? el("button", { type: "button", onclick: () => editMessage(m), text: "Edit" }) : null,
         mine ? el("button", { type: "button", onclick: () => deleteMessage(m), text: "Delete" }) : null);
       li.append(actions);
+      if (pickerOpen) li.append(renderPicker(m));
     }
     return li;
+  }
+
+  // ---------- reactions ----------
+  function togglePicker(m) {
+    state.pickerFor = state.pickerFor === m.id ? null : m.id;
+    rerender();
+    if (state.pickerFor) document.querySelector(`li[data-id="${CSS.escape(m.id)}"] .picker button`)?.focus();
+  }
+
+  function closePicker(focusButton) {
+    const id = state.pickerFor;
+    if (!id) return;
+    state.pickerFor = null;
+    rerender();
+    if (focusButton) document.querySelector(`li[data-id="${CSS.escape(id)}"] button.react`)?.focus();
+  }
+
+  /** A row of common emojis; one I already gave is pressed, and pressing it again takes it back. */
+  function renderPicker(m) {
+    const picker = el("div", { class: "picker", role: "group", "aria-label": "Pick a reaction" });
+    for (const emoji of PICKER) {
+      const given = (m.reactions || []).some((r) => r.emoji === emoji && r.userIds.includes(state.session.user.id));
+      picker.append(el("button", { type: "button", "aria-pressed": String(given), "aria-label": `React with ${emoji}`, text: emoji,
+        onclick: async () => { await react(m, emoji, !given); closePicker(true); } }));
+    }
+    picker.addEventListener("keydown", (e) => {
+      if (e.key === "Escape") { e.stopPropagation(); closePicker(true); }
+      if (e.key === "ArrowRight" || e.key === "ArrowLeft") {
+        const buttons = [...picker.querySelectorAll("button")];
+        const i = buttons.indexOf(document.activeElement);
+        buttons[(i + (e.key === "ArrowRight" ? 1 : buttons.length - 1)) % buttons.length].focus();
+      }
+    });
+    return picker;
+  }
+
+  /** Re-renders what shows messages: the open channel and the side panel. */
+  function rerender() {
+    renderMessages(true);
+    renderPanel();
   }
 
   /** Sources of an assistant reply: "[1] policy.md, page 2", each a download of the cited file. */
@@ -360,7 +481,7 @@
       if (s.channelId !== state.current) continue;
       list.append(el("li", { class: `ai-stream ${s.notice ? "failed" : ""}`, "data-job": jobId },
         el("div", { class: "meta", text: "assistant is answering…" }),
-        el("div", { class: "content", text: s.text || s.notice || "…" }),
+        el("div", { class: "content" }, s.text ? ChatMarkdown.render(s.text, state.session.user.userName) : document.createTextNode(s.notice || "…")),
         s.notice && s.text ? el("div", { text: s.notice }) : null,
         el("button", { type: "button", onclick: () => state.connection.invoke("CancelAiReply", jobId).catch((e) => showError(e.message)), text: "Stop" })));
     }
@@ -394,7 +515,7 @@
     if (!question) { showError("Write the question first."); input.focus(); return; }
     try {
       const answer = await api(`/api/channels/${state.current}/ai/ask`, { method: "POST", json: { question, clientMessageId: crypto.randomUUID() } });
-      if (apply(answer.message)) renderMessages();
+      if (apply(answer.message)) { countReply(answer.message); renderMessages(); }
       input.value = "";
     } catch (e) { showError(e.message); }
   }
@@ -471,7 +592,7 @@
       attachments: state.attachment ? [state.attachment.id] : [] };
     try {
       const message = await invoke("SendMessage", state.current, request);
-      if (apply(message)) renderMessages();
+      if (apply(message)) { countReply(message); renderMessages(); }
       input.value = "";
       state.replyTo = null;
       $("replying").hidden = true;
@@ -523,22 +644,230 @@
     xhr.send(form);
   }
 
-  // ---------- real time ----------
-  function onMessage(message) {
-    const isNew = apply(message);
-    const channel = state.channels.get(message.channelId);
-    if (message.channelId === state.current) {
-      renderMessages();
-      markRead();
-    } else if (isNew && channel && message.senderId !== state.session.user.id) {
-      channel.unreadCount = (channel.unreadCount || 0) + 1;
-      renderChannels();
+  // ---------- side panel: a thread, search results, my mentions ----------
+  function showPanel(title) {
+    $("side-panel").hidden = false;
+    $("side-title").textContent = title;
+    $("side-summary").textContent = "";
+    $("side-list").replaceChildren();
+    $("thread-composer").hidden = true;
+    $("close-panel").focus();
+  }
+
+  function closePanel() {
+    const hadFocus = $("side-panel").contains(document.activeElement);
+    state.panel = null;
+    $("side-panel").hidden = true;
+    $("side-list").replaceChildren();
+    if (hadFocus) $("message-input").focus();
+  }
+
+  /** A message and its replies, kept live: new replies, edits, deletions and reactions show as they happen. */
+  async function openThread(root) {
+    state.panel = { kind: "thread", root, replies: [] };
+    showPanel("Thread");
+    try {
+      const thread = await api(`/api/channels/${root.channelId}/messages/${root.id}/thread?limit=100`);
+      if (state.panel?.root !== root) return;
+      state.panel.root = Object.assign(root, thread.root);
+      for (const reply of thread.replies) if (!state.panel.replies.some((r) => r.id === reply.id)) state.panel.replies.push(reply);
+      state.panel.replies.sort((a, b) => a.seq - b.seq);
+      renderPanel();
+      const channel = state.channels.get(root.channelId);
+      $("thread-composer").hidden = !channel?.myRole || channel.archived;
+      $("thread-input").focus();
+    } catch (e) { showError(e.message); closePanel(); }
+  }
+
+  async function searchMessages(query) {
+    state.panel = { kind: "search", query, results: [] };
+    showPanel("Search");
+    $("side-summary").textContent = "Searching…";
+    try {
+      const results = await api(`/api/messages/search?q=${encodeURIComponent(query)}&limit=30`);
+      if (state.panel?.query !== query) return;
+      state.panel.results = results;
+      renderPanel();
+    } catch (e) { $("side-summary").textContent = e.message; }
+  }
+
+  async function showMentions() {
+    state.panel = { kind: "mentions", results: [] };
+    showPanel("Mentions");
+    try {
+      state.panel.results = await api("/api/mentions?limit=50");
+      renderPanel();
+    } catch (e) { $("side-summary").textContent = e.message; }
+  }
+
+  function renderPanel() {
+    const panel = state.panel;
+    if (!panel) return;
+    const list = $("side-list");
+    if (panel.kind === "thread") {
+      keepFocus(list, () => list.replaceChildren(renderMessage(panel.root, true), ...panel.replies.map((reply) => renderMessage(reply, true))));
+      const n = panel.replies.filter((r) => !r.deleted).length;
+      $("side-summary").textContent = `${n} ${n === 1 ? "reply" : "replies"}`;
+      return;
+    }
+    list.replaceChildren();
+    const query = panel.kind === "search" ? panel.query : null;
+    $("side-summary").textContent = panel.results.length
+      ? `${panel.results.length} ${panel.results.length === 1 ? "message" : "messages"}${query ? ` for “${query}”` : " mention you"}`
+      : query ? `Nothing found for “${query}”.` : "Nobody has mentioned you yet.";
+    for (const m of panel.results) {
+      const channel = state.channels.get(m.channelId);
+      const where = channel ? (channel.kind === "direct" ? `@ ${channel.name}` : `# ${channel.name}`) : "a channel";
+      const body = el("span", { class: "hit-text" });
+      body.append(ChatMarkdown.render(m.content, state.session.user.userName));
+      if (query) ChatMarkdown.highlight(body, query);
+      list.append(el("li", { class: "hit" }, el("button", { type: "button", class: "hit-button", "data-id": m.id, onclick: () => jumpTo(m) },
+        el("span", { class: "meta", text: `${where} · ${m.senderName} · ${new Date(m.createdAt).toLocaleString()}` }), body)));
     }
   }
 
+  /** Opens the channel of a search hit or mention with the message in view. */
+  async function jumpTo(m) {
+    if (!state.channels.has(m.channelId)) await loadChannels();
+    if (matchMedia("(max-width: 760px)").matches) closePanel();
+    await openChannel(m.channelId, m.seq);
+  }
+
+  async function sendInThread(event) {
+    event.preventDefault();
+    const panel = state.panel;
+    const input = $("thread-input");
+    const content = input.value.trim();
+    if (!content || panel?.kind !== "thread") return;
+    try {
+      const message = await invoke("SendMessage", panel.root.channelId, { content, clientMessageId: crypto.randomUUID(), replyToId: panel.root.id, attachments: [] });
+      input.value = "";
+      if (apply(message)) countReply(message);
+      if (!panel.replies.some((r) => r.id === message.id)) panel.replies.push(message);
+      renderPanel();
+      if (message.channelId === state.current) renderMessages();
+    } catch (e) { showError(e.message.replace(/^.*HubException: /, "")); }
+  }
+
+  // ---------- @ mentions in the composer ----------
+  /** The "@partial" just before the caret, or null. */
+  function mentionAtCaret(input) {
+    const before = input.value.slice(0, input.selectionStart);
+    const m = before.match(/(^|[^A-Za-z0-9._\-])@([A-Za-z0-9._\-]{0,32})$/);
+    return m ? { start: before.length - m[2].length - 1, partial: m[2].toLowerCase() } : null;
+  }
+
+  const suggest = { items: [], active: 0 };
+  function updateSuggestions() {
+    const input = $("message-input");
+    const box = $("mention-suggestions");
+    const at = mentionAtCaret(input);
+    const me = state.session?.user.id;
+    suggest.items = at ? state.members.filter((m) => m.userId !== me
+      && (m.userName.startsWith(at.partial) || m.displayName.toLowerCase().startsWith(at.partial))).slice(0, 8) : [];
+    suggest.active = Math.min(suggest.active, Math.max(0, suggest.items.length - 1));
+    box.replaceChildren(...suggest.items.map((m, i) => el("li", { id: `mention-option-${i}`, role: "option", "aria-selected": String(i === suggest.active),
+      onmousedown: (e) => { e.preventDefault(); acceptSuggestion(i); }, text: `${m.displayName} @${m.userName}` })));
+    box.hidden = suggest.items.length === 0;
+    if (box.hidden) input.removeAttribute("aria-activedescendant");
+    else input.setAttribute("aria-activedescendant", `mention-option-${suggest.active}`);
+  }
+
+  function acceptSuggestion(i) {
+    const input = $("message-input");
+    const at = mentionAtCaret(input);
+    const member = suggest.items[i];
+    if (!at || !member) return;
+    const after = input.value.slice(input.selectionStart);
+    input.value = `${input.value.slice(0, at.start)}@${member.userName} ${after}`;
+    const caret = at.start + member.userName.length + 2;
+    input.setSelectionRange(caret, caret);
+    suggest.items = [];
+    updateSuggestions();
+  }
+
+  /** Keys for the open suggestion list; true when the key was used (Enter then picks instead of sending). */
+  function suggestionKey(e) {
+    if ($("mention-suggestions").hidden) return false;
+    if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+      suggest.active = (suggest.active + (e.key === "ArrowDown" ? 1 : suggest.items.length - 1)) % suggest.items.length;
+      updateSuggestions();
+      return true;
+    }
+    if (e.key === "Enter" || e.key === "Tab") { acceptSuggestion(suggest.active); return true; }
+    if (e.key === "Escape") { suggest.items = []; updateSuggestions(); return true; }
+    return false;
+  }
+
+  function updateNotificationButton() {
+    $("enable-notifications").hidden = !("Notification" in window) || Notification.permission !== "default";
+  }
+
+  // ---------- real time ----------
+  function onMessage(message) {
+    const isNew = apply(message);
+    const me = state.session.user.id;
+    const channel = state.channels.get(message.channelId);
+    if (isNew) countReply(message);
+    if (state.typingTimers.has(message.senderId)) { // their message is here: they are no longer typing it
+      clearTimeout(state.typingTimers.get(message.senderId));
+      state.typingTimers.delete(message.senderId);
+      renderTyping();
+    }
+    const mentionsMe = isNew && message.senderId !== me && (message.mentions || []).includes(me);
+    if (mentionsMe) notifyMention(message, channel);
+    if (message.channelId === state.current) {
+      renderMessages();
+      markRead();
+    } else if (isNew && channel && message.senderId !== me) {
+      channel.unreadCount = (channel.unreadCount || 0) + 1;
+      if (mentionsMe) state.mentions.set(message.channelId, (state.mentions.get(message.channelId) || 0) + 1);
+      renderChannels();
+    }
+    const panel = state.panel;
+    if (panel?.kind === "thread" && message.replyToId === panel.root.id && !panel.replies.some((r) => r.id === message.id)) {
+      panel.replies.push(message);
+      renderPanel();
+    }
+  }
+
+  /** A new reply adds one to its parent's count (history pages come with their counts from the server). */
+  function countReply(message) {
+    if (!message.replyToId) return;
+    for (const parent of shownParents(message.channelId)) {
+      if (parent.id === message.replyToId) parent.replyCount = (parent.replyCount || 0) + 1;
+    }
+  }
+
+  /** The messages of a channel on screen that may have replies: its log and a thread panel's root (once each). */
+  function shownParents(channelId) {
+    return new Set([...log(channelId).bySeq.values(), state.panel?.root].filter(Boolean));
+  }
+
+  /** A browser notification for a mention, while the tab is hidden and the person allowed them. */
+  function notifyMention(message, channel) {
+    if (!document.hidden || !("Notification" in window) || Notification.permission !== "granted") return;
+    try {
+      const n = new Notification(`${message.senderName} mentioned you in ${channel ? channel.name : "a channel"}`, { body: message.content.slice(0, 140), tag: message.id });
+      n.onclick = () => { window.focus(); openChannel(message.channelId, message.seq); n.close(); };
+    } catch { /* some browsers allow notifications only from a service worker */ }
+  }
+
+  /** An edit, deletion or reaction: the same message, wherever it is shown. */
+  function updateShown(channelId, seq, change) {
+    const m = log(channelId).bySeq.get(seq);
+    if (m) change(m);
+    const panel = state.panel;
+    for (const shown of panel ? [panel.root, ...(panel.replies || panel.results || [])] : []) {
+      if (shown && shown !== m && shown.channelId === channelId && shown.seq === seq) change(shown);
+    }
+    if (channelId === state.current) renderMessages(true);
+    renderPanel();
+  }
+
   function onChanged(message) {
-    apply(message);
-    if (message.channelId === state.current) renderMessages(true);
+    if (!log(message.channelId).bySeq.has(message.seq)) apply(message);
+    updateShown(message.channelId, message.seq, (m) => Object.assign(m, message));
   }
 
   async function connect() {
@@ -556,12 +885,14 @@
     connection.on("MessageEdited", onChanged);
     connection.on("MessageDeleted", (channelId, id, seq) => {
       const m = log(channelId).bySeq.get(seq);
-      if (m) { m.deleted = true; m.content = ""; if (channelId === state.current) renderMessages(true); }
+      if (m && !m.deleted && m.replyToId) { // one reply fewer under its parent
+        for (const parent of shownParents(channelId)) {
+          if (parent.id === m.replyToId && parent.replyCount > 0) parent.replyCount--;
+        }
+      }
+      updateShown(channelId, seq, (x) => { x.deleted = true; x.content = ""; });
     });
-    connection.on("ReactionChanged", (channelId, id, seq, reactions) => {
-      const m = log(channelId).bySeq.get(seq);
-      if (m) { m.reactions = reactions; if (channelId === state.current) renderMessages(true); }
-    });
+    connection.on("ReactionChanged", (channelId, id, seq, reactions) => updateShown(channelId, seq, (x) => { x.reactions = reactions; }));
     connection.on("Typing", (channelId, userId, userName) => {
       if (channelId !== state.current) return;
       clearTimeout(state.typingTimers.get(userId));
@@ -657,6 +988,7 @@
     const session = state.session;
     showView("app");
     $("me-name").textContent = session.user.displayName;
+    updateNotificationButton();
     try {
       state.config = await api("/config");
       await loadChannels();
@@ -685,13 +1017,35 @@
       } catch (err) { e.target.checked = !e.target.checked; showError(err.message); }
     });
     $("message-input").addEventListener("keydown", (e) => {
+      if (suggestionKey(e)) { e.preventDefault(); return; }
       if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); $("composer").requestSubmit(); }
     });
+    $("message-input").addEventListener("blur", () => { suggest.items = []; updateSuggestions(); });
     $("message-input").addEventListener("input", () => {
+      updateSuggestions();
       if (Date.now() - state.lastTypingSent > 3000 && state.current && state.connection?.state === "Connected") {
         state.lastTypingSent = Date.now();
         state.connection.invoke("Typing", state.current).catch(() => {});
       }
+    });
+    $("search-form").addEventListener("submit", (e) => {
+      e.preventDefault();
+      const query = $("search-input").value.trim();
+      if (query) searchMessages(query);
+    });
+    $("show-mentions").addEventListener("click", showMentions);
+    $("enable-notifications").addEventListener("click", async () => {
+      try { await Notification.requestPermission(); } catch { /* refused */ }
+      updateNotificationButton();
+    });
+    $("close-panel").addEventListener("click", closePanel);
+    $("side-panel").addEventListener("keydown", (e) => { if (e.key === "Escape" && !state.pickerFor) closePanel(); });
+    $("thread-composer").addEventListener("submit", sendInThread);
+    $("thread-input").addEventListener("keydown", (e) => {
+      if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); $("thread-composer").requestSubmit(); }
+    });
+    document.addEventListener("click", (e) => {
+      if (state.pickerFor && !e.target.closest(".picker, button.react")) closePicker(false);
     });
     $("cancel-reply").addEventListener("click", () => { state.replyTo = null; $("replying").hidden = true; });
     $("file-input").addEventListener("change", (e) => { if (e.target.files[0]) upload(e.target.files[0]); });
