@@ -60,7 +60,7 @@ public sealed partial class ExtractiveChatClient : IChatClient
         };
     }
 
-    /// <summary>The reply: up to <see cref="MaxQuotes"/> quoted sentences with their source numbers, then the disclaimer.</summary>
+    /// <summary>The reply (Markdown): up to <see cref="MaxQuotes"/> quoted sentences as a list with their source numbers, then the disclaimer.</summary>
     public static string Answer(string question, IReadOnlyList<Prompt.Source> sources)
     {
         var terms = Terms(question).ToHashSet(StringComparer.Ordinal);
@@ -83,11 +83,13 @@ public sealed partial class ExtractiveChatClient : IChatClient
         }
         else
         {
-            text.Append("From the documents shared in this channel: ");
+            // Markdown (clients render it): one quoted sentence per list item, the disclaimer as its own paragraph.
+            text.Append("From the documents shared in this channel:\n\n");
             foreach (var (source, sentence, _) in best)
             {
-                text.Append('"').Append(sentence.TrimEnd()).Append("\" [").Append(source).Append("] ");
+                text.Append("- \"").Append(sentence.TrimEnd()).Append("\" [").Append(source).Append("]\n");
             }
+            text.Append('\n');
         }
         text.Append(Disclaimer);
         return text.ToString();

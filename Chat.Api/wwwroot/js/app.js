@@ -213,6 +213,7 @@
   /** Opens a channel; with <aroundSeq> (a search hit, a mention) it shows that message in context and points at it. */
   async function openChannel(id, aroundSeq) {
     state.current = id;
+    const focusAtStart = document.activeElement;
     state.mentions.delete(id);
     const channel = state.channels.get(id);
     $("channel-title").textContent = channel.name;
@@ -239,7 +240,8 @@
     renderChannels();
     if (matchMedia("(max-width: 760px)").matches) toggleSidebar(false);
     if (aroundSeq) pointAt(aroundSeq);
-    else $("message-input").focus();
+    // The composer gets the focus unless the person has moved it meanwhile (typing a search while the channel loads).
+    else if (document.activeElement === focusAtStart || document.activeElement === document.body) $("message-input").focus();
   }
 
   /** Scrolls to a message, marks it for a moment and moves the focus to it. */
@@ -456,9 +458,11 @@
   }
 
   // ---------- assistant replies in progress ----------
+  const doneJobs = new Set();
   /** Applies a delta at its offset (deltas may arrive out of order or twice). */
   function onAiDelta(delta) {
     if (delta.state === "busy") { showError(delta.text); return; }
+    if (doneJobs.has(delta.jobId)) return; // a late or repeated piece of a reply that has already ended
     let s = state.streams.get(delta.jobId);
     if (!s) { s = { channelId: delta.channelId, text: "", pending: new Map(), state: "streaming", notice: "" }; state.streams.set(delta.jobId, s); }
     if (delta.state === "failed" && !delta.text) { state.streams.delete(delta.jobId); renderStreams(); return; } // gave up: the final message says so
@@ -470,7 +474,10 @@
       s.text += piece;
     }
     for (const offset of [...s.pending.keys()]) if (offset < s.text.length) s.pending.delete(offset);
-    if (delta.state === "completed" || delta.state === "cancelled") state.streams.delete(delta.jobId); // the ai message follows
+    if (delta.state === "completed" || delta.state === "cancelled") { // the ai message follows
+      state.streams.delete(delta.jobId);
+      doneJobs.add(delta.jobId);
+    }
     renderStreams();
   }
 

@@ -16,6 +16,12 @@ public sealed class ChatPages(IBrowser browser, string url)
             await prepare(context);
         }
         var page = await context.NewPageAsync();
+        var trail = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        Trails[page] = trail; // what the page did, shown when an expectation fails (NoErrorAsync)
+        page.Console += (_, m) => trail.Enqueue($"{DateTime.UtcNow:HH:mm:ss.fff} console {m.Type}: {Redact(m.Text)}");
+        page.Request += (_, r) => trail.Enqueue($"{DateTime.UtcNow:HH:mm:ss.fff} > {r.Method} {r.Url}");
+        page.Response += (_, r) => trail.Enqueue($"{DateTime.UtcNow:HH:mm:ss.fff} < {r.Status} {r.Url}");
+        page.WebSocket += (_, ws) => ws.FrameReceived += (_, f) => trail.Enqueue($"{DateTime.UtcNow:HH:mm:ss.fff} ws {f.Text?[..Math.Min(200, f.Text.Length)]}");
         if (link is not null)
         {
             await page.RouteWebSocketAsync("**/hubs/chat**", link.Handle);
@@ -38,10 +44,11 @@ public sealed class ChatPages(IBrowser browser, string url)
         await owner.GetByLabel("New channel").FillAsync(channel);
         await owner.GetByRole(AriaRole.Button, new() { Name = "Create" }).ClickAsync();
         await Expect(owner.Locator("#channel-title")).ToHaveTextAsync(channel);
+        await Expect(owner.Locator("#member-list")).ToContainTextAsync("(owner)"); // the channel has opened: its panes stand still
         foreach (var invitee in invitees)
         {
             await owner.GetByLabel("Invite").FillAsync(invitee);
-            await owner.GetByRole(AriaRole.Button, new() { Name = "Invite", Exact = true }).ClickAsync();
+            await owner.GetByLabel("Invite").PressAsync("Enter");
             await NoErrorAsync(owner, () => Expect(owner.Locator("#member-list")).ToContainTextAsync(invitee));
         }
         return channel;
@@ -57,7 +64,8 @@ public sealed class ChatPages(IBrowser browser, string url)
         catch (PlaywrightException ex)
         {
             var error = await page.Locator("#error").TextContentAsync();
-            throw new InvalidOperationException($"{ex.Message.Split('\n')[0]} (the page showed: \"{error}\")", ex);
+            var trail = Trails.TryGetValue(page, out var t) ? string.Join("\n", t) : "";
+            throw new InvalidOperationException($"{ex.Message.Split('\n')[0]} (the page showed: \"{error}\")\n{trail}", ex);
         }
     }
 
@@ -74,6 +82,10 @@ public sealed class ChatPages(IBrowser browser, string url)
         await page.GetByRole(AriaRole.Button, new() { Name = "Send" }).ClickAsync();
         await Expect(page.Locator(".message .content", new() { HasTextString = shows ?? text }).First).ToBeVisibleAsync();
     }
+
+    private static string Redact(string text) => System.Text.RegularExpressions.Regex.Replace(text, "access_token=[^&\\s.]+(\\.[^&\\s.]+)*", "access_token=…");
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<IPage, System.Collections.Concurrent.ConcurrentQueue<string>> Trails = new();
 
     public static ILocatorAssertions Expect(ILocator locator) => Assertions.Expect(locator);
 }

@@ -30,6 +30,7 @@ public sealed class WebChatTests(AppHostFixture fixture) : IAsyncLifetime
         await alice.GetByLabel("private").CheckAsync();
         await alice.GetByRole(AriaRole.Button, new() { Name = "Create" }).ClickAsync();
         await Expect(alice.Locator("#channel-title")).ToHaveTextAsync(channel);
+        await Expect(alice.Locator("#member-list")).ToContainTextAsync("(owner)");
         await alice.GetByLabel("Invite").FillAsync(bobName);
         await alice.GetByRole(AriaRole.Button, new() { Name = "Invite", Exact = true }).ClickAsync();
         await ChatPages.NoErrorAsync(alice, () => Expect(alice.Locator("#member-list")).ToContainTextAsync(bobName));
@@ -55,8 +56,6 @@ public sealed class WebChatTests(AppHostFixture fixture) : IAsyncLifetime
         await Expect(bob.Locator("#messages")).ToContainTextAsync("hello from alice");
         await Expect(bob.Locator("#messages")).ToContainTextAsync("hi alice, bob here");
         await Expect(bob.Locator("#status")).ToHaveTextAsync("Connected");
-
-        await ScreenshotsAsync(alice, bob, channel);
     }
 
     [Fact]
@@ -82,12 +81,8 @@ public sealed class WebChatTests(AppHostFixture fixture) : IAsyncLifetime
         var (alice, aliceName) = await SignUpAsync("al");
         var link = new HubLink();
         var (bob, bobName) = await SignUpAsync("bo", link: link);
-        var channel = $"drop-{Guid.NewGuid():N}"[..16];
-        await alice.GetByLabel("New channel").FillAsync(channel);
-        await alice.GetByRole(AriaRole.Button, new() { Name = "Create" }).ClickAsync();
-        await alice.GetByLabel("Invite").FillAsync(bobName);
-        await alice.GetByRole(AriaRole.Button, new() { Name = "Invite", Exact = true }).ClickAsync();
-        await bob.Locator("#channel-list button", new() { HasText = channel }).ClickAsync();
+        var channel = await ChatPages.CreateChannelAsync(alice, "drop", bobName);
+        await ChatPages.OpenChannelAsync(bob, channel);
         await SendAsync(alice, "before the drop");
         await Expect(bob.Locator("#messages")).ToContainTextAsync("before the drop");
 
@@ -112,12 +107,8 @@ public sealed class WebChatTests(AppHostFixture fixture) : IAsyncLifetime
     {
         var (alice, _) = await SignUpAsync("at");
         var (bob, bobName) = await SignUpAsync("bt");
-        var channel = $"files-{Guid.NewGuid():N}"[..16];
-        await alice.GetByLabel("New channel").FillAsync(channel);
-        await alice.GetByRole(AriaRole.Button, new() { Name = "Create" }).ClickAsync();
-        await alice.GetByLabel("Invite").FillAsync(bobName);
-        await alice.GetByRole(AriaRole.Button, new() { Name = "Invite", Exact = true }).ClickAsync();
-        await bob.Locator("#channel-list button", new() { HasText = channel }).ClickAsync();
+        var channel = await ChatPages.CreateChannelAsync(alice, "files", bobName);
+        await ChatPages.OpenChannelAsync(bob, channel);
 
         await alice.Locator("#file-input").SetInputFilesAsync(new FilePayload { Name = "dot.png", MimeType = "image/png", Buffer = Files.Samples.TinyPng() });
         await Expect(alice.Locator("#attachment")).ToContainTextAsync("dot.png — ready");
@@ -137,10 +128,7 @@ public sealed class WebChatTests(AppHostFixture fixture) : IAsyncLifetime
     public async Task Asking_the_assistant_about_an_attached_document_shows_the_reply_with_a_source_to_open()
     {
         var (alice, _) = await SignUpAsync("as");
-        var channel = $"ask-{Guid.NewGuid():N}"[..16];
-        await alice.GetByLabel("New channel").FillAsync(channel);
-        await alice.GetByRole(AriaRole.Button, new() { Name = "Create" }).ClickAsync();
-        await Expect(alice.Locator("#channel-title")).ToHaveTextAsync(channel);
+        await ChatPages.CreateChannelAsync(alice, "ask");
         await alice.Locator("#file-input").SetInputFilesAsync(new FilePayload
         {
             Name = "policy.md", MimeType = "text/markdown",
@@ -170,6 +158,10 @@ public sealed class WebChatTests(AppHostFixture fixture) : IAsyncLifetime
         await Expect(reply).ToHaveClassAsync(new System.Text.RegularExpressions.Regex("system-author"));
         await Expect(reply.Locator(".sender.system .system-tag")).ToHaveTextAsync("system");
         await Expect(alice.Locator(".message:not(.ai) .system-tag")).ToHaveCountAsync(0);
+        // The answer is Markdown: its quotes are a list.
+        await Expect(reply.Locator(".content li").First).ToContainTextAsync("second class");
+
+        await ScreenshotsAsync(alice, reply);
     }
 
     [Fact]
@@ -201,21 +193,32 @@ public sealed class WebChatTests(AppHostFixture fixture) : IAsyncLifetime
 
     private static Task SendAsync(IPage page, string text) => ChatPages.SendAsync(page, text);
 
-    /// <summary>Desktop and phone-width views; written to docs/screenshots when CHATASPIRE_SCREENSHOTS is set.</summary>
-    private async Task ScreenshotsAsync(IPage desktop, IPage other, string channel)
+    /// <summary>
+    /// Desktop and phone-width views of a conversation with a formatted message, a reaction and an assistant answer with
+    /// its sources; written to docs/screenshots when CHATASPIRE_SCREENSHOTS is set.
+    /// </summary>
+    private async Task ScreenshotsAsync(IPage page, ILocator reply)
     {
         var dir = Environment.GetEnvironmentVariable("CHATASPIRE_SCREENSHOTS") is { Length: > 0 }
             ? RepoPaths.Combine("docs", "screenshots")
             : Path.Combine(Path.GetTempPath(), $"chataspire-screens-{Guid.NewGuid():N}");
         Directory.CreateDirectory(dir);
-        await desktop.ScreenshotAsync(new() { Path = Path.Combine(dir, "chat-desktop.png") });
-        await other.SetViewportSizeAsync(390, 844);
-        await other.ScreenshotAsync(new() { Path = Path.Combine(dir, "chat-phone.png") });
+        await ChatPages.SendAsync(page, "**Summary** for the team:\n- trains: *second class* only\n- see `policy.md`, section _Travel_", shows: "for the team");
+        await reply.GetByRole(AriaRole.Button, new() { Name = "React" }).ClickAsync();
+        await reply.GetByRole(AriaRole.Button, new() { Name = "React with 👍" }).ClickAsync();
+        await Expect(reply.Locator(".reactions button")).ToHaveTextAsync("👍 1");
+        await page.ScreenshotAsync(new() { Path = Path.Combine(dir, "chat-desktop.png") });
+        await page.SetViewportSizeAsync(390, 844);
+        if (await page.Locator("#toggle-sidebar").GetAttributeAsync("aria-expanded") == "true")
+        {
+            await page.Locator("#toggle-sidebar").ClickAsync(); // on a phone the channel list folds away once a channel is open
+        }
+        await page.Locator("#messages").EvaluateAsync("list => list.scrollTop = list.scrollHeight");
+        await page.ScreenshotAsync(new() { Path = Path.Combine(dir, "chat-phone.png") });
         var login = await (await _browser.NewContextAsync(new() { ViewportSize = new() { Width = 1280, Height = 800 } })).NewPageAsync();
         await login.GotoAsync(Url);
         await login.ScreenshotAsync(new() { Path = Path.Combine(dir, "login-desktop.png") });
         Assert.True(File.Exists(Path.Combine(dir, "chat-phone.png")));
-        _ = channel;
     }
 
     private static ILocatorAssertions Expect(ILocator locator) => Assertions.Expect(locator);

@@ -95,7 +95,7 @@ public sealed class ProviderTests : IAsyncLifetime
             new Prompt.Source(2, "menu.md", "The canteen serves soup on Fridays. Coffee is free."),
         ]);
         var reply = (await client.GetResponseAsync(messages)).Text;
-        Assert.StartsWith("From the documents shared in this channel: \"New employees get 25 vacation days per year.\" [1]", reply, StringComparison.Ordinal);
+        Assert.StartsWith("From the documents shared in this channel:\n\n- \"New employees get 25 vacation days per year.\" [1]\n", reply, StringComparison.Ordinal);
         Assert.DoesNotContain("[2]", reply, StringComparison.Ordinal);
         Assert.EndsWith(ExtractiveChatClient.Disclaimer, reply, StringComparison.Ordinal);
         var unrelated = (await client.GetResponseAsync(Prompt.Build("Who won the football match?", [], [new Prompt.Source(1, "menu.md", "The canteen serves soup on Fridays.")]))).Text;
