@@ -119,7 +119,9 @@ public sealed partial class DashboardTests(DashboardSystem system) : IClassFixtu
             var all = await system.Dashboard.SpansAsync();
             var send = all.FirstOrDefault(s => s.Name.StartsWith("POST /api/channels/{channelId", StringComparison.Ordinal) && s.Resource == ResourceNames.Api);
             trace = send is null ? [] : all.Where(s => s.TraceId == send.TraceId).ToList();
-            return trace.Any(s => s.Name == "ai_request") && trace.Any(s => s.Resource == ResourceNames.Api && s.Name.StartsWith("POST /api/ai/replies", StringComparison.Ordinal));
+            // Each service exports in its own batches: wait for every span asked for below, not only the last ones.
+            return trace.Any(s => s.Name == "ai_request") && trace.Any(s => s.Resource == ResourceNames.Api && s.Name.StartsWith("POST /api/ai/replies", StringComparison.Ordinal))
+                && trace.Any(s => s.Resource == ResourceNames.AiWorker && s.Name.Contains("ai:jobs", StringComparison.Ordinal));
         }, TimeSpan.FromSeconds(60), "one trace from the message to the posted reply");
 
         Assert.Contains(trace, s => s.Resource == ResourceNames.AiWorker && s.Name.Contains("ai:jobs", StringComparison.Ordinal));
