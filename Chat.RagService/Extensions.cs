@@ -28,6 +28,7 @@ internal static class Extensions
         builder.AddArchiveLimits();
         builder.Services.AddSingleton<RagTelemetry>();
         builder.Services.AddSingleton(EmbeddingGenerator);
+        builder.Services.AddHostedService<ModelWarmup>();
         builder.Services.AddSingleton<IndexSync>();
         builder.Services.AddScoped<IngestionPipeline>();
         builder.Services.AddScoped<SearchService>();

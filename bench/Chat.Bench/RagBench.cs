@@ -48,28 +48,39 @@ internal static class RagBench
         // 1. Ingestion through the system vs embedding alone.
         var documents = Enumerable.Range(0, IngestDocuments)
             .Select(d => string.Join("\n\n", corpus.Skip(d * AbstractsPerDocument).Take(AbstractsPerDocument))).ToList();
-        var ingest = Stopwatch.StartNew();
-        var fileIds = new List<Guid>();
-        foreach (var (document, i) in documents.Select((t, i) => (t, i)))
+        async Task<Guid> UploadAsync(string text, string name)
         {
-            using var form = new MultipartFormDataContent { { new ByteArrayContent(Encoding.UTF8.GetBytes(document)), "file", $"scifact-{i}.txt" } };
+            using var form = new MultipartFormDataContent { { new ByteArrayContent(Encoding.UTF8.GetBytes(text)), "file", name } };
             using var response = await files.PostAsync("/api/files", form);
             response.EnsureSuccessStatusCode();
-            fileIds.Add((await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid());
+            return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
         }
-        var chunks = 0;
-        foreach (var fileId in fileIds)
+        async Task<int> ReadyAsync(Guid fileId)
         {
             while (true)
             {
                 using var status = await rag.GetAsync($"/api/rag/documents/by-file/{fileId}");
                 if (status.IsSuccessStatusCode && (await status.Content.ReadFromJsonAsync<JsonElement>()) is var doc && doc.GetProperty("status").GetString() == "ready")
                 {
-                    chunks += doc.GetProperty("chunkCount").GetInt32();
-                    break;
+                    return doc.GetProperty("chunkCount").GetInt32();
                 }
                 await Task.Delay(200);
             }
+        }
+        // Steady state, as the baseline's model is loaded first: one document (other abstracts) goes through the whole path
+        // untimed, so the services that just started have compiled their hot paths.
+        var warmUpChunks = await ReadyAsync(await UploadAsync(string.Join("\n\n", corpus.Skip(IngestDocuments * AbstractsPerDocument).Take(AbstractsPerDocument)), "warm-up.txt"));
+
+        var ingest = Stopwatch.StartNew();
+        var fileIds = new List<Guid>();
+        foreach (var (document, i) in documents.Select((t, i) => (t, i)))
+        {
+            fileIds.Add(await UploadAsync(document, $"scifact-{i}.txt"));
+        }
+        var chunks = 0;
+        foreach (var fileId in fileIds)
+        {
+            chunks += await ReadyAsync(fileId);
         }
         var ingestSeconds = ingest.Elapsed.TotalSeconds;
         var chunker = new TokenChunker();
@@ -80,10 +91,13 @@ internal static class RagBench
         await embedder.GenerateAsync(texts);
         var embedSeconds = embedAlone.Elapsed.TotalSeconds;
         var ingestionRatio = chunks / ingestSeconds / (texts.Count / embedSeconds);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"ingestion: system {chunks / ingestSeconds:F1} chunks/s, embedding alone {texts.Count / embedSeconds:F1} chunks/s, ratio {ingestionRatio:F2}"));
         report.Append(CultureInfo.InvariantCulture, $"""
             ## Ingestion
 
-            {IngestDocuments} text files of {AbstractsPerDocument} SciFact abstracts each → {chunks} chunks (baseline chunker: {texts.Count}).
+            {IngestDocuments} text files of {AbstractsPerDocument} SciFact abstracts each → {chunks} chunks (baseline chunker: {texts.Count}),
+            uploaded one after another and timed until the last is ready; one other file went through first, untimed (steady state).
 
             | measure | chunks/s | seconds |
             |---|---:|---:|
@@ -106,7 +120,7 @@ internal static class RagBench
             |---:|---:|---:|---:|---:|---:|---:|---:|
 
             """);
-        var total = chunks;
+        var total = warmUpChunks + chunks;
         var queryIndex = 0;
         var p95At = new Dictionary<int, double>();
         var cachedAt = new Dictionary<int, double>();

@@ -85,6 +85,66 @@ public sealed class RetrievalUnitTests
         Assert.True(related > unrelated + 0.2f, $"related {related}, unrelated {unrelated}");
     }
 
+    [Fact]
+    public async Task Many_texts_embed_in_order_on_the_parallel_sessions_exactly_as_one_at_a_time()
+    {
+        using var embedder = new MiniLmEmbeddingGenerator();
+        var texts = Enumerable.Range(0, 23).Select(i => $"Sentence number {i} is about {(i % 2 == 0 ? "cells and proteins" : "trains and stations")}.").ToArray();
+
+        var together = await embedder.GenerateAsync(texts); // more than a short request: batches on every worker session
+        var alone = await Task.WhenAll(texts.Select(async t => (await embedder.GenerateAsync([t]))[0]));
+
+        Assert.Equal(texts.Length, together.Count);
+        for (var i = 0; i < texts.Length; i++)
+        {
+            var similarity = System.Numerics.Tensors.TensorPrimitives.Dot(together[i].Vector.Span, alone[i].Vector.Span);
+            Assert.True(similarity > 0.999f, $"text {i}: {similarity}");
+        }
+    }
+
+    [Fact]
+    public void A_scan_split_across_cores_finds_exactly_the_nearest_chunks()
+    {
+        const int Dimensions = 16;
+        var random = new Random(11);
+        float[] Random()
+        {
+            var v = Enumerable.Range(0, Dimensions).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
+            var norm = MathF.Sqrt(v.Sum(x => x * x));
+            return [.. v.Select(x => x / norm)];
+        }
+        var documents = Enumerable.Range(0, 3_000).Select(_ => (Id: Guid.NewGuid(), Chunks: Enumerable.Range(0, 10).Select(_ => (Id: Guid.NewGuid(), Vector: Random())).ToList())).ToList();
+        var index = new VectorIndex(Dimensions);
+        index.Apply(documents.Select(d => (d.Id, (IReadOnlyList<Guid>)[.. d.Chunks.Select(c => c.Id)], (IReadOnlyList<float[]>)[.. d.Chunks.Select(c => c.Vector)])), []);
+        Assert.True(index.Count >= VectorIndex.ParallelScanChunks); // the split path
+        var query = Random();
+        var allowed = documents.Where((_, i) => i % 3 != 0).Select(d => d.Id).ToHashSet();
+
+        var everything = index.Search(query, 25);
+        var mine = index.Search(query, 25, allowed);
+        var few = index.Search(query, 25, documents.Take(50).Select(d => d.Id).ToHashSet()); // narrow: looked up, not filtered
+
+        IEnumerable<Guid> Expected(IEnumerable<(Guid Id, List<(Guid Id, float[] Vector)> Chunks)> docs) => docs.SelectMany(d => d.Chunks)
+            .OrderByDescending(c => System.Numerics.Tensors.TensorPrimitives.Dot(query, c.Vector)).Take(25).Select(c => c.Id);
+        Assert.Equal(Expected(documents), everything.Select(h => h.ChunkId));
+        Assert.Equal(Expected(documents.Where(d => allowed.Contains(d.Id))), mine.Select(h => h.ChunkId));
+        Assert.Equal(Expected(documents.Take(50)), few.Select(h => h.ChunkId));
+        Assert.True(everything.Zip(everything.Skip(1)).All(p => p.First.Score >= p.Second.Score));
+    }
+
+    [Fact]
+    public void Score_combination_normalises_each_list_and_counts_a_missing_item_as_the_list_minimum()
+    {
+        var fused = ScoreFusion.Fuse(
+            (((string, double)[])[("a", 10.0), ("b", 2.0), ("c", 1.0)], 0.5),
+            (((string, double)[])[("b", 0.60), ("c", 0.58), ("d", 0.50)], 0.5));
+
+        Assert.Equal(["b", "a", "c", "d"], fused.Select(f => f.Item)); // b: 0.5·1/9 + 0.5·1; a: 0.5·1 + 0; c: 0 + 0.5·0.8; d: 0
+        Assert.Equal(0.5 + 0.5 / 9, fused[0].Score, 6);
+        Assert.Equal(0.4, fused[2].Score, 6);
+        Assert.Equal(0.0, fused[3].Score, 6);
+    }
+
     private static float[] Unit(float x, float y, float z)
     {
         var n = MathF.Sqrt(x * x + y * y + z * z);

@@ -1,0 +1,96 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using ChatAspire.ServiceDefaults.Messaging;
+using ChatAspire.Tests.Infrastructure;
+using Microsoft.Extensions.Logging.Abstractions;
+using StackExchange.Redis;
+
+namespace ChatAspire.Tests.Messaging;
+
+/// <summary>A consumer group handling several entries at once (as ingestion does), on the real Redis.</summary>
+[Collection(AppHostCollection.Name)]
+public sealed class StreamConsumerConcurrencyTests(AppHostFixture fixture)
+{
+    [Fact]
+    public async Task Entries_of_different_keys_run_at_once_and_entries_of_one_key_stay_in_stream_order()
+    {
+        var redis = await ConnectionMultiplexer.ConnectAsync(await fixture.ConnectionStringAsync(ResourceNames.Redis));
+        var stream = $"test:concurrency:{Guid.NewGuid():N}";
+        var db = redis.GetDatabase();
+        const int Keys = 4, PerKey = 6;
+        for (var i = 0; i < PerKey; i++)
+        {
+            for (var k = 0; k < Keys; k++)
+            {
+                await db.StreamAddAsync(stream, [new("type", "Test"), new("payload", $"{k}:{i}")]);
+            }
+        }
+
+        using var consumer = new RecordingConsumer(redis, stream, Keys * PerKey);
+        await consumer.StartAsync(CancellationToken.None);
+        await consumer.AllHandled.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        await consumer.StopAsync(CancellationToken.None);
+
+        // Every key's entries in the order they were added, and never two of one key at once.
+        foreach (var k in Enumerable.Range(0, Keys))
+        {
+            Assert.Equal(Enumerable.Range(0, PerKey), consumer.Handled.Where(h => h.Key == k).Select(h => h.Index));
+        }
+        Assert.Equal(0, consumer.SameKeyOverlaps);
+        Assert.InRange(consumer.MostAtOnce, 2, 3); // Concurrency = 3
+        var pending = await db.StreamPendingAsync(stream, "test");
+        Assert.Equal(0, pending.PendingMessageCount); // all acknowledged
+        await db.KeyDeleteAsync(stream);
+    }
+
+    private sealed class RecordingConsumer(IConnectionMultiplexer redis, string stream, int expected)
+        : StreamConsumerService(redis, NullLogger.Instance)
+    {
+        private static readonly ActivitySource Source = new("ChatAspire.Tests.StreamConsumer");
+        private readonly ConcurrentDictionary<int, byte> _running = new();
+        private int _atOnce;
+
+        public ConcurrentQueue<(int Key, int Index)> Handled { get; } = new();
+        public TaskCompletionSource AllHandled { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _mostAtOnce;
+        private int _sameKeyOverlaps;
+
+        public int MostAtOnce => _mostAtOnce;
+        public int SameKeyOverlaps => _sameKeyOverlaps;
+
+        protected override string Stream => stream;
+        protected override string Group => "test";
+        protected override StreamConsumerOptions Options { get; } = new() { BatchSize = 24, Concurrency = 3, PollInterval = TimeSpan.FromMilliseconds(20) };
+        protected override ActivitySource ActivitySource => Source;
+
+        protected override string? OrderingKey(StreamMessage message) => message.Payload.Split(':')[0];
+
+        protected override async Task HandleAsync(StreamMessage message, Activity? activity, CancellationToken ct)
+        {
+            var parts = message.Payload.Split(':');
+            var key = int.Parse(parts[0], System.Globalization.CultureInfo.InvariantCulture);
+            if (!_running.TryAdd(key, 0))
+            {
+                Interlocked.Increment(ref _sameKeyOverlaps);
+            }
+            var now = Interlocked.Increment(ref _atOnce);
+            InterlockedMax(ref _mostAtOnce, now);
+            await Task.Delay(30, ct); // I/O-like work, so that handlers overlap when allowed to
+            Handled.Enqueue((key, int.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture)));
+            Interlocked.Decrement(ref _atOnce);
+            _running.TryRemove(key, out _);
+            if (Handled.Count == expected)
+            {
+                AllHandled.TrySetResult();
+            }
+        }
+
+        private static void InterlockedMax(ref int target, int value)
+        {
+            int current;
+            while ((current = Volatile.Read(ref target)) < value && Interlocked.CompareExchange(ref target, value, current) != current)
+            {
+            }
+        }
+    }
+}
