@@ -29,19 +29,25 @@ public static class ScoreFusion
         var scores = new Dictionary<T, double>();
         foreach (var (scored, weight) in lists)
         {
-            if (scored.Count == 0)
-            {
-                continue;
-            }
-            var max = scored.Max(s => s.Score);
-            var min = scored.Min(s => s.Score);
-            var range = max - min;
+            var scale = Normaliser(scored.Select(s => s.Score));
             foreach (var (item, score) in scored)
             {
-                var normalised = range > 0 ? (score - min) / range : 1;
-                scores[item] = scores.GetValueOrDefault(item) + weight * normalised;
+                scores[item] = scores.GetValueOrDefault(item) + weight * scale(score);
             }
         }
         return [.. scores.OrderByDescending(kv => kv.Value).Select(kv => (kv.Key, kv.Value))];
+    }
+
+    /// <summary>Maps a list's scores to [0, 1] by its minimum and maximum (a lower score than the list's minimum gives 0; one score gives 1).</summary>
+    public static Func<double, double> Normaliser(IEnumerable<double> scores)
+    {
+        var list = scores.ToList();
+        if (list.Count == 0)
+        {
+            return _ => 0;
+        }
+        var (min, max) = (list.Min(), list.Max());
+        var range = max - min;
+        return score => range > 0 ? Math.Clamp((score - min) / range, 0, 1) : 1;
     }
 }

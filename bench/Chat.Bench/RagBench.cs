@@ -70,6 +70,7 @@ internal static class RagBench
         // Steady state, as the baseline's model is loaded first: one document (other abstracts) goes through the whole path
         // untimed, so the services that just started have compiled their hot paths.
         var warmUpChunks = await ReadyAsync(await UploadAsync(string.Join("\n\n", corpus.Skip(IngestDocuments * AbstractsPerDocument).Take(AbstractsPerDocument)), "warm-up.txt"));
+        Console.WriteLine("warmed up: timing ingestion");
 
         var ingest = Stopwatch.StartNew();
         var fileIds = new List<Guid>();
@@ -83,6 +84,7 @@ internal static class RagBench
             chunks += await ReadyAsync(fileId);
         }
         var ingestSeconds = ingest.Elapsed.TotalSeconds;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ingested: {chunks} chunks in {ingestSeconds:F1} s"));
         var chunker = new TokenChunker();
         var texts = documents.SelectMany(d => chunker.Chunk(TextExtractor.Extract(new MemoryStream(Encoding.UTF8.GetBytes(d)), "text/plain")).Select(c => c.Text)).ToList();
         using var embedder = new MiniLmEmbeddingGenerator();
