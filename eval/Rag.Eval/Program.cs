@@ -4,6 +4,7 @@
 // everything reported is on the test split.
 //   dotnet run -c Release --project eval/Rag.Eval -- [path to scifact folder] [--text-only]
 // --text-only skips the embeddings (minutes on 2 cores) and prints the full-text scores only, without writing results.
+// EVAL_DUMP=<file> also writes every query's two ranked lists with scores, and the qrels, as JSON (for fusion experiments).
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
@@ -149,6 +150,14 @@ static List<string> Hybrid((List<string> Text, List<string> Vector) r, int k, do
 static (double Ndcg, double Recall) Score(Dictionary<string, HashSet<string>> qrels, Func<string, List<string>> rank) =>
     (qrels.Average(q => Ndcg(rank(q.Key), q.Value)), qrels.Average(q => Recall(rank(q.Key), q.Value)));
 
+if (Environment.GetEnvironmentVariable("EVAL_DUMP") is { Length: > 0 } dump)
+{
+    await File.WriteAllTextAsync(dump, JsonSerializer.Serialize(new
+    {
+        train = train.ToDictionary(q => q.Key, q => q.Value), test = test.ToDictionary(q => q.Key, q => q.Value),
+        lists = scored.ToDictionary(q => q.Key, q => new { text = q.Value.Text.Select(h => new object[] { h.Id, h.Score }), vector = q.Value.Vector.Select(h => new object[] { h.Id, h.Score }) }),
+    }));
+}
 if (textOnly)
 {
     var (ndcg, recall) = Score(test, q => testRanks[q].Text);
