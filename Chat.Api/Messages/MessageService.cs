@@ -38,6 +38,10 @@ public sealed partial class MessageService(
     {
         // A plain send is high-volume traffic: its root span is sampled as such (docs/monitoring.md, "What is traced").
         var highVolume = !askAssistant && !assistant.IsCalledBy(request.Content ?? "");
+        if (!highVolume && Activity.Current is { Recorded: false })
+        {
+            Activity.Current = null; // the assistant's work is always traced: a hub call sampled out does not take this send with it
+        }
         using var activity = ChatTelemetry.Source.StartActivity("message.send", ActivityKind.Internal, default(ActivityContext), highVolume ? HighVolume : null);
         activity?.SetTag("chat.channel_id", channelId);
         var type = request.Type ?? MessageTypes.User;

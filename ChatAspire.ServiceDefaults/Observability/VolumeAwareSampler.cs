@@ -4,8 +4,11 @@ namespace ChatAspire.ServiceDefaults.Observability;
 
 /// <summary>
 /// Root-span sampler: a new trace is kept with <see cref="ObservabilityOptions.TraceSamplingRatio"/>, except traces
-/// that start at a high-volume operation (a root span tagged <see cref="HighVolumeTag"/>, such as a plain chat message
-/// sent over the hub or a group-commit batch), which are kept with <see cref="ObservabilityOptions.HighVolumeTraceSamplingRatio"/>.
+/// that start at a high-volume operation, which are kept with <see cref="ObservabilityOptions.HighVolumeTraceSamplingRatio"/>:
+/// a root span tagged <see cref="HighVolumeTag"/> (a group-commit batch), and a SignalR hub method call (ASP.NET Core's
+/// <c>&lt;Hub&gt;/&lt;Method&gt;</c> server span, tagged <c>rpc.system = signalr</c>): one small operation on a long-lived
+/// connection, such as a chat message, a typing signal or a read mark. Connecting and disconnecting keep the normal ratio.
+/// A send that involves the assistant starts a trace of its own when its hub call was not kept (Chat.Api's MessageService).
 /// A client span with no operation above it (a database or Redis call, an HTTP call) is never a trace of its own: it is
 /// a background loop's poll (stream reads, outbox checks, presence heartbeats), which finds nothing almost every time.
 /// Loops that find work start an operation span (<c>… process</c>, <c>message.batch</c>) or continue the producer's
@@ -29,16 +32,31 @@ public sealed class VolumeAwareSampler(double ratio, double highVolumeRatio) : S
         {
             return Idle;
         }
-        if (samplingParameters.Tags is { } tags)
+        return IsHighVolume(samplingParameters.Tags) ? _highVolume.ShouldSample(samplingParameters) : _normal.ShouldSample(samplingParameters);
+    }
+
+    private static bool IsHighVolume(IEnumerable<KeyValuePair<string, object?>>? tags)
+    {
+        if (tags is null)
         {
-            foreach (var tag in tags)
+            return false;
+        }
+        var hubCall = false;
+        string? method = null;
+        foreach (var tag in tags)
+        {
+            switch (tag.Key)
             {
-                if (tag.Key == HighVolumeTag && tag.Value is true)
-                {
-                    return _highVolume.ShouldSample(samplingParameters);
-                }
+                case HighVolumeTag when tag.Value is true:
+                    return true;
+                case "rpc.system" when tag.Value is "signalr":
+                    hubCall = true;
+                    break;
+                case "rpc.method":
+                    method = tag.Value as string;
+                    break;
             }
         }
-        return _normal.ShouldSample(samplingParameters);
+        return hubCall && method is not ("OnConnectedAsync" or "OnDisconnectedAsync");
     }
 }

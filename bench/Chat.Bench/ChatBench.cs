@@ -46,6 +46,10 @@ internal static class ChatBench
 
     public static async Task<int> RunAsync(string[] args)
     {
+        if (args.Contains("--telemetry"))
+        {
+            return await TelemetryOnlyAsync();
+        }
         var quick = args.Contains("--quick");
         var idleConnections = quick ? 2000 : 10_000;
         var idleHold = quick ? TimeSpan.FromSeconds(30) : TimeSpan.FromMinutes(2);
@@ -163,6 +167,36 @@ internal static class ChatBench
         return 0;
     }
 
+
+    /// <summary>
+    /// Only the telemetry cost, alternating AppHosts without and with telemetry (two rounds, three saturation runs each),
+    /// with every program's CPU share during each run: `chat --telemetry`.
+    /// </summary>
+    private static async Task<int> TelemetryOnlyAsync()
+    {
+        var results = new List<(bool Telemetry, Stats Stats)>();
+        for (var round = 0; round < 2; round++)
+        {
+            foreach (var telemetry in new[] { false, true })
+            {
+                await using var app = await BenchApp.StartAsync(Environment, telemetry, ResourceNames.Api);
+                var world = await World.CreateAsync(app, Clients, Channels);
+                await world.ClosedLoopAsync(Warmup);
+                for (var run = 0; run < 3; run++)
+                {
+                    var cpu = new CpuAccount();
+                    var stats = await world.ClosedLoopAsync(Saturation);
+                    results.Add((telemetry, stats));
+                    Console.WriteLine($"telemetry {(telemetry ? "on " : "off")}: {stats}");
+                    Console.WriteLine($"  cpu (cores): {CpuAccount.Describe(cpu.Close())}");
+                }
+                await world.DisposeAsync();
+            }
+        }
+        double Median(bool on) => results.Where(r => r.Telemetry == on).Select(r => r.Stats.PersistedPerSecond).Order().ElementAt(results.Count(r => r.Telemetry == on) / 2);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"telemetry throughput ratio (medians): {Median(true) / Median(false):F2}"));
+        return 0;
+    }
 
     private static string Memory()
     {

@@ -3,6 +3,7 @@ using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
 using ChatAspire.Tests.Infrastructure;
+using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace ChatAspire.Tests.Observability;
@@ -127,6 +128,46 @@ public sealed partial class DashboardTests(DashboardSystem system) : IClassFixtu
         Assert.Contains(trace, s => s.Resource == ResourceNames.AiWorker && s.Name.Contains("ai:jobs", StringComparison.Ordinal));
         Assert.Contains(trace, s => s.Resource == ResourceNames.AiWorker && s.Name == "ai_request");
         Assert.Single(trace, s => s.ParentSpanId is null or ""); // one root: the user's request
+    }
+
+    [Fact]
+    public async Task Hub_messages_are_traced_one_in_a_hundred_and_a_question_to_the_assistant_always()
+    {
+        var api = (await AppHostFixture.ReplicaUrlsAsync(system.App, ResourceNames.Api))[0];
+        var from = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1_000_000;
+
+        // 100 plain messages over the hub (5 senders × 20, within each one's send burst), then one that asks the assistant.
+        const int Plain = 100;
+        for (var sender = 0; sender < 5; sender++)
+        {
+            var user = await ChatUsers.RegisterAsync(api);
+            var channel = await user.CreateChannelAsync();
+            await using var hub = await user.ConnectAsync(api);
+            for (var i = 0; i < Plain / 5; i++)
+            {
+                await hub.InvokeAsync<System.Text.Json.JsonElement>("SendMessage", channel, new { content = $"plain {i}", clientMessageId = Guid.NewGuid() });
+            }
+        }
+        var asker = await ChatUsers.RegisterAsync(api);
+        var asked = await asker.CreateChannelAsync();
+        await using (var hub = await asker.ConnectAsync(api))
+        {
+            await hub.InvokeAsync<System.Text.Json.JsonElement>("SendMessage", asked, new { content = "@assistant is this traced?", clientMessageId = Guid.NewGuid() });
+        }
+
+        // The question's trace runs from its send to the worker's answer, whatever the sampling of its hub call.
+        IReadOnlyList<DashboardSpan> spans = [];
+        await Poll.UntilAsync(async () =>
+        {
+            spans = [.. (await system.Dashboard.SpansAsync()).Where(s => s.StartUnixNano >= from)];
+            var answered = spans.Where(s => s.Name == "ai_request").Select(s => s.TraceId).ToHashSet();
+            return spans.Any(s => s.Name == "message.send" && s.ParentSpanId is null or "" && answered.Contains(s.TraceId));
+        }, TimeSpan.FromSeconds(60), "the assistant question's trace, from its send to the answer");
+
+        // The plain sends: about one trace in a hundred (Observability:HighVolumeTraceSamplingRatio = 0.01), not one each.
+        // Ten or more of 101 at 1 % has a probability below 1e-8.
+        var hubCalls = spans.Count(s => s.Resource == ResourceNames.Api && s.Name.EndsWith("/SendMessage", StringComparison.Ordinal));
+        Assert.True(hubCalls < 10, $"{hubCalls} of {Plain + 1} hub sends were traced");
     }
 
     [Fact]

@@ -1,0 +1,78 @@
+using System.Globalization;
+
+namespace Chat.Bench;
+
+/// <summary>
+/// CPU seconds used by every process on the machine during a window, grouped by program (from <c>/proc/&lt;pid&gt;/stat</c>),
+/// so a benchmark can say where the cycles went, not only how fast it was.
+/// </summary>
+internal sealed class CpuAccount
+{
+    private static readonly double TicksPerSecond = 100; // USER_HZ on Linux
+    private readonly Dictionary<int, (string Program, long Ticks)> _start = Snapshot();
+    private readonly DateTime _startedAt = DateTime.UtcNow;
+
+    /// <summary>CPU seconds per program since this account was opened, largest first, and the window's length.</summary>
+    public (IReadOnlyList<(string Program, double Seconds)> Programs, double WallSeconds) Close()
+    {
+        var end = Snapshot();
+        var wall = (DateTime.UtcNow - _startedAt).TotalSeconds;
+        var byProgram = new Dictionary<string, double>();
+        foreach (var (pid, (program, ticks)) in end)
+        {
+            var before = _start.TryGetValue(pid, out var s) && s.Program == program ? s.Ticks : 0;
+            byProgram[program] = byProgram.GetValueOrDefault(program) + (ticks - before) / TicksPerSecond;
+        }
+        return ([.. byProgram.Where(p => p.Value >= 0.05).OrderByDescending(p => p.Value).Select(p => (p.Key, p.Value))], wall);
+    }
+
+    /// <summary>One line: each program's share of the machine's cores during the window.</summary>
+    public static string Describe((IReadOnlyList<(string Program, double Seconds)> Programs, double WallSeconds) window) =>
+        string.Join(", ", window.Programs.Take(10).Select(p => string.Create(CultureInfo.InvariantCulture,
+            $"{p.Program} {p.Seconds / window.WallSeconds:F2}")));
+
+    private static Dictionary<int, (string, long)> Snapshot()
+    {
+        var result = new Dictionary<int, (string, long)>();
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out var pid))
+            {
+                continue;
+            }
+            try
+            {
+                var stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+                result[pid] = (Program(dir, stat), ticks);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
+            {
+                // the process ended while it was read
+            }
+        }
+        return result;
+    }
+
+    /// <summary>The program's name: a .NET app by its assembly (the dashboard, the services), otherwise the executable.</summary>
+    private static string Program(string dir, string stat)
+    {
+        var comm = stat[(stat.IndexOf('(') + 1)..stat.LastIndexOf(')')];
+        try
+        {
+            var args = File.ReadAllText(Path.Combine(dir, "cmdline")).Split('\0', StringSplitOptions.RemoveEmptyEntries);
+            // Postgres backends rewrite their command line ("postgres: user db host state"): keep the program's name.
+            var exe = args.FirstOrDefault() is { } first ? Path.GetFileName(first.Split([':', ' '])[0]) : comm;
+            if (exe == "dotnet" && args.Skip(1).FirstOrDefault(a => a.EndsWith(".dll", StringComparison.Ordinal)) is { } dll)
+            {
+                return Path.GetFileNameWithoutExtension(dll);
+            }
+            return exe.Length > 0 ? exe : comm;
+        }
+        catch (IOException)
+        {
+            return comm;
+        }
+    }
+}
