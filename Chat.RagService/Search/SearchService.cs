@@ -85,12 +85,12 @@ public sealed class SearchService(
         var depth = byDocument ? Math.Max(DocumentChunkDepth, request.TopK * 10) : Math.Max(Depth, request.TopK);
         var text = sync.Lexical.Search(request.Query, depth, scope.Contents);
         var vector = sync.Index.Search(await embedding, depth, scope.ContentKeys);
-        // Which content each candidate belongs to is known from the two retrievers; a chunk's content is its document.
-        var contentOf = text.Select(h => (h.ChunkId, Sha256: h.Sha256)).Concat(vector.Select(h => (h.ChunkId, Sha256: scope.ShaOfKey[h.DocumentId])))
-            .DistinctBy(h => h.ChunkId).ToDictionary(h => h.ChunkId, h => h.Sha256);
         List<List<(Guid Item, double Score)>> picked;
         if (byDocument)
         {
+            // Which content each candidate belongs to is known from the two retrievers; a chunk's content is its document.
+            var contentOf = text.Select(h => (h.ChunkId, Sha256: h.Sha256)).Concat(vector.Select(h => (h.ChunkId, Sha256: scope.ShaOfKey[h.DocumentId])))
+                .DistinctBy(h => h.ChunkId).ToDictionary(h => h.ChunkId, h => h.Sha256);
             // A document scores its best chunk in each list (hits come best first), as the evaluation ranks documents.
             var documentDepth = Math.Max(DocumentDepth, request.TopK);
             List<(string, double)> textDocuments = [.. text.DistinctBy(h => h.Sha256).Take(documentDepth).Select(h => (h.Sha256, (double)h.Score))];
