@@ -55,13 +55,7 @@ internal static class ChatBench
         }
         if (args.Contains("--fanout"))
         {
-            // Extra service settings to compare (e.g. BENCH_SERVICE_ENV="DOTNET_gcServer=0").
-            var environment = new Dictionary<string, string>(Environment);
-            foreach (var pair in (System.Environment.GetEnvironmentVariable("BENCH_SERVICE_ENV") ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries))
-            {
-                environment[pair.Split('=')[0]] = pair.Split('=', 2)[1];
-            }
-            await using var app = await BenchApp.StartAsync(environment, ResourceNames.Api);
+            await using var app = await BenchApp.StartAsync(WithExtraEnvironment(), ResourceNames.Api);
             var world = await World.CreateAsync(app, Clients, Channels);
             await world.ClosedLoopAsync(Warmup);
             for (var run = 0; run < 3; run++)
@@ -216,6 +210,20 @@ internal static class ChatBench
     }
 
 
+    /// <summary>
+    /// The bench's service environment plus settings to compare in the `--fanout` and `--telemetry` modes, from
+    /// BENCH_SERVICE_ENV="KEY=value;KEY2=value" (e.g. DOTNET_gcServer=0, OTEL_METRIC_EXPORT_INTERVAL=60000).
+    /// </summary>
+    private static Dictionary<string, string> WithExtraEnvironment()
+    {
+        var environment = new Dictionary<string, string>(Environment);
+        foreach (var pair in (System.Environment.GetEnvironmentVariable("BENCH_SERVICE_ENV") ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries))
+        {
+            environment[pair.Split('=')[0]] = pair.Split('=', 2)[1];
+        }
+        return environment;
+    }
+
     /// <summary>The closed loop after a warm-up, <see cref="SaturationRuns"/> times: the median run by persisted msg/s.</summary>
     private static async Task<Stats> SaturateAsync(World world, string name)
     {
@@ -242,7 +250,7 @@ internal static class ChatBench
         {
             foreach (var telemetry in new[] { false, true })
             {
-                await using var app = await BenchApp.StartAsync(Environment, telemetry, ResourceNames.Api);
+                await using var app = await BenchApp.StartAsync(WithExtraEnvironment(), telemetry, ResourceNames.Api);
                 var world = await World.CreateAsync(app, Clients, Channels);
                 results.Add((telemetry, await SaturateAsync(world, $"telemetry {(telemetry ? "on" : "off")}")));
                 await world.DisposeAsync();
