@@ -37,6 +37,7 @@ internal static class ResourceBuilderExtensions
         }
         return worker;
     }
+
     /// <summary>
     /// How often every service exports its metrics over OTLP to the dashboard (<c>ChatAspire:MetricExportInterval</c>,
     /// default 5 s; Aspire's own default is 1 s). Each export collects every instrument of the process and the dashboard

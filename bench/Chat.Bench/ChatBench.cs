@@ -285,16 +285,10 @@ internal sealed record Stats(double PersistedPerSecond, double DeliveriesPerSeco
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
         $"persisted {PersistedPerSecond:F0}/s, deliveries {DeliveriesPerSecond:F0}/s, p50 {P50:F1} ms, p95 {P95:F1} ms, p99 {P99:F1} ms, failed {Failed}");
 
-    public static double Percentile(List<double> values, double p)
-    {
-        values.Sort();
-        return values.Count == 0 ? double.NaN : values[Math.Min(values.Count - 1, (int)Math.Ceiling(p * values.Count) - 1)];
-    }
-
     public static Stats From(int persisted, long deliveries, List<double> latencies, TimeSpan duration, int failed)
     {
-        return new(persisted / duration.TotalSeconds, deliveries / duration.TotalSeconds, Percentile(latencies, 0.50), Percentile(latencies, 0.95),
-            Percentile(latencies, 0.99), failed);
+        return new(persisted / duration.TotalSeconds, deliveries / duration.TotalSeconds, BenchApp.Percentile(latencies, 0.50),
+            BenchApp.Percentile(latencies, 0.95), BenchApp.Percentile(latencies, 0.99), failed);
     }
 }
 
@@ -513,7 +507,7 @@ internal sealed class World : IAsyncDisposable
         var stats = await ScheduleAsync(rate, duration, _ => (0, channel));
         var spread = _spread.Values.ToList();
         FanoutDetail = string.Create(CultureInfo.InvariantCulture,
-            $"per message: first delivery p99 {Stats.Percentile(spread.ConvertAll(v => v.First), 0.99):F1} ms, last delivery p50 {Stats.Percentile(spread.ConvertAll(v => v.Last), 0.5):F1} / p99 {Stats.Percentile(spread.ConvertAll(v => v.Last), 0.99):F1} ms; the bench process (1,000 clients and the AppHost) paused for GC {(GC.GetTotalPauseDuration() - paused).TotalMilliseconds:F0} ms");
+            $"per message: first delivery p99 {BenchApp.Percentile(spread.ConvertAll(v => v.First), 0.99):F1} ms, last delivery p50 {BenchApp.Percentile(spread.ConvertAll(v => v.Last), 0.5):F1} / p99 {BenchApp.Percentile(spread.ConvertAll(v => v.Last), 0.99):F1} ms; the bench process (1,000 clients and the AppHost) paused for GC {(GC.GetTotalPauseDuration() - paused).TotalMilliseconds:F0} ms");
         Console.WriteLine($"  {FanoutDetail}");
         await Task.WhenAll(listeners.Select(l => l.DisposeAsync().AsTask()));
         return stats;
