@@ -61,13 +61,26 @@ public abstract partial class StreamConsumerService(IConnectionMultiplexer redis
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var db = redis.GetDatabase();
+        var groupReady = false;
+        var nextClaim = 0L;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                await EnsureGroupAsync(db);
-                var claimed = await db.StreamAutoClaimAsync(Stream, Group, _consumer, (long)Options.ClaimIdle.TotalMilliseconds, "0-0", Options.BatchSize);
-                var handled = await ProcessAllAsync(db, [.. claimed.ClaimedEntries.Where(e => !e.IsNull)], stoppingToken);
+                if (!groupReady)
+                {
+                    await EnsureGroupAsync(db);
+                    groupReady = true;
+                }
+                var handled = 0;
+                // Idle pending entries (a crashed consumer's, or a failed attempt waiting for its retry) are looked for about ten
+                // times per ClaimIdle, not on every poll: an idle consumer costs one command per poll.
+                if (Environment.TickCount64 >= nextClaim)
+                {
+                    var claimed = await db.StreamAutoClaimAsync(Stream, Group, _consumer, (long)Options.ClaimIdle.TotalMilliseconds, "0-0", Options.BatchSize);
+                    handled += await ProcessAllAsync(db, [.. claimed.ClaimedEntries.Where(e => !e.IsNull)], stoppingToken);
+                    nextClaim = handled > 0 ? 0 : Environment.TickCount64 + (long)Math.Max(Options.PollInterval.TotalMilliseconds, Options.ClaimIdle.TotalMilliseconds / 10);
+                }
                 handled += await ProcessAllAsync(db, await db.StreamReadGroupAsync(Stream, Group, _consumer, StreamPosition.NewMessages, Options.BatchSize),
                     stoppingToken);
                 if (handled == 0)
@@ -81,7 +94,9 @@ public abstract partial class StreamConsumerService(IConnectionMultiplexer redis
             }
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {
-                // Redis down, or a failure outside any one entry: back off and go on; the loop must never die.
+                // Redis down (or restarted empty: the group is created again), or a failure outside any one entry: back off and
+                // go on; the loop must never die.
+                groupReady = false;
                 LogStreamUnavailable(logger, Stream, ex.GetType().Name);
                 await Task.Delay(TimeSpan.FromSeconds(2), stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
             }

@@ -13,6 +13,20 @@ namespace Chat.Bench;
 /// <summary>The whole AppHost with local Postgres and Redis, throwaway data, no OTLP export and quiet logs.</summary>
 internal static class BenchApp
 {
+    /// <summary>
+    /// A bench's service environment plus settings to compare, from BENCH_SERVICE_ENV="KEY=value;KEY2=value"
+    /// (e.g. DOTNET_gcServer=0, OTEL_METRIC_EXPORT_INTERVAL=60000), or from the variable named.
+    /// </summary>
+    public static Dictionary<string, string> WithExtraEnvironment(IReadOnlyDictionary<string, string> environment, string variable = "BENCH_SERVICE_ENV")
+    {
+        var result = new Dictionary<string, string>(environment);
+        foreach (var pair in (Environment.GetEnvironmentVariable(variable) ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries))
+        {
+            result[pair.Split('=')[0]] = pair.Split('=', 2)[1];
+        }
+        return result;
+    }
+
     public static Task<DistributedApplication> StartAsync(params string[] waitFor) => StartAsync(new Dictionary<string, string>(), waitFor);
 
     public static Task<DistributedApplication> StartAsync(IReadOnlyDictionary<string, string> environment, params string[] waitFor) =>

@@ -53,9 +53,13 @@ internal static class ChatBench
         {
             return await TelemetryOnlyAsync();
         }
+        if (args.Contains("--compare"))
+        {
+            return await CompareAsync();
+        }
         if (args.Contains("--fanout"))
         {
-            await using var app = await BenchApp.StartAsync(WithExtraEnvironment(), ResourceNames.Api);
+            await using var app = await BenchApp.StartAsync(BenchApp.WithExtraEnvironment(Environment), ResourceNames.Api);
             var world = await World.CreateAsync(app, Clients, Channels);
             await world.ClosedLoopAsync(Warmup);
             for (var run = 0; run < 3; run++)
@@ -210,20 +214,6 @@ internal static class ChatBench
     }
 
 
-    /// <summary>
-    /// The bench's service environment plus settings to compare in the `--fanout` and `--telemetry` modes, from
-    /// BENCH_SERVICE_ENV="KEY=value;KEY2=value" (e.g. DOTNET_gcServer=0, OTEL_METRIC_EXPORT_INTERVAL=60000).
-    /// </summary>
-    private static Dictionary<string, string> WithExtraEnvironment()
-    {
-        var environment = new Dictionary<string, string>(Environment);
-        foreach (var pair in (System.Environment.GetEnvironmentVariable("BENCH_SERVICE_ENV") ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries))
-        {
-            environment[pair.Split('=')[0]] = pair.Split('=', 2)[1];
-        }
-        return environment;
-    }
-
     /// <summary>The closed loop after a warm-up, <see cref="SaturationRuns"/> times: the median run by persisted msg/s.</summary>
     private static async Task<Stats> SaturateAsync(World world, string name)
     {
@@ -243,21 +233,35 @@ internal static class ChatBench
     /// Only the telemetry cost, alternating AppHosts without and with telemetry (two rounds of <see cref="SaturateAsync"/>),
     /// with every program's CPU share during each run: `chat --telemetry`.
     /// </summary>
-    private static async Task<int> TelemetryOnlyAsync()
+    private static Task<int> TelemetryOnlyAsync()
     {
-        var results = new List<(bool Telemetry, Stats Stats)>();
+        var environment = BenchApp.WithExtraEnvironment(Environment);
+        return AlternateAsync("telemetry throughput ratio", ("telemetry off", environment, false), ("telemetry on", environment, true));
+    }
+
+    /// <summary>
+    /// Two service settings at saturation, telemetry on as a person runs it: BENCH_SERVICE_ENV_A against BENCH_SERVICE_ENV,
+    /// alternating AppHosts in two rounds: `chat --compare`.
+    /// </summary>
+    private static Task<int> CompareAsync() => AlternateAsync("B / A throughput ratio",
+        ("A", BenchApp.WithExtraEnvironment(Environment, "BENCH_SERVICE_ENV_A"), true), ("B", BenchApp.WithExtraEnvironment(Environment), true));
+
+    private static async Task<int> AlternateAsync(string ratioName, params (string Name, Dictionary<string, string> Environment, bool Telemetry)[] sides)
+    {
+        var results = new List<(string Side, Stats Stats)>();
         for (var round = 0; round < 2; round++)
         {
-            foreach (var telemetry in new[] { false, true })
+            foreach (var side in sides)
             {
-                await using var app = await BenchApp.StartAsync(WithExtraEnvironment(), telemetry, ResourceNames.Api);
+                await using var app = await BenchApp.StartAsync(side.Environment, side.Telemetry, ResourceNames.Api);
                 var world = await World.CreateAsync(app, Clients, Channels);
-                results.Add((telemetry, await SaturateAsync(world, $"telemetry {(telemetry ? "on" : "off")}")));
+                results.Add((side.Name, await SaturateAsync(world, side.Name)));
                 await world.DisposeAsync();
             }
         }
-        double Mean(bool on) => results.Where(r => r.Telemetry == on).Average(r => r.Stats.PersistedPerSecond);
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"telemetry throughput ratio (mean of the rounds' medians): {Mean(true) / Mean(false):F2}"));
+        double Mean(string side) => results.Where(r => r.Side == side).Average(r => r.Stats.PersistedPerSecond);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{ratioName} (mean of the rounds' medians): {Mean(sides[1].Name) / Mean(sides[0].Name):F2}"));
         return 0;
     }
 

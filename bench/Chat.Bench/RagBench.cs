@@ -22,7 +22,7 @@ namespace Chat.Bench;
 ///    query embedding, Lucene BM25, exact SIMD vector scan, fusion, chunk load) with distinct uncached queries, beside a
 ///    same-run baseline: the plain Postgres full-text query alone. The bulk chunks are SciFact text cycled to size with
 ///    random unit vectors: the cost of an exact scan does not depend on what the vectors mean (quality is eval/Rag.Eval's job).
-///   dotnet run -c Release --project bench/Chat.Bench -- rag [--million]
+///   dotnet run -c Release --project bench/Chat.Bench -- rag [--million | --ingest-only]
 /// Ends with one line: <c>rag-bench: p95 A ms at 100k chunks; p95 B ms at 1M chunks; cached p50 C ms; ingestion ratio R</c>.
 /// </summary>
 internal static class RagBench
@@ -34,12 +34,14 @@ internal static class RagBench
     public static async Task<int> RunAsync(string[] args)
     {
         var million = args.Contains("--million");
+        var ingestOnly = args.Contains("--ingest-only"); // exploration: the ingestion phase alone, printed, no result file
         var data = Path.Combine(Repo.Root(), "..", "shared", "data", "scifact");
         var corpus = File.ReadLines(Path.Combine(data, "corpus.jsonl")).Select(l => JsonDocument.Parse(l).RootElement)
             .Select(e => $"{e.GetProperty("title").GetString()}. {e.GetProperty("text").GetString()}").ToList();
         var queries = File.ReadLines(Path.Combine(data, "queries.jsonl")).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("text").GetString()!).ToList();
 
-        await using var app = await BenchApp.StartAsync(ResourceNames.Files, ResourceNames.Api, ResourceNames.Rag);
+        await using var app = await BenchApp.StartAsync(BenchApp.WithExtraEnvironment(new Dictionary<string, string>()),
+            ResourceNames.Files, ResourceNames.Api, ResourceNames.Rag);
         var (userId, token, userName) = await BenchApp.RegisterUserAsync(app, "ragbench");
         using var files = BenchApp.Client(app, ResourceNames.Files, token);
         using var rag = BenchApp.Client(app, ResourceNames.Rag, token);
@@ -72,6 +74,7 @@ internal static class RagBench
         var warmUpChunks = await ReadyAsync(await UploadAsync(string.Join("\n\n", corpus.Skip(IngestDocuments * AbstractsPerDocument).Take(AbstractsPerDocument)), "warm-up.txt"));
         Console.WriteLine("warmed up: timing ingestion");
 
+        var ingestCpu = new CpuAccount();
         var ingest = Stopwatch.StartNew();
         var fileIds = new List<Guid>();
         foreach (var (document, i) in documents.Select((t, i) => (t, i)))
@@ -84,14 +87,19 @@ internal static class RagBench
             chunks += await ReadyAsync(fileId);
         }
         var ingestSeconds = ingest.Elapsed.TotalSeconds;
+        var systemCpu = ingestCpu.Close();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ingested: {chunks} chunks in {ingestSeconds:F1} s"));
+        Console.WriteLine($"  cpu (cores): {CpuAccount.Describe(systemCpu)}");
         var chunker = new TokenChunker();
         var texts = documents.SelectMany(d => chunker.Chunk(TextExtractor.Extract(new MemoryStream(Encoding.UTF8.GetBytes(d)), "text/plain")).Select(c => c.Text)).ToList();
         using var embedder = new MiniLmEmbeddingGenerator();
         await embedder.GenerateAsync(texts.Take(8)); // load the model first, as the service had
+        var aloneCpu = new CpuAccount();
         var embedAlone = Stopwatch.StartNew();
         await embedder.GenerateAsync(texts);
         var embedSeconds = embedAlone.Elapsed.TotalSeconds;
+        var baselineCpu = aloneCpu.Close();
+        Console.WriteLine($"  cpu (cores): {CpuAccount.Describe(baselineCpu)}");
         var ingestionRatio = chunks / ingestSeconds / (texts.Count / embedSeconds);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"ingestion: system {chunks / ingestSeconds:F1} chunks/s, embedding alone {texts.Count / embedSeconds:F1} chunks/s, ratio {ingestionRatio:F2}"));
@@ -107,8 +115,15 @@ internal static class RagBench
             | baseline: embedding the same chunks alone, in process | {texts.Count / embedSeconds:F1} | {embedSeconds:F1} |
             | system / baseline | {ingestionRatio:F2} | |
 
+            Cores used per program (CPU seconds / wall seconds), system run: {CpuAccount.Describe(systemCpu)};
+            baseline: {CpuAccount.Describe(baselineCpu)}.
 
             """);
+
+        if (ingestOnly)
+        {
+            return 0;
+        }
 
         // 2. Search latency at 10k and 100k chunks.
         var ragDb = await app.GetConnectionStringAsync(ResourceNames.RagDb);
