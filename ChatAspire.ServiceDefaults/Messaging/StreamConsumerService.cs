@@ -92,10 +92,13 @@ public abstract partial class StreamConsumerService(IConnectionMultiplexer redis
             {
                 return;
             }
+            catch (RedisServerException ex) when (ex.Message.StartsWith("NOGROUP", StringComparison.Ordinal))
+            {
+                groupReady = false; // Redis came back empty, or the stream was deleted: the group is created again at once
+            }
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {
-                // Redis down (or restarted empty: the group is created again), or a failure outside any one entry: back off and
-                // go on; the loop must never die.
+                // Redis down, or a failure outside any one entry: back off and go on; the loop must never die.
                 groupReady = false;
                 LogStreamUnavailable(logger, Stream, ex.GetType().Name);
                 await Task.Delay(TimeSpan.FromSeconds(2), stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);

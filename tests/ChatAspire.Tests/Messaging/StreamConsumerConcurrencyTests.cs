@@ -43,6 +43,28 @@ public sealed class StreamConsumerConcurrencyTests(AppHostFixture fixture)
         await db.KeyDeleteAsync(stream);
     }
 
+    [Fact]
+    public async Task A_consumer_whose_stream_was_deleted_creates_its_group_again_and_goes_on()
+    {
+        // Redis restarted without its data, or the stream deleted: the consumer group is gone with it.
+        var redis = await ConnectionMultiplexer.ConnectAsync(await fixture.ConnectionStringAsync(ResourceNames.Redis));
+        var stream = $"test:regroup:{Guid.NewGuid():N}";
+        var db = redis.GetDatabase();
+        using var consumer = new RecordingConsumer(redis, stream, 2);
+        await consumer.StartAsync(CancellationToken.None);
+        await db.StreamAddAsync(stream, [new("type", "Test"), new("payload", "0:0")]);
+        Assert.True(await consumer.EachHandled.WaitAsync(TimeSpan.FromSeconds(30)));
+
+        Assert.True(await db.KeyDeleteAsync(stream));
+        await db.StreamAddAsync(stream, [new("type", "Test"), new("payload", "0:1")]); // a new stream, no group
+        await consumer.AllHandled.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        await consumer.StopAsync(CancellationToken.None);
+
+        Assert.Equal([(0, 0), (0, 1)], consumer.Handled);
+        Assert.Equal(0, (await db.StreamPendingAsync(stream, "test")).PendingMessageCount);
+        await db.KeyDeleteAsync(stream);
+    }
+
     private sealed class RecordingConsumer(IConnectionMultiplexer redis, string stream, int expected)
         : StreamConsumerService(redis, NullLogger.Instance)
     {
@@ -52,6 +74,7 @@ public sealed class StreamConsumerConcurrencyTests(AppHostFixture fixture)
 
         public ConcurrentQueue<(int Key, int Index)> Handled { get; } = new();
         public TaskCompletionSource AllHandled { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public SemaphoreSlim EachHandled { get; } = new(0);
         private int _mostAtOnce;
         private int _sameKeyOverlaps;
 
@@ -79,6 +102,7 @@ public sealed class StreamConsumerConcurrencyTests(AppHostFixture fixture)
             Handled.Enqueue((key, int.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture)));
             Interlocked.Decrement(ref _atOnce);
             _running.TryRemove(key, out _);
+            EachHandled.Release();
             if (Handled.Count == expected)
             {
                 AllHandled.TrySetResult();
