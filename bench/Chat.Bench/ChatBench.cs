@@ -57,6 +57,10 @@ internal static class ChatBench
         {
             return await CompareAsync();
         }
+        if (args.Contains("--capacity"))
+        {
+            return await CapacityCompareAsync();
+        }
         if (args.Contains("--fanout"))
         {
             await using var app = await BenchApp.StartAsync(BenchApp.WithExtraEnvironment(Environment), ResourceNames.Api);
@@ -213,7 +217,6 @@ internal static class ChatBench
         return 0;
     }
 
-
     /// <summary>The closed loop after a warm-up, <see cref="SaturationRuns"/> times: the median run by persisted msg/s.</summary>
     private static async Task<Stats> SaturateAsync(World world, string name)
     {
@@ -245,6 +248,31 @@ internal static class ChatBench
     /// </summary>
     private static Task<int> CompareAsync() => AlternateAsync("B / A throughput ratio",
         ("A", BenchApp.WithExtraEnvironment(Environment, "BENCH_SERVICE_ENV_A"), true), ("B", BenchApp.WithExtraEnvironment(Environment), true));
+
+    /// <summary>
+    /// The offered-load steps around the capacity (400–1,500 msg/s, after the saturation warm-up), telemetry off as in the full
+    /// run, for BENCH_SERVICE_ENV_A and then BENCH_SERVICE_ENV, each on a fresh AppHost: `chat --capacity`.
+    /// </summary>
+    private static async Task<int> CapacityCompareAsync()
+    {
+        foreach (var (name, variable) in new[] { ("A", "BENCH_SERVICE_ENV_A"), ("B", "BENCH_SERVICE_ENV") })
+        {
+            await using var app = await BenchApp.StartAsync(BenchApp.WithExtraEnvironment(Environment, variable), ResourceNames.Api);
+            var world = await World.CreateAsync(app, Clients, Channels);
+            await world.ClosedLoopAsync(Warmup);
+            foreach (var offered in new double[] { 400, 600, 800, 1000, 1200, 1500 })
+            {
+                var stats = await world.OpenLoopAsync(offered, Step);
+                Console.WriteLine($"{name} offered {offered}/s: {stats}");
+                if (!stats.Holds(offered))
+                {
+                    break;
+                }
+            }
+            await world.DisposeAsync();
+        }
+        return 0;
+    }
 
     private static async Task<int> AlternateAsync(string ratioName, params (string Name, Dictionary<string, string> Environment, bool Telemetry)[] sides)
     {
