@@ -99,7 +99,7 @@ internal static class RagBench
         var chunker = new TokenChunker();
         using var embedder = new MiniLmEmbeddingGenerator();
         await embedder.GenerateAsync([.. Enumerable.Range(0, 8).Select(i => corpus[i])]); // load the model first, as the service had
-        var rounds = new List<(int Chunks, double Seconds, string Cpu, int BaselineChunks, double BaselineSeconds, string BaselineCpu)>();
+        var rounds = new List<IngestRound>();
         for (var round = 0; round < IngestRounds; round++)
         {
             var numbers = Enumerable.Range(WarmUpDocuments + round * IngestDocuments, IngestDocuments).ToList();
@@ -114,16 +114,14 @@ internal static class RagBench
             watch.Restart();
             await embedder.GenerateAsync(texts);
             var baselineSeconds = watch.Elapsed.TotalSeconds;
-            rounds.Add((chunks, seconds, system, texts.Count, baselineSeconds, CpuAccount.Describe(aloneCpu.Close())));
+            rounds.Add(new IngestRound(chunks / seconds, texts.Count / baselineSeconds, chunks, system, CpuAccount.Describe(aloneCpu.Close())));
             ingested += chunks;
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"ingestion round {round + 1}: system {chunks / seconds:F1} chunks/s, embedding alone {texts.Count / baselineSeconds:F1} chunks/s, ratio {chunks / seconds / (texts.Count / baselineSeconds):F2}"));
+                $"ingestion round {round + 1}: system {rounds[^1].System:F1} chunks/s, embedding alone {rounds[^1].Alone:F1} chunks/s, ratio {rounds[^1].Ratio:F2}"));
             Console.WriteLine($"  cpu (cores), system: {rounds[^1].Cpu}");
             Console.WriteLine($"  cpu (cores), alone: {rounds[^1].BaselineCpu}");
         }
-        double Ratio((int Chunks, double Seconds, string Cpu, int BaselineChunks, double BaselineSeconds, string BaselineCpu) r) =>
-            r.Chunks / r.Seconds / (r.BaselineChunks / r.BaselineSeconds);
-        var ingestionRatio = rounds.Select(Ratio).Order().ElementAt(rounds.Count / 2);
+        var ingestionRatio = rounds.Select(r => r.Ratio).Order().ElementAt(rounds.Count / 2);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ingestion ratio (median of {IngestRounds} rounds): {ingestionRatio:F2}"));
         report.Append(CultureInfo.InvariantCulture, $"""
             ## Ingestion
@@ -140,7 +138,7 @@ internal static class RagBench
         foreach (var (r, i) in rounds.Select((r, i) => (r, i)))
         {
             report.Append(CultureInfo.InvariantCulture,
-                $"| {i + 1} | {r.Chunks} | {r.Chunks / r.Seconds:F1} | {r.BaselineChunks / r.BaselineSeconds:F1} | {Ratio(r):F2} |\n");
+                $"| {i + 1} | {r.Chunks} | {r.System:F1} | {r.Alone:F1} | {r.Ratio:F2} |\n");
         }
         report.Append("\nCores used per program (CPU seconds / wall seconds) in each round, system run, then baseline:\n\n");
         foreach (var (r, i) in rounds.Select((r, i) => (r, i)))
@@ -327,4 +325,10 @@ internal static class RagBench
         await analyze.ExecuteNonQueryAsync();
         return count;
     }
+}
+
+/// <summary>One ingestion round: chunks/s through the system and for the same chunks embedded alone, and the CPU shares of both.</summary>
+internal sealed record IngestRound(double System, double Alone, int Chunks, string Cpu, string BaselineCpu)
+{
+    public double Ratio => System / Alone;
 }
