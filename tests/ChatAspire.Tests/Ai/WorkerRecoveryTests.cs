@@ -97,6 +97,9 @@ public sealed class WorkerRecoveryTests(AppHostFixture fixture) : IAsyncLifetime
         Assert.EndsWith("… (stopped)", content, StringComparison.Ordinal);
         Assert.StartsWith("word1 word2 word3", content, StringComparison.Ordinal);
         Assert.True(_model.WordsSent < _model.Words.Length, $"generation went on: {_model.WordsSent} of {_model.Words.Length} words");
+        // The final delta and the message travel separately: the message may come first (docs/realtime.md).
+        await Poll.UntilAsync(() => Task.FromResult(events.DeltasOf(jobId).Any(d => d.State == AiReplyDelta.Cancelled)), TimeSpan.FromSeconds(10),
+            "the cancelled delta");
         Assert.Contains(events.DeltasOf(jobId), d => d.State == AiReplyDelta.Cancelled);
         using var http = alice.Http();
         Assert.Equal("cancelled", (await http.GetFromJsonAsync<JsonElement>($"/api/ai/jobs/{jobId}")).GetProperty("status").GetString());
