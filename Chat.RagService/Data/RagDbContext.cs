@@ -9,8 +9,6 @@ public sealed class RagDbContext(DbContextOptions<RagDbContext> options) : DbCon
 {
     public DbSet<Document> Documents => Set<Document>();
     public DbSet<Chunk> Chunks => Set<Chunk>();
-    public DbSet<Retrieval.LexemeStat> LexemeStats => Set<Retrieval.LexemeStat>();
-    public DbSet<Retrieval.CorpusStat> CorpusStats => Set<Retrieval.CorpusStat>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -36,20 +34,6 @@ public sealed class RagDbContext(DbContextOptions<RagDbContext> options) : DbCon
             chunk.Property(c => c.Model).HasMaxLength(100);
             chunk.Property(c => c.Sha256).HasMaxLength(64);
             chunk.HasIndex(c => new { c.Sha256, c.Ordinal }).IsUnique();
-            chunk.HasGeneratedTsVectorColumn(c => c.SearchVector, "english", c => new { c.Heading, c.Text })
-                .HasIndex(c => c.SearchVector).HasMethod("GIN");
-        });
-        modelBuilder.Entity<Retrieval.LexemeStat>(stat =>
-        {
-            stat.ToTable("lexeme_stats");
-            stat.HasKey(l => l.Lexeme);
-        });
-        modelBuilder.Entity<Retrieval.CorpusStat>(stat =>
-        {
-            stat.ToTable("corpus_stats");
-            stat.HasKey(c => c.Id);
-            stat.Property(c => c.Id).ValueGeneratedNever();
-            stat.HasData(new Retrieval.CorpusStat { Id = 1 });
         });
     }
 }

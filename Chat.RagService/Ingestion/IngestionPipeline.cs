@@ -103,7 +103,6 @@ public sealed partial class IngestionPipeline(
             await using var tx = await db.Database.BeginTransactionAsync(ct);
             await LockContentAsync(file.Sha256, ct);
             // The content's chunks are replaced as a whole: a retry after a crash, or a model change, never duplicates.
-            await TermStats.RemoveAsync(db, file.Sha256, ct);
             await db.Chunks.Where(c => c.Sha256 == file.Sha256).ExecuteDeleteAsync(ct);
             db.Chunks.AddRange(chunks.Select((c, i) => new Chunk
             {
@@ -112,7 +111,6 @@ public sealed partial class IngestionPipeline(
             }));
             MarkReady(document, model, chunks.Count);
             await db.SaveChangesAsync(ct);
-            await TermStats.AddAsync(db, file.Sha256, ct);
             await tx.CommitAsync(ct);
             telemetry.Stage("store", watch.Elapsed);
             telemetry.Chunks(chunks.Count);
@@ -158,7 +156,6 @@ public sealed partial class IngestionPipeline(
             // Chunks go with the last document that uses them.
             if (!await db.Documents.AnyAsync(d => d.Sha256 == sha, ct))
             {
-                await TermStats.RemoveAsync(db, sha, ct);
                 await db.Chunks.Where(c => c.Sha256 == sha).ExecuteDeleteAsync(ct);
             }
         }

@@ -11,6 +11,9 @@ using Lucene.Net.Util;
 
 namespace Chat.RagService.Retrieval;
 
+/// <summary>A chunk the lexical index matched, with its BM25 score.</summary>
+public sealed record TextHit(Guid ChunkId, string Sha256, float Score);
+
 /// <summary>
 /// The lexical side of hybrid search: a Lucene.NET inverted index of every ready chunk, ranked by BM25 (k1 = 0.9,
 /// b = 0.4, as Anserini's BEIR baseline) with Lucene's English analyzer (Porter stemming, stop words). One per replica,
@@ -24,7 +27,12 @@ public sealed class LexicalIndex : IDisposable
     private const string IdField = "id";
     private const string ContentField = "sha";
     private const string TextField = "text";
-    private static readonly Similarity Bm25 = new BM25Similarity(0.9f, 0.4f);
+    /// <summary>BM25 term-frequency saturation; Anserini's BEIR value.</summary>
+    public const float DefaultK1 = 0.9f;
+    /// <summary>BM25 length normalisation; Anserini's BEIR value.</summary>
+    public const float DefaultB = 0.4f;
+
+    private readonly Similarity _bm25;
 
     private readonly string _path;
     private readonly FSDirectory _directory;
@@ -35,18 +43,20 @@ public sealed class LexicalIndex : IDisposable
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Filter> _filters = new(StringComparer.Ordinal);
     private const int MaxCachedFilters = 256;
 
-    public LexicalIndex()
+    /// <summary>An empty index ranked by BM25 with <paramref name="k1"/> and <paramref name="b"/> (other values serve the evaluation's tuning).</summary>
+    public LexicalIndex(float k1 = DefaultK1, float b = DefaultB)
     {
+        _bm25 = new BM25Similarity(k1, b);
         RemoveStaleFolders();
         _path = Path.Combine(Path.GetTempPath(), $"chataspire-lucene-{Environment.ProcessId}-{Guid.NewGuid():N}");
         _directory = FSDirectory.Open(_path);
         _writer = new IndexWriter(_directory, new IndexWriterConfig(Version, _analyzer)
         {
             OpenMode = OpenMode.CREATE,
-            Similarity = Bm25,
+            Similarity = _bm25,
             RAMBufferSizeMB = 64,
         });
-        _searchers = new SearcherManager(_writer, applyAllDeletes: true, new Bm25SearcherFactory());
+        _searchers = new SearcherManager(_writer, applyAllDeletes: true, new Bm25SearcherFactory(_bm25));
     }
 
     /// <summary>Replaces the chunks of <paramref name="upserts"/>' contents and removes <paramref name="removed"/> contents; visible to searches on return.</summary>
@@ -248,8 +258,8 @@ public sealed class LexicalIndex : IDisposable
         }
     }
 
-    private sealed class Bm25SearcherFactory : SearcherFactory
+    private sealed class Bm25SearcherFactory(Similarity similarity) : SearcherFactory
     {
-        public override IndexSearcher NewSearcher(IndexReader reader) => new(reader) { Similarity = Bm25 };
+        public override IndexSearcher NewSearcher(IndexReader reader) => new(reader) { Similarity = similarity };
     }
 }

@@ -41,7 +41,11 @@ namespace Chat.RagService.Data.Migrations
                 values: new object[] { 1, 0L, 0L });
 
             // Statistics for chunks stored before BM25 existed.
-            migrationBuilder.Sql(Retrieval.TermStats.RebuildSql);
+            migrationBuilder.Sql("""
+                DELETE FROM lexeme_stats;
+                INSERT INTO lexeme_stats ("Lexeme", "Df") SELECT u.lexeme, count(*) FROM chunks c, unnest(c."SearchVector") u GROUP BY u.lexeme;
+                UPDATE corpus_stats SET "Chunks" = (SELECT count(*) FROM chunks), "Lexemes" = (SELECT coalesce(sum(length("SearchVector")), 0) FROM chunks) WHERE "Id" = 1;
+                """);
         }
 
         /// <inheritdoc />

@@ -5,7 +5,6 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
-using NpgsqlTypes;
 
 #nullable disable
 
@@ -48,13 +47,6 @@ namespace Chat.RagService.Data.Migrations
                     b.Property<int?>("Page")
                         .HasColumnType("integer");
 
-                    b.Property<NpgsqlTsVector>("SearchVector")
-                        .IsRequired()
-                        .ValueGeneratedOnAddOrUpdate()
-                        .HasColumnType("tsvector")
-                        .HasAnnotation("Npgsql:TsVectorConfig", "english")
-                        .HasAnnotation("Npgsql:TsVectorProperties", new[] { "Heading", "Text" });
-
                     b.Property<string>("Sha256")
                         .IsRequired()
                         .HasMaxLength(64)
@@ -68,10 +60,6 @@ namespace Chat.RagService.Data.Migrations
                         .HasColumnType("integer");
 
                     b.HasKey("Id");
-
-                    b.HasIndex("SearchVector");
-
-                    NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("SearchVector"), "GIN");
 
                     b.HasIndex("Sha256", "Ordinal")
                         .IsUnique();
@@ -138,43 +126,6 @@ namespace Chat.RagService.Data.Migrations
                     b.HasIndex("Sha256");
 
                     b.ToTable("documents", (string)null);
-                });
-
-            modelBuilder.Entity("Chat.RagService.Retrieval.CorpusStat", b =>
-                {
-                    b.Property<int>("Id")
-                        .HasColumnType("integer");
-
-                    b.Property<long>("Chunks")
-                        .HasColumnType("bigint");
-
-                    b.Property<long>("Lexemes")
-                        .HasColumnType("bigint");
-
-                    b.HasKey("Id");
-
-                    b.ToTable("corpus_stats", (string)null);
-
-                    b.HasData(
-                        new
-                        {
-                            Id = 1,
-                            Chunks = 0L,
-                            Lexemes = 0L
-                        });
-                });
-
-            modelBuilder.Entity("Chat.RagService.Retrieval.LexemeStat", b =>
-                {
-                    b.Property<string>("Lexeme")
-                        .HasColumnType("text");
-
-                    b.Property<long>("Df")
-                        .HasColumnType("bigint");
-
-                    b.HasKey("Lexeme");
-
-                    b.ToTable("lexeme_stats", (string)null);
                 });
 #pragma warning restore 612, 618
         }
