@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using ChatAspire.Contracts;
+using ChatAspire.ServiceDefaults.Messaging;
 using StackExchange.Redis;
 
 namespace Chat.RagService.Documents;
@@ -15,5 +16,6 @@ public static class DocumentEvents
         await redis.GetDatabase().StreamAddAsync(DocumentStatusChanged.Stream,
             [new("type", nameof(DocumentStatusChanged)), new("payload", payload), new("traceparent", Activity.Current?.Id ?? "")],
             maxLength: 10_000, useApproximateMaxLength: true);
+        await StreamBell.RingAsync(redis.GetDatabase(), DocumentStatusChanged.Stream);
     }
 }

@@ -72,9 +72,12 @@ public sealed partial class OutboxPublisher<TContext>(IServiceScopeFactory scope
 {
     private static readonly TimeSpan DedupeWindow = TimeSpan.FromDays(7);
 
+    /// <summary>Adds the entry once, and rings the stream's <see cref="StreamBell"/> (ARGV[6]) so idle consumers read it at once.</summary>
     private const string AddOnce = """
         if redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[1]) then
-          return redis.call('XADD', KEYS[1], '*', 'id', ARGV[2], 'type', ARGV[3], 'payload', ARGV[4], 'traceparent', ARGV[5])
+          local id = redis.call('XADD', KEYS[1], '*', 'id', ARGV[2], 'type', ARGV[3], 'payload', ARGV[4], 'traceparent', ARGV[5])
+          redis.call('PUBLISH', ARGV[6], '')
+          return id
         end
         return false
         """;
@@ -116,7 +119,7 @@ public sealed partial class OutboxPublisher<TContext>(IServiceScopeFactory scope
         {
             await redisDb.ScriptEvaluateAsync(AddOnce,
                 [stream, $"{stream}:published:{message.Id}"],
-                [(long)DedupeWindow.TotalSeconds, message.Id.ToString(), message.Type, message.Payload, message.TraceParent ?? ""]);
+                [(long)DedupeWindow.TotalSeconds, message.Id.ToString(), message.Type, message.Payload, message.TraceParent ?? "", StreamBell.For(stream).ToString()]);
             message.PublishedAt = DateTimeOffset.UtcNow;
             await db.SaveChangesAsync(ct);
         }

@@ -17,8 +17,12 @@ public sealed class StreamConsumerOptions
     /// <summary>A pending entry idle this long (its consumer crashed, or it failed and waits for a retry) is claimed again.</summary>
     public TimeSpan ClaimIdle { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>Pause between polls when the stream has nothing new.</summary>
-    public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(250);
+    /// <summary>
+    /// Longest wait between reads when the stream has nothing new. An idle consumer reads as soon as a producer rings
+    /// the stream's <see cref="StreamBell"/>; this poll only covers a ring lost while Redis reconnected, and producers
+    /// that do not ring.
+    /// </summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>
     /// Entries of one read handled at the same time (1: one after another). Entries with the same
@@ -42,6 +46,8 @@ public sealed record StreamMessage(string Id, string Type, string Payload, strin
 /// <see cref="HandleAsync"/> succeeds, pending entries of a crashed consumer (or a failed attempt) are claimed again
 /// after <see cref="StreamConsumerOptions.ClaimIdle"/>, and an entry that keeps failing is parked with its reason.
 /// Handlers must therefore be idempotent. Each entry is handled in an activity continuing the producer's trace.
+/// An idle consumer waits for the stream's <see cref="StreamBell"/> (or its slow fallback poll), so it costs no
+/// round trips while nothing happens and reads within a round trip of a producer's ring.
 /// </summary>
 public abstract partial class StreamConsumerService(IConnectionMultiplexer redis, ILogger logger) : BackgroundService
 {
@@ -63,45 +69,88 @@ public abstract partial class StreamConsumerService(IConnectionMultiplexer redis
         var db = redis.GetDatabase();
         var groupReady = false;
         var nextClaim = 0L;
-        while (!stoppingToken.IsCancellationRequested)
+        // At most one ring is kept: rings that come while the consumer is reading add nothing to the read that follows.
+        using var bell = new SemaphoreSlim(0, 1);
+        void Ring(RedisChannel channel, RedisValue value)
         {
-            try
+            if (bell.CurrentCount == 0)
             {
-                if (!groupReady)
+                try
                 {
-                    await EnsureGroupAsync(db);
-                    groupReady = true;
+                    bell.Release();
                 }
-                var handled = 0;
-                // Idle pending entries (a crashed consumer's, or a failed attempt waiting for its retry) are looked for about ten
-                // times per ClaimIdle, not on every poll: an idle consumer costs one command per poll.
-                if (Environment.TickCount64 >= nextClaim)
+                catch (SemaphoreFullException)
                 {
-                    var claimed = await db.StreamAutoClaimAsync(Stream, Group, _consumer, (long)Options.ClaimIdle.TotalMilliseconds, "0-0", Options.BatchSize);
-                    handled += await ProcessAllAsync(db, [.. claimed.ClaimedEntries.Where(e => !e.IsNull)], stoppingToken);
-                    nextClaim = handled > 0 ? 0 : Environment.TickCount64 + (long)Math.Max(Options.PollInterval.TotalMilliseconds, Options.ClaimIdle.TotalMilliseconds / 10);
+                    // rung twice at once: one ring is enough
                 }
-                handled += await ProcessAllAsync(db, await db.StreamReadGroupAsync(Stream, Group, _consumer, StreamPosition.NewMessages, Options.BatchSize),
-                    stoppingToken);
-                if (handled == 0)
+                catch (ObjectDisposedException)
                 {
-                    await Task.Delay(Options.PollInterval, stoppingToken);
+                    // a ring on its way while the consumer stopped
                 }
             }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        }
+        Action<RedisChannel, RedisValue> ring = Ring; // one instance, so that the same handler is unsubscribed
+        var subscribed = false;
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
             {
-                return;
+                try
+                {
+                    if (!subscribed)
+                    {
+                        // Subscribed before the first read, so an entry added after a read that found nothing always rings.
+                        // The client subscribes again by itself whenever it reconnects.
+                        await redis.GetSubscriber().SubscribeAsync(StreamBell.For(Stream), ring);
+                        subscribed = true;
+                    }
+                    if (!groupReady)
+                    {
+                        await EnsureGroupAsync(db);
+                        groupReady = true;
+                    }
+                    var handled = 0;
+                    // Idle pending entries (a crashed consumer's, or a failed attempt waiting for its retry) are looked for
+                    // about ten times per ClaimIdle, not on every read.
+                    var claimEvery = (long)Math.Min(Options.PollInterval.TotalMilliseconds, Options.ClaimIdle.TotalMilliseconds / 10);
+                    if (Environment.TickCount64 >= nextClaim)
+                    {
+                        var claimed = await db.StreamAutoClaimAsync(Stream, Group, _consumer, (long)Options.ClaimIdle.TotalMilliseconds, "0-0", Options.BatchSize);
+                        handled += await ProcessAllAsync(db, [.. claimed.ClaimedEntries.Where(e => !e.IsNull)], stoppingToken);
+                        nextClaim = handled > 0 ? 0 : Environment.TickCount64 + claimEvery;
+                    }
+                    handled += await ProcessAllAsync(db, await db.StreamReadGroupAsync(Stream, Group, _consumer, StreamPosition.NewMessages, Options.BatchSize),
+                        stoppingToken);
+                    if (handled == 0)
+                    {
+                        // Until a producer rings, the fallback poll is due, or the next look for idle pending entries.
+                        var wait = Math.Clamp(nextClaim - Environment.TickCount64, 1, (long)Options.PollInterval.TotalMilliseconds);
+                        await bell.WaitAsync(TimeSpan.FromMilliseconds(wait), stoppingToken);
+                    }
+                }
+                catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+                {
+                    return;
+                }
+                catch (RedisServerException ex) when (ex.Message.StartsWith("NOGROUP", StringComparison.Ordinal))
+                {
+                    groupReady = false; // Redis came back empty, or the stream was deleted: the group is created again at once
+                }
+                catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+                {
+                    // Redis down, or a failure outside any one entry: back off and go on; the loop must never die.
+                    groupReady = false;
+                    LogStreamUnavailable(logger, Stream, ex.GetType().Name);
+                    await Task.Delay(TimeSpan.FromSeconds(2), stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
+                }
             }
-            catch (RedisServerException ex) when (ex.Message.StartsWith("NOGROUP", StringComparison.Ordinal))
+        }
+        finally
+        {
+            if (subscribed)
             {
-                groupReady = false; // Redis came back empty, or the stream was deleted: the group is created again at once
-            }
-            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
-            {
-                // Redis down, or a failure outside any one entry: back off and go on; the loop must never die.
-                groupReady = false;
-                LogStreamUnavailable(logger, Stream, ex.GetType().Name);
-                await Task.Delay(TimeSpan.FromSeconds(2), stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
+                // The handler would otherwise outlive this consumer and release a disposed semaphore.
+                await redis.GetSubscriber().UnsubscribeAsync(StreamBell.For(Stream), ring, CommandFlags.FireAndForget);
             }
         }
     }

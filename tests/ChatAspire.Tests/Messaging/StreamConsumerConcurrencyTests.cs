@@ -65,7 +65,36 @@ public sealed class StreamConsumerConcurrencyTests(AppHostFixture fixture)
         await db.KeyDeleteAsync(stream);
     }
 
-    private sealed class RecordingConsumer(IConnectionMultiplexer redis, string stream, int expected)
+    [Fact]
+    public async Task An_idle_consumer_reads_as_soon_as_the_producer_rings_and_polls_slowly_without_a_ring()
+    {
+        var redis = await ConnectionMultiplexer.ConnectAsync(await fixture.ConnectionStringAsync(ResourceNames.Redis));
+        var stream = $"test:bell:{Guid.NewGuid():N}";
+        var db = redis.GetDatabase();
+        // The fallback poll is a minute: only the bell can make the consumer read within seconds.
+        using var consumer = new RecordingConsumer(redis, stream, 2, pollInterval: TimeSpan.FromMinutes(1));
+        await consumer.StartAsync(CancellationToken.None);
+        await Poll.UntilAsync(async () => await db.KeyExistsAsync(stream), TimeSpan.FromSeconds(10), "the consumer group");
+        await Poll.UntilAsync(async () => await db.PublishAsync(StreamBell.For(stream), "") > 0, TimeSpan.FromSeconds(10), "the consumer's subscription");
+
+        // An entry added without a ring waits for the poll...
+        await db.StreamAddAsync(stream, [new("type", "Test"), new("payload", "0:0")]);
+        Assert.False(await consumer.EachHandled.WaitAsync(TimeSpan.FromSeconds(2)));
+        // ...and the ring makes the idle consumer read it (and the next one) at once.
+        await StreamBell.RingAsync(db, stream);
+        Assert.True(await consumer.EachHandled.WaitAsync(TimeSpan.FromSeconds(5)));
+        await db.StreamAddAsync(stream, [new("type", "Test"), new("payload", "0:1")]);
+        await StreamBell.RingAsync(db, stream);
+        await consumer.AllHandled.Task.WaitAsync(TimeSpan.FromSeconds(5));
+        await consumer.StopAsync(CancellationToken.None);
+
+        Assert.Equal([(0, 0), (0, 1)], consumer.Handled);
+        await Poll.UntilAsync(async () => await db.PublishAsync(StreamBell.For(stream), "") == 0, TimeSpan.FromSeconds(10),
+            "a stopped consumer to stop listening");
+        await db.KeyDeleteAsync(stream);
+    }
+
+    private sealed class RecordingConsumer(IConnectionMultiplexer redis, string stream, int expected, TimeSpan? pollInterval = null)
         : StreamConsumerService(redis, NullLogger.Instance)
     {
         private static readonly ActivitySource Source = new("ChatAspire.Tests.StreamConsumer");
@@ -83,7 +112,11 @@ public sealed class StreamConsumerConcurrencyTests(AppHostFixture fixture)
 
         protected override string Stream => stream;
         protected override string Group => "test";
-        protected override StreamConsumerOptions Options { get; } = new() { BatchSize = 24, Concurrency = 3, PollInterval = TimeSpan.FromMilliseconds(20) };
+        protected override StreamConsumerOptions Options { get; } = new()
+        {
+            BatchSize = 24, Concurrency = 3, PollInterval = pollInterval ?? TimeSpan.FromMilliseconds(20),
+            ClaimIdle = pollInterval is { } slow ? slow * 10 : new StreamConsumerOptions().ClaimIdle,
+        };
         protected override ActivitySource ActivitySource => Source;
 
         protected override string? OrderingKey(StreamMessage message) => message.Payload.Split(':')[0];
