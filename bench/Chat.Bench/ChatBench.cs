@@ -96,7 +96,8 @@ internal static class ChatBench
             pgbench = await PgBench.RunAsync(app, world, Clients, Saturation);
             Console.WriteLine($"pgbench: {pgbench:F0} tx/s");
 
-            double[] steps = quick ? [200, 600, 1200] : [100, 200, 400, 600, 800, 1000, 1200, 1500, 2000, 2500, 3000];
+            // 100 msg/s apart up to 800, where a slow machine's capacity lies; wider above.
+            double[] steps = quick ? [200, 600, 1200] : [100, 200, 300, 400, 500, 600, 700, 800, 1000, 1200, 1500, 2000, 2500, 3000];
             foreach (var offered in steps)
             {
                 var stats = await world.OpenLoopAsync(offered, quick ? TimeSpan.FromSeconds(10) : Step);
@@ -250,7 +251,7 @@ internal static class ChatBench
         ("A", BenchApp.WithExtraEnvironment(Environment, "BENCH_SERVICE_ENV_A"), true), ("B", BenchApp.WithExtraEnvironment(Environment), true));
 
     /// <summary>
-    /// The offered-load steps around the capacity (400–1,500 msg/s, after the saturation warm-up), telemetry off as in the full
+    /// The offered-load steps around the capacity (400–1,500 msg/s, 100 apart up to 800, after the saturation warm-up), telemetry off as in the full
     /// run, for BENCH_SERVICE_ENV_A and then BENCH_SERVICE_ENV, each on a fresh AppHost: `chat --capacity`.
     /// </summary>
     private static async Task<int> CapacityCompareAsync()
@@ -260,7 +261,7 @@ internal static class ChatBench
             await using var app = await BenchApp.StartAsync(BenchApp.WithExtraEnvironment(Environment, variable), ResourceNames.Api);
             var world = await World.CreateAsync(app, Clients, Channels);
             await world.ClosedLoopAsync(Warmup);
-            foreach (var offered in new double[] { 400, 600, 800, 1000, 1200, 1500 })
+            foreach (var offered in new double[] { 400, 500, 600, 700, 800, 1000, 1200, 1500 })
             {
                 var stats = await world.OpenLoopAsync(offered, Step);
                 Console.WriteLine($"{name} offered {offered}/s: {stats}");
