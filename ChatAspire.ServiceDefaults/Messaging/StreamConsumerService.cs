@@ -112,7 +112,7 @@ public abstract partial class StreamConsumerService(IConnectionMultiplexer redis
                     var handled = 0;
                     // Idle pending entries (a crashed consumer's, or a failed attempt waiting for its retry) are looked for
                     // about ten times per ClaimIdle, not on every read.
-                    var claimEvery = (long)Math.Min(Options.PollInterval.TotalMilliseconds, Options.ClaimIdle.TotalMilliseconds / 10);
+                    var claimEvery = (long)Math.Max(Options.PollInterval.TotalMilliseconds, Options.ClaimIdle.TotalMilliseconds / 10);
                     if (Environment.TickCount64 >= nextClaim)
                     {
                         var claimed = await db.StreamAutoClaimAsync(Stream, Group, _consumer, (long)Options.ClaimIdle.TotalMilliseconds, "0-0", Options.BatchSize);
