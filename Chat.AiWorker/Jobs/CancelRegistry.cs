@@ -31,7 +31,9 @@ public sealed class CancelRegistry(IConnectionMultiplexer redis) : BackgroundSer
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var queue = await redis.GetSubscriber().SubscribeAsync(RedisChannel.Literal(AiJobs.CancelChannel));
+        // Fire-and-forget: the worker may start while Redis is down (awaiting the subscription would then fail and stop the
+        // host); the multiplexer subscribes again on every reconnect.
+        var queue = await redis.GetSubscriber().SubscribeAsync(RedisChannel.Literal(AiJobs.CancelChannel), CommandFlags.FireAndForget);
         stoppingToken.Register(() => queue.Unsubscribe());
         await foreach (var message in queue.WithCancellation(stoppingToken))
         {

@@ -13,7 +13,9 @@ public sealed partial class AiDeltaRelay(IConnectionMultiplexer redis, IAssistan
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var queue = await redis.GetSubscriber().SubscribeAsync(RedisChannel.Literal(AiJobs.DeltaChannel));
+        // Fire-and-forget: a replica may start while Redis is down (awaiting the subscription would then fail and stop the
+        // host); the multiplexer subscribes again on every reconnect.
+        var queue = await redis.GetSubscriber().SubscribeAsync(RedisChannel.Literal(AiJobs.DeltaChannel), CommandFlags.FireAndForget);
         stoppingToken.Register(() => queue.Unsubscribe());
         var db = redis.GetDatabase();
         await foreach (var message in queue.WithCancellation(stoppingToken))

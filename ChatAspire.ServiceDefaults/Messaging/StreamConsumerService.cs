@@ -99,9 +99,10 @@ public abstract partial class StreamConsumerService(IConnectionMultiplexer redis
                 {
                     if (!subscribed)
                     {
-                        // Subscribed before the first read, so an entry added after a read that found nothing always rings.
-                        // The client subscribes again by itself whenever it reconnects.
-                        await redis.GetSubscriber().SubscribeAsync(StreamBell.For(Stream), ring);
+                        // Fire-and-forget, like every subscription of the services: a service starts while Redis is down, and
+                        // the client subscribes again by itself whenever it reconnects. A ring sent before the subscription
+                        // is in place is covered by the fallback poll.
+                        await redis.GetSubscriber().SubscribeAsync(StreamBell.For(Stream), ring, CommandFlags.FireAndForget);
                         subscribed = true;
                     }
                     if (!groupReady)

@@ -68,14 +68,23 @@ public sealed class StreamConsumerConcurrencyTests(AppHostFixture fixture)
     [Fact]
     public async Task An_idle_consumer_reads_as_soon_as_the_producer_rings_and_polls_slowly_without_a_ring()
     {
-        var redis = await ConnectionMultiplexer.ConnectAsync(await fixture.ConnectionStringAsync(ResourceNames.Redis));
+        var connection = await fixture.ConnectionStringAsync(ResourceNames.Redis);
+        var redis = await ConnectionMultiplexer.ConnectAsync(connection);
         var stream = $"test:bell:{Guid.NewGuid():N}";
         var db = redis.GetDatabase();
+        // The consumer has a connection of its own (named), so that Redis can say what it last did and when.
+        var name = $"bell-{Guid.NewGuid():N}";
+        var options = ConfigurationOptions.Parse(connection!);
+        options.ClientName = name;
+        using var consumerRedis = await ConnectionMultiplexer.ConnectAsync(options);
         // The fallback poll is a minute: only the bell can make the consumer read within seconds.
-        using var consumer = new RecordingConsumer(redis, stream, 2, pollInterval: TimeSpan.FromMinutes(1));
+        using var consumer = new RecordingConsumer(consumerRedis, stream, 2, pollInterval: TimeSpan.FromMinutes(1));
         await consumer.StartAsync(CancellationToken.None);
-        await Poll.UntilAsync(async () => await db.KeyExistsAsync(stream), TimeSpan.FromSeconds(10), "the consumer group");
-        await Poll.UntilAsync(async () => await db.PublishAsync(StreamBell.For(stream), "") > 0, TimeSpan.FromSeconds(10), "the consumer's subscription");
+        // Idle: its last command was a read that found nothing, at least a second ago (a consumer that reads sends one
+        // command right after another), so it is waiting for the bell or the poll.
+        await Poll.UntilAsync(async () => ((string?)await db.ExecuteAsync("CLIENT", "LIST") ?? "").Split('\n')
+            .Any(c => c.Contains($"name={name} ", StringComparison.Ordinal) && c.Contains(" cmd=xreadgroup ", StringComparison.Ordinal)
+                && !c.Contains(" idle=0 ", StringComparison.Ordinal)), TimeSpan.FromSeconds(15), "an idle consumer");
 
         // An entry added without a ring waits for the poll...
         await db.StreamAddAsync(stream, [new("type", "Test"), new("payload", "0:0")]);
