@@ -427,7 +427,7 @@
     for (const emoji of PICKER) {
       const given = (m.reactions || []).some((r) => r.emoji === emoji && r.userIds.includes(state.session.user.id));
       picker.append(el("button", { type: "button", "aria-pressed": String(given), "aria-label": `React with ${emoji}`, text: emoji,
-        onclick: async () => { await react(m, emoji, !given); closePicker(true); } }));
+        onclick: () => { closePicker(true); return react(m, emoji, !given); } }));
     }
     picker.addEventListener("keydown", (e) => {
       if (e.key === "Escape") { e.stopPropagation(); closePicker(true); }

@@ -204,7 +204,7 @@ public sealed class WebChatTests(AppHostFixture fixture) : IAsyncLifetime
             : Path.Combine(Path.GetTempPath(), $"chataspire-screens-{Guid.NewGuid():N}");
         Directory.CreateDirectory(dir);
         await ChatPages.SendAsync(page, "**Summary** for the team:\n- trains: *second class* only\n- see `policy.md`, section _Travel_", shows: "for the team");
-        await reply.GetByRole(AriaRole.Button, new() { Name = "React" }).ClickAsync();
+        await reply.GetByRole(AriaRole.Button, new() { Name = "React", Exact = true }).ClickAsync();
         await reply.GetByRole(AriaRole.Button, new() { Name = "React with 👍" }).ClickAsync();
         await Expect(reply.Locator(".reactions button")).ToHaveTextAsync("👍 1");
         await page.ScreenshotAsync(new() { Path = Path.Combine(dir, "chat-desktop.png") });

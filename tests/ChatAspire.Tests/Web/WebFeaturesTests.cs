@@ -217,7 +217,7 @@ public sealed class WebFeaturesTests(AppHostFixture fixture) : IAsyncLifetime
         await Expect(bob.Locator("#member-list")).ToContainTextAsync(aliceName);
 
         var onBob = bob.Locator("#messages .message", new() { HasText = "the release is out" });
-        await onBob.GetByRole(AriaRole.Button, new() { Name = "React" }).ClickAsync();
+        await onBob.GetByRole(AriaRole.Button, new() { Name = "React", Exact = true }).ClickAsync();
         await Expect(onBob.Locator(".picker button")).ToHaveCountAsync(8);
         await onBob.GetByRole(AriaRole.Button, new() { Name = "React with 🎉" }).ClickAsync();
 
@@ -228,21 +228,21 @@ public sealed class WebFeaturesTests(AppHostFixture fixture) : IAsyncLifetime
         await Expect(onBob.Locator(".picker")).ToHaveCountAsync(0);
 
         // By keyboard: focus React, Enter opens the picker with the focus on its first emoji, arrows move, Enter picks.
-        await onBob.GetByRole(AriaRole.Button, new() { Name = "React" }).FocusAsync();
+        await onBob.GetByRole(AriaRole.Button, new() { Name = "React", Exact = true }).FocusAsync();
         await bob.Keyboard.PressAsync("Enter");
         await Expect(onBob.GetByRole(AriaRole.Button, new() { Name = "React with 👍" })).ToBeFocusedAsync();
         await bob.Keyboard.PressAsync("ArrowRight");
         await Expect(onBob.GetByRole(AriaRole.Button, new() { Name = "React with ❤️" })).ToBeFocusedAsync();
         await bob.Keyboard.PressAsync("Enter");
         await Expect(onAlice.Locator(".reactions button", new() { HasText = "❤️" })).ToHaveTextAsync("❤️ 1");
-        await Expect(onBob.GetByRole(AriaRole.Button, new() { Name = "React" })).ToBeFocusedAsync();
+        await Expect(onBob.GetByRole(AriaRole.Button, new() { Name = "React", Exact = true })).ToBeFocusedAsync();
 
         // Picking a reaction I gave takes it back; Escape closes the picker.
-        await onBob.GetByRole(AriaRole.Button, new() { Name = "React" }).ClickAsync();
+        await onBob.GetByRole(AriaRole.Button, new() { Name = "React", Exact = true }).ClickAsync();
         await Expect(onBob.GetByRole(AriaRole.Button, new() { Name = "React with 🎉" })).ToHaveAttributeAsync("aria-pressed", "true");
         await onBob.GetByRole(AriaRole.Button, new() { Name = "React with 🎉" }).ClickAsync();
         await Expect(onAlice.Locator(".reactions button", new() { HasText = "🎉" })).ToHaveCountAsync(0);
-        await onBob.GetByRole(AriaRole.Button, new() { Name = "React" }).ClickAsync();
+        await onBob.GetByRole(AriaRole.Button, new() { Name = "React", Exact = true }).ClickAsync();
         await bob.Keyboard.PressAsync("Escape");
         await Expect(onBob.Locator(".picker")).ToHaveCountAsync(0);
         await Expect(onAlice.Locator(".reactions button", new() { HasText = "❤️" })).ToHaveTextAsync("❤️ 1");
@@ -285,7 +285,7 @@ public sealed class WebFeaturesTests(AppHostFixture fixture) : IAsyncLifetime
         await ChatPages.SendAsync(alice, "**Agenda**\n- review `main`\n- [notes](https://example.org)", shows: "Agenda");
         await ChatPages.SendAsync(bob, $"thanks @{aliceName}", shows: "thanks");
         var message = alice.Locator("#messages .message", new() { HasText = "Agenda" });
-        await message.GetByRole(AriaRole.Button, new() { Name = "React" }).ClickAsync();
+        await message.GetByRole(AriaRole.Button, new() { Name = "React", Exact = true }).ClickAsync();
         await message.GetByRole(AriaRole.Button, new() { Name = "React with 👍" }).ClickAsync();
         await message.GetByRole(AriaRole.Button, new() { Name = "Reply in thread" }).ClickAsync();
         await Expect(alice.Locator("#side-panel .message")).ToHaveCountAsync(1);
