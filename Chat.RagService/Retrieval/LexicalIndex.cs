@@ -77,10 +77,14 @@ public sealed class LexicalIndex : IDisposable
                 _contents.Add(sha);
             }
             _writer.DeleteDocuments(new Term(ContentField, sha));
+            // Nothing is stored: a hit's chunk id and content are read from doc values (column-wise, uncompressed), not from
+            // stored fields, whose every read decompresses a block. The content is also indexed, to delete and filter by it.
+            var content = new BytesRef(sha);
             _writer.AddDocuments(chunks.Select(c => (IEnumerable<IIndexableField>)new Document
             {
-                new StringField(IdField, c.Id.ToString("N"), Field.Store.YES),
-                new StringField(ContentField, sha, Field.Store.YES),
+                new BinaryDocValuesField(IdField, new BytesRef(c.Id.ToByteArray())),
+                new StringField(ContentField, sha, Field.Store.NO),
+                new SortedDocValuesField(ContentField, content),
                 new TextField(TextField, c.Text, Field.Store.NO),
             }));
         }
@@ -141,13 +145,20 @@ public sealed class LexicalIndex : IDisposable
     private static List<TextHit> Hits(IndexSearcher searcher, TopDocs top, int k, ICollection<string>? allowed)
     {
         var hits = new List<TextHit>(Math.Min(k, top.ScoreDocs.Length));
+        var leaves = searcher.IndexReader.Leaves;
+        var values = new (BinaryDocValues Ids, SortedDocValues Contents)?[leaves.Count];
+        var bytes = new BytesRef();
         foreach (var hit in top.ScoreDocs)
         {
-            var doc = searcher.Doc(hit.Doc);
-            var sha = doc.Get(ContentField);
+            var leaf = ReaderUtil.SubIndex(hit.Doc, leaves);
+            var (ids, contents) = values[leaf] ??= (leaves[leaf].AtomicReader.GetBinaryDocValues(IdField), leaves[leaf].AtomicReader.GetSortedDocValues(ContentField));
+            var doc = hit.Doc - leaves[leaf].DocBase;
+            contents.Get(doc, bytes);
+            var sha = bytes.Utf8ToString();
             if (allowed is null || allowed.Contains(sha))
             {
-                hits.Add(new TextHit(Guid.ParseExact(doc.Get(IdField), "N"), sha, hit.Score));
+                ids.Get(doc, bytes);
+                hits.Add(new TextHit(new Guid(bytes.Bytes.AsSpan(bytes.Offset, bytes.Length)), sha, hit.Score));
                 if (hits.Count == k)
                 {
                     break;

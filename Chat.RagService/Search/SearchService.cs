@@ -58,9 +58,13 @@ public sealed class SearchService(
         var byDocument = request.Mode is null or RagSearchModes.Documents;
         activity?.SetTag("rag.mode", byDocument ? RagSearchModes.Documents : RagSearchModes.Chunks);
         activity?.SetTag("rag.query_length", request.Query.Length);
-        // Both start at once: their Redis reads go out together.
+        // These start at once: their Redis reads go out together. The query's embedding is looked up before it is known to
+        // be needed (a cached result needs none): one read more on a hit, one round trip less on a miss.
+        var redisDb = redis.GetDatabase();
         var current = sync.EnsureCurrentAsync(ct);
         var shared = readable.SharedAsync(request.ChannelId, caller, bearerToken, ct);
+        var embeddingKey = $"rag:query-embedding:{Hash($"{embedding.Value.ModelId}\n{request.Query}")}";
+        var cachedEmbedding = redisDb.StringGetAsync(embeddingKey);
         await Task.WhenAll(current, shared);
         var scope = await ScopeAsync(request, caller, shared.Result, current.Result, ct);
         activity?.SetTag("rag.allowed_documents", scope.Count);
@@ -70,7 +74,6 @@ public sealed class SearchService(
         }
 
         var cacheKey = $"rag:results:{Hash($"{(byDocument ? 'd' : 'c')}\n{request.TopK}\n{request.Query}\n{scope.Stamp}")}";
-        var redisDb = redis.GetDatabase();
         if (await redisDb.StringGetAsync(cacheKey) is { HasValue: true } cached)
         {
             telemetry.Cache("rag_results", hit: true);
@@ -79,12 +82,12 @@ public sealed class SearchService(
         }
         telemetry.Cache("rag_results", hit: false);
 
-        // The query is embedded while Lucene ranks its terms (the model runs on other threads).
-        var embedding = QueryEmbeddingAsync(redisDb, request.Query, ct);
+        // The query is embedded on another thread while this one ranks its terms with Lucene.
+        var queryEmbedding = Task.Run(() => QueryEmbeddingAsync(redisDb, embeddingKey, cachedEmbedding, request.Query, ct), ct);
         // Documents mode looks deeper: enough chunks that the best topK documents are among them.
         var depth = byDocument ? Math.Max(DocumentChunkDepth, request.TopK * 10) : Math.Max(Depth, request.TopK);
         var text = sync.Lexical.Search(request.Query, depth, scope.Contents);
-        var vector = sync.Index.Search(await embedding, depth, scope.ContentKeys);
+        var vector = sync.Index.Search(await queryEmbedding, depth, scope.ContentKeys);
         List<List<(Guid Item, double Score)>> picked;
         if (byDocument)
         {
@@ -134,7 +137,8 @@ public sealed class SearchService(
         activity?.SetTag("rag.top_vector_similarity", vector.Count > 0 ? vector[0].Score : 0);
 
         var response = new RagSearchResponse(hits);
-        await redisDb.StringSetAsync(cacheKey, JsonSerializer.Serialize(response, JsonSerializerOptions.Web), ResultTtl);
+        // Fire and forget: the caller does not wait for the cache (a lost write is a miss next time).
+        await redisDb.StringSetAsync(cacheKey, JsonSerializer.Serialize(response, JsonSerializerOptions.Web), ResultTtl, flags: CommandFlags.FireAndForget);
         return response;
     }
 
@@ -205,17 +209,16 @@ public sealed class SearchService(
         return scope;
     }
 
-    private async Task<float[]> QueryEmbeddingAsync(IDatabase redisDb, string query, CancellationToken ct)
+    private async Task<float[]> QueryEmbeddingAsync(IDatabase redisDb, string key, Task<RedisValue> cached, string query, CancellationToken ct)
     {
-        var key = $"rag:query-embedding:{Hash($"{embedding.Value.ModelId}\n{query}")}";
-        if (await redisDb.StringGetAsync(key) is { HasValue: true } bytes)
+        if (await cached is { HasValue: true } bytes)
         {
             telemetry.Cache("rag_query_embedding", hit: true);
             return MemoryMarshal.Cast<byte, float>((byte[])bytes!).ToArray();
         }
         telemetry.Cache("rag_query_embedding", hit: false);
         var vector = (await embedder.GenerateAsync([query], cancellationToken: ct))[0].Vector.ToArray();
-        await redisDb.StringSetAsync(key, MemoryMarshal.AsBytes(vector.AsSpan()).ToArray(), EmbeddingTtl);
+        await redisDb.StringSetAsync(key, MemoryMarshal.AsBytes(vector.AsSpan()).ToArray(), EmbeddingTtl, flags: CommandFlags.FireAndForget);
         return vector;
     }
 

@@ -6,7 +6,7 @@
 //   dotnet run -c Release --project bench/Chat.Bench -- drill [--quick] (fault drills under load, see Drill.cs)
 //   dotnet run -c Release --project bench/Chat.Bench -- files      (20 MB upload throughput, see FilesBench.cs)
 //   dotnet run -c Release --project bench/Chat.Bench -- rag        (ingestion and search latency at 10k/100k chunks, see RagBench.cs)
-//     rag --million (also 1M chunks), rag --ingest-only (only the ingestion phase, printed; takes BENCH_SERVICE_ENV too)
+//     rag --million (also 1M chunks), rag --ingest-only / --search-only (only that phase, printed; takes BENCH_SERVICE_ENV too)
 using Chat.Bench;
 
 if (args.FirstOrDefault() == "files")

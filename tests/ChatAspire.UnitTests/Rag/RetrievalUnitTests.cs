@@ -113,10 +113,11 @@ public sealed class RetrievalUnitTests
             var norm = MathF.Sqrt(v.Sum(x => x * x));
             return [.. v.Select(x => x / norm)];
         }
-        var documents = Enumerable.Range(0, 3_000).Select(_ => (Id: Guid.NewGuid(), Chunks: Enumerable.Range(0, 10).Select(_ => (Id: Guid.NewGuid(), Vector: Random())).ToList())).ToList();
         var index = new VectorIndex(Dimensions);
+        var split = index.Coded ? VectorIndex.ParallelCodeScanChunks : VectorIndex.ParallelScanChunks;
+        var documents = Enumerable.Range(0, split / 10 + 100).Select(_ => (Id: Guid.NewGuid(), Chunks: Enumerable.Range(0, 10).Select(_ => (Id: Guid.NewGuid(), Vector: Random())).ToList())).ToList();
         index.Apply(documents.Select(d => (d.Id, (IReadOnlyList<Guid>)[.. d.Chunks.Select(c => c.Id)], (IReadOnlyList<float[]>)[.. d.Chunks.Select(c => c.Vector)])), []);
-        Assert.True(index.Count >= VectorIndex.ParallelScanChunks); // the split path
+        Assert.True(index.Count >= split); // the split path
         var query = Random();
         var allowed = documents.Where((_, i) => i % 3 != 0).Select(d => d.Id).ToHashSet();
 
@@ -130,6 +131,45 @@ public sealed class RetrievalUnitTests
         Assert.Equal(Expected(documents.Where(d => allowed.Contains(d.Id))), mine.Select(h => h.ChunkId));
         Assert.Equal(Expected(documents.Take(50)), few.Select(h => h.ChunkId));
         Assert.True(everything.Zip(everything.Skip(1)).All(p => p.First.Score >= p.Second.Score));
+    }
+
+    [Fact]
+    public void The_scan_of_8_bit_codes_gives_exactly_the_float_answer_among_near_ties()
+    {
+        const int Dimensions = 384;
+        var random = new Random(5);
+        float[] Around(float[]? center, float spread)
+        {
+            var v = Enumerable.Range(0, Dimensions).Select(i => (center?[i] ?? 0) + spread * (float)(random.NextDouble() * 2 - 1)).ToArray();
+            var norm = MathF.Sqrt(v.Sum(x => x * x));
+            return [.. v.Select(x => x / norm)];
+        }
+        var topic = Around(null, 1);
+        // Half the chunks are near copies of one topic: their scores differ by less than the codes' rounding, so only the
+        // float vectors can order them. The rest are unrelated.
+        var documents = Enumerable.Range(0, 2_000).Select(d => (Id: Guid.NewGuid(), Chunks: Enumerable.Range(0, 10)
+            .Select(_ => (Id: Guid.NewGuid(), Vector: d % 2 == 0 ? Around(topic, 0.02f) : Around(null, 1))).ToList())).ToList();
+        var index = new VectorIndex(Dimensions);
+        index.Apply(documents.Select(d => (d.Id, (IReadOnlyList<Guid>)[.. d.Chunks.Select(c => c.Id)], (IReadOnlyList<float[]>)[.. d.Chunks.Select(c => c.Vector)])), []);
+        Assert.Equal(System.Runtime.Intrinsics.X86.Avx2.IsSupported, index.Coded);
+        var allowed = documents.Where((_, i) => i % 5 != 1).Select(d => d.Id).ToHashSet();
+
+        foreach (var query in new[] { Around(topic, 0.01f), Around(topic, 0.05f), Around(null, 1) })
+        {
+            var exact = documents.SelectMany(d => d.Chunks).ToDictionary(c => c.Id, c => System.Numerics.Tensors.TensorPrimitives.Dot(query, c.Vector));
+            // Compared by score: chunks of equal float score may come in either order, as from the float scan.
+            IEnumerable<float> Expected(IEnumerable<(Guid Id, List<(Guid Id, float[] Vector)> Chunks)> docs, int k) =>
+                docs.SelectMany(d => d.Chunks).Select(c => exact[c.Id]).OrderDescending().Take(k);
+            foreach (var k in new[] { 1, 10, 300 })
+            {
+                var all = index.Search(query, k);
+                var mine = index.Search(query, k, allowed);
+                Assert.Equal(Expected(documents, k), all.Select(h => h.Score));
+                Assert.Equal(Expected(documents.Where(d => allowed.Contains(d.Id)), k), mine.Select(h => h.Score));
+                Assert.All(all.Concat(mine), h => Assert.Equal(exact[h.ChunkId], h.Score)); // each hit with its own exact score
+                Assert.All(mine, h => Assert.Contains(h.DocumentId, allowed));
+            }
+        }
     }
 
     [Fact]
