@@ -2,6 +2,7 @@ using Chat.RagService.Retrieval;
 using Chat.RagService.Data;
 using Chat.RagService.Documents;
 using ChatAspire.Contracts;
+using ChatAspire.ServiceDefaults.Data;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -18,7 +19,11 @@ public sealed partial class ReembedOnModelChange(IServiceScopeFactory scopes, IO
         {
             await using var scope = scopes.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<RagDbContext>();
-            var stale = await db.Documents.AsNoTracking().Where(d => d.Status == DocumentStatus.Ready && d.Model != model).ToListAsync(stoppingToken);
+            List<Document> stale;
+            using (DatabaseQueryObserver.Upkeep()) // a start-up scan on a cold database, not a query to tune
+            {
+                stale = await db.Documents.AsNoTracking().Where(d => d.Status == DocumentStatus.Ready && d.Model != model).ToListAsync(stoppingToken);
+            }
             if (stale.Count > 0)
             {
                 LogReembedding(logger, stale.Count, model);

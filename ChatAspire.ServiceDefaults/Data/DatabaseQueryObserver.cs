@@ -90,18 +90,32 @@ public sealed partial class DatabaseQueryObserver : DbCommandInterceptor
         var tags = new TagList { { "operation", operation }, { "outcome", outcome } };
         _queries.Add(1, tags);
         _duration.Record(duration.TotalSeconds, tags);
-        if (duration >= _options.CurrentValue.SlowQueryThreshold && !Infrastructure.Value)
+        if (duration >= _options.CurrentValue.SlowQueryThreshold && !InUpkeep.Value)
         {
             LogSlowQuery(_logger, operation, duration.TotalMilliseconds, command.CommandText);
         }
     }
 
     /// <summary>
-    /// True on flows whose commands are the service's own upkeep, not queries anyone should tune: start-up migrations
-    /// (schema changes, the migration lock) and readiness probes (a busy machine answers <c>SELECT 1</c> slowly). They
-    /// are counted but not logged as <c>slow_query</c>.
+    /// Marks the commands of the calling async flow, until the returned scope is disposed, as the service's own upkeep,
+    /// not queries anyone should tune: start-up migrations (schema changes, the migration lock), start-up scans and
+    /// readiness probes (a busy machine answers <c>SELECT 1</c> slowly). They are counted but not logged as
+    /// <c>slow_query</c>. Use it with <c>using</c>, around the upkeep commands only.
     /// </summary>
-    internal static readonly AsyncLocal<bool> Infrastructure = new();
+    public static UpkeepScope Upkeep()
+    {
+        var previous = InUpkeep.Value;
+        InUpkeep.Value = true; // set in a synchronous method, so the caller's flow keeps it
+        return new UpkeepScope(previous);
+    }
+
+    /// <summary>Ends an <see cref="Upkeep"/> mark.</summary>
+    public readonly struct UpkeepScope(bool previous) : IDisposable
+    {
+        public void Dispose() => InUpkeep.Value = previous;
+    }
+
+    private static readonly AsyncLocal<bool> InUpkeep = new();
 
     /// <summary>The statement's leading keyword (after comments and a CTE), lower-case: a small, fixed label set.</summary>
     public static string OperationOf(string sql)

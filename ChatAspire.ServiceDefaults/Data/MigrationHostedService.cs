@@ -23,11 +23,11 @@ internal sealed partial class MigrationHostedService<TContext>(IServiceScopeFact
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         using var activity = Source.StartActivity($"migrate {typeof(TContext).Name}");
+        using var upkeep = DatabaseQueryObserver.Upkeep();
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                DatabaseQueryObserver.Infrastructure.Value = true;
                 await using var scope = scopes.CreateAsyncScope();
                 var db = scope.ServiceProvider.GetRequiredService<TContext>();
                 await db.Database.OpenConnectionAsync(cancellationToken);
@@ -51,7 +51,6 @@ internal sealed partial class MigrationHostedService<TContext>(IServiceScopeFact
             }
             catch (Exception ex) when (attempt < 30 && ex is NpgsqlException or TimeoutException)
             {
-                DatabaseQueryObserver.Infrastructure.Value = false;
                 LogRetry(logger, typeof(TContext).Name, attempt, ex.GetType().Name);
                 await Task.Delay(TimeSpan.FromSeconds(Math.Min(attempt, 5)), cancellationToken);
             }

@@ -9,7 +9,7 @@ internal sealed class DatabaseHealthCheck<TContext>(IServiceScopeFactory scopes)
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
-        Data.DatabaseQueryObserver.Infrastructure.Value = true; // a probe is not a slow query (this async flow only)
+        using var upkeep = Data.DatabaseQueryObserver.Upkeep(); // a probe is not a slow query
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<TContext>();
         try

@@ -1,4 +1,5 @@
 using Chat.Api.Data;
+using ChatAspire.ServiceDefaults.Data;
 using ChatAspire.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -61,6 +62,24 @@ public sealed class RequestLoggingTests(AppHostFixture fixture)
         Assert.DoesNotContain(marker, slow.Message, StringComparison.Ordinal);
         Assert.True((double)slow.Fields["DurationMs"]! >= 150);
         Assert.Equal("select", slow.Fields["Operation"]);
+    }
+
+    [Fact]
+    public async Task A_slow_query_marked_as_upkeep_is_not_logged_and_the_mark_ends_with_its_scope()
+    {
+        await using var api = await CreateApiAsync([]);
+        _ = api.CreateClient();
+        await using var scope = api.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<ChatDbContext>();
+
+        using (DatabaseQueryObserver.Upkeep())
+        {
+            await db.Database.ExecuteSqlAsync($"SELECT pg_sleep(0.15), 'upkeep'");
+        }
+        Assert.DoesNotContain(api.Logs.Records, r => r.EventId.Name == "slow_query");
+
+        await db.Database.ExecuteSqlAsync($"SELECT pg_sleep(0.15), 'after'");
+        Assert.Single(api.Logs.Records, r => r.EventId.Name == "slow_query");
     }
 
     private async Task<ServiceFactory<ChatDbContext>> CreateApiAsync(Dictionary<string, string?> extra)
