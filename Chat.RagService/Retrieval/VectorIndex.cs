@@ -182,6 +182,26 @@ public sealed class VectorIndex(int dimensions)
         return BestFirst(best);
     }
 
+    /// <summary>The vector of the document's chunk most similar to <paramref name="query"/>, or null when the document has none here.</summary>
+    public float[]? BestChunk(Guid documentId, ReadOnlySpan<float> query)
+    {
+        CheckDimensions(query.Length);
+        if (!_state.ByDocument.TryGetValue(documentId, out var block))
+        {
+            return null;
+        }
+        var (best, bestScore) = (0, float.NegativeInfinity);
+        for (var c = 0; c < block.ChunkIds.Length; c++)
+        {
+            var score = TensorPrimitives.Dot(block.Vectors.AsSpan(c * dimensions, dimensions), query);
+            if (score > bestScore)
+            {
+                (best, bestScore) = (c, score);
+            }
+        }
+        return block.Vectors.AsSpan(best * dimensions, dimensions).ToArray();
+    }
+
     /// <summary>
     /// The query in 16-bit lanes holding 8-bit codes, its scale, and the bound on |exact − approximate| for a chunk:
     /// with v = a·c + e (|e_i| ≤ a/2) and q = b·d + f (|f_i| ≤ b/2), v·q − ab·(c·d) = v·f + (b·d)·e, so the error is at

@@ -22,9 +22,9 @@ public sealed class SearchForbiddenException(string detail) : Exception(detail);
 
 /// <summary>
 /// Hybrid retrieval: BM25 over a Lucene index (<see cref="LexicalIndex"/>) and exact vector search over the documents the
-/// caller may read, fused by a convex combination of each list's min-max normalised scores (<see cref="ScoreFusion"/>;
-/// vector weight tuned on the SciFact train split, where it beats reciprocal rank fusion: see eval/results). Documents are
-/// ranked as the evaluation ranks them: by each list's best chunk of the document.
+/// caller may read, fused by a convex combination of each list's standard scores (<see cref="ScoreFusion"/>),
+/// with one round of pseudo-relevance feedback on the vector side; ranked exactly as the evaluation ranks them
+/// (<see cref="HybridRanking"/>, tuned on the SciFact train split: see eval/results).
 /// Query embeddings and whole results are cached in Redis. A result's key names the documents the caller may search and
 /// when each was last indexed, so it is invalidated by exactly what changes that answer (a document of theirs re-indexed
 /// or deleted, a document shared with them or unshared) and not by strangers' uploads.
@@ -39,14 +39,7 @@ public sealed class SearchService(
     IMemoryCache memory,
     RagTelemetry telemetry)
 {
-    /// <summary>The vectors' share of a fused score (full text has the rest).</summary>
-    public const double VectorWeight = 0.45;
     private const int Depth = 50;
-
-    /// <summary>Documents mode fuses each list's best 100 documents out of its best 300 chunks, exactly as eval/Rag.Eval scores it
-    /// (min-max normalisation depends on how deep a list goes).</summary>
-    private const int DocumentDepth = 100;
-    private const int DocumentChunkDepth = 300;
     private const int MaxOtherChunks = 5;
     private static readonly TimeSpan ResultTtl = TimeSpan.FromMinutes(10);
     private static readonly TimeSpan EmbeddingTtl = TimeSpan.FromDays(7);
@@ -85,38 +78,46 @@ public sealed class SearchService(
         // The query is embedded on another thread while this one ranks its terms with Lucene.
         var queryEmbedding = Task.Run(() => QueryEmbeddingAsync(redisDb, embeddingKey, cachedEmbedding, request.Query, ct), ct);
         // Documents mode looks deeper: enough chunks that the best topK documents are among them.
-        var depth = byDocument ? Math.Max(DocumentChunkDepth, request.TopK * 10) : Math.Max(Depth, request.TopK);
+        var depth = byDocument ? Math.Max(HybridRanking.DocumentChunkDepth, request.TopK * 10) : Math.Max(Depth, request.TopK);
         var text = sync.Lexical.Search(request.Query, depth, scope.Contents);
-        var vector = sync.Index.Search(await queryEmbedding, depth, scope.ContentKeys);
+        var queryVector = await queryEmbedding;
+        var firstVector = sync.Index.Search(queryVector, depth, scope.ContentKeys);
+        // Documents by their best chunk in each list, as the evaluation ranks them; then the query moves toward the first
+        // ranking's top documents and the vector side is searched again (HybridRanking).
+        var documentDepth = Math.Max(HybridRanking.DocumentDepth, request.TopK);
+        var textDocuments = HybridRanking.BestChunkPerDocument(text.Select(h => (h.Sha256, h.Score)), documentDepth);
+        var first = HybridRanking.Fuse(textDocuments,
+            HybridRanking.BestChunkPerDocument(firstVector.Select(h => (scope.ShaOfKey[h.DocumentId], h.Score)), documentDepth),
+            HybridRanking.FirstPassVectorWeight);
+        var vector = sync.Index.Search(HybridRanking.Expand(queryVector, first.Select(d => ContentKey.Of(d.Item)), sync.Index), depth, scope.ContentKeys);
         List<List<(Guid Item, double Score)>> picked;
         if (byDocument)
         {
             // Which content each candidate belongs to is known from the two retrievers; a chunk's content is its document.
             var contentOf = text.Select(h => (h.ChunkId, Sha256: h.Sha256)).Concat(vector.Select(h => (h.ChunkId, Sha256: scope.ShaOfKey[h.DocumentId])))
                 .DistinctBy(h => h.ChunkId).ToDictionary(h => h.ChunkId, h => h.Sha256);
-            // A document scores its best chunk in each list (hits come best first), as the evaluation ranks documents.
-            var documentDepth = Math.Max(DocumentDepth, request.TopK);
-            List<(string, double)> textDocuments = [.. text.DistinctBy(h => h.Sha256).Take(documentDepth).Select(h => (h.Sha256, (double)h.Score))];
-            List<(string, double)> vectorDocuments = [.. vector.Select(h => (Sha256: scope.ShaOfKey[h.DocumentId], h.Score)).DistinctBy(h => h.Sha256)
-                .Take(documentDepth).Select(h => (h.Sha256, (double)h.Score))];
-            var documents = ScoreFusion.Fuse((textDocuments, 1 - VectorWeight), (vectorDocuments, VectorWeight));
-            // Its chunks are scored on the same scales, so none scores above its document; the best comes first.
-            var textScale = ScoreFusion.Normaliser(textDocuments.Select(d => d.Item2));
-            var vectorScale = ScoreFusion.Normaliser(vectorDocuments.Select(d => d.Item2));
+            var vectorDocuments = HybridRanking.BestChunkPerDocument(vector.Select(h => (scope.ShaOfKey[h.DocumentId], h.Score)), documentDepth);
+            var documents = HybridRanking.Fuse(textDocuments, vectorDocuments);
+            // Its chunks are scored on the same scales, so none scores above its document; the best comes first. Callers
+            // see scores mapped to 0–1 over the documents.
+            var textScale = ScoreFusion.Standardiser(textDocuments.Select(d => d.Score));
+            var vectorScale = ScoreFusion.Standardiser(vectorDocuments.Select(d => d.Score));
+            var unit = ScoreFusion.UnitRange(documents.Select(d => d.Score));
             var textScore = text.ToDictionary(h => h.ChunkId, h => (double)h.Score);
             var vectorScore = vector.ToDictionary(h => h.ChunkId, h => (double)h.Score);
-            double ChunkScore(Guid id) => (1 - VectorWeight) * (textScore.TryGetValue(id, out var t) ? textScale(t) : 0)
-                + VectorWeight * (vectorScore.TryGetValue(id, out var v) ? vectorScale(v) : 0);
+            double ChunkScore(Guid id) => unit((1 - HybridRanking.VectorWeight) * textScale(textScore.GetValueOrDefault(id, double.NegativeInfinity))
+                + HybridRanking.VectorWeight * vectorScale(vectorScore.GetValueOrDefault(id, double.NegativeInfinity)));
             var chunksOf = contentOf.Keys.GroupBy(id => contentOf[id], StringComparer.Ordinal).ToDictionary(g => g.Key,
                 g => g.Select(id => (Item: id, Score: ChunkScore(id))).OrderByDescending(c => c.Score).Take(1 + MaxOtherChunks).ToList(), StringComparer.Ordinal);
-            picked = [.. documents.Take(request.TopK).Select(d => (List<(Guid Item, double Score)>)[(chunksOf[d.Item][0].Item, d.Score), .. chunksOf[d.Item].Skip(1)])];
+            picked = [.. documents.Take(request.TopK).Select(d => (List<(Guid Item, double Score)>)[(chunksOf[d.Item][0].Item, unit(d.Score)), .. chunksOf[d.Item].Skip(1)])];
         }
         else
         {
-            var chunks = ScoreFusion.Fuse(
-                ([.. text.Select(h => (h.ChunkId, (double)h.Score))], 1 - VectorWeight),
-                ([.. vector.Select(h => (h.ChunkId, (double)h.Score))], VectorWeight));
-            picked = [.. chunks.Take(request.TopK).Select(c => new List<(Guid Item, double Score)> { c })];
+            var chunks = HybridRanking.Fuse(
+                [.. text.Select(h => (h.ChunkId, (double)h.Score))],
+                [.. vector.Select(h => (h.ChunkId, (double)h.Score))]);
+            var unit = ScoreFusion.UnitRange(chunks.Select(c => c.Score));
+            picked = [.. chunks.Take(request.TopK).Select(c => new List<(Guid Item, double Score)> { (c.Item, unit(c.Score)) })];
         }
         var ids = picked.SelectMany(p => p).Select(f => f.Item).ToList();
         var rows = await db.Chunks.AsNoTracking().Where(c => ids.Contains(c.Id))
@@ -134,7 +135,7 @@ public sealed class SearchService(
         activity?.SetTag("rag.vector_hits", vector.Count);
         activity?.SetTag("rag.chunk_count", hits.Count);
         activity?.SetTag("rag.top_score", hits.Count > 0 ? hits[0].Score : 0);
-        activity?.SetTag("rag.top_vector_similarity", vector.Count > 0 ? vector[0].Score : 0);
+        activity?.SetTag("rag.top_vector_similarity", firstVector.Count > 0 ? firstVector[0].Score : 0);
 
         var response = new RagSearchResponse(hits);
         // Fire and forget: the caller does not wait for the cache (a lost write is a miss next time).

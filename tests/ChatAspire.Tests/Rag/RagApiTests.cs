@@ -90,6 +90,11 @@ public sealed class RagApiTests(AppHostFixture fixture)
         Assert.Equal(files.Order(), documents.Select(h => h.FileId).Order());
         Assert.All(documents, h => Assert.NotEmpty(h.OtherChunks!));
         Assert.All(documents, h => Assert.All(h.OtherChunks!, c => Assert.True(c.Score <= h.Score)));
+        // The documented score: 0 to 1, hits in score order, in both modes.
+        Assert.All(documents.Concat(chunks).Select(h => h.Score).Concat(documents.SelectMany(h => h.OtherChunks!).Select(c => c.Score)),
+            score => Assert.InRange(score, 0, 1));
+        Assert.Equal(documents.Select(h => h.Score).OrderDescending(), documents.Select(h => h.Score));
+        Assert.Equal(chunks.Select(h => h.Score).OrderDescending(), chunks.Select(h => h.Score));
         Assert.Equal(9, chunks.Count);
         Assert.Equal(9, chunks.Select(h => h.ChunkId).Distinct().Count());
         Assert.True(chunks.Select(h => h.DocumentId).Distinct().Count() < 9, "nine chunks of three documents repeat documents");

@@ -173,16 +173,48 @@ public sealed class RetrievalUnitTests
     }
 
     [Fact]
-    public void Score_combination_normalises_each_list_and_counts_a_missing_item_as_the_list_minimum()
+    public void Score_combination_standardises_each_list_and_counts_a_missing_item_as_the_list_lowest()
     {
+        double[] a = [10.0, 2.0, 1.0], b = [0.60, 0.58, 0.50];
+        static double Z(double score, double[] list)
+        {
+            var mean = list.Average();
+            return (score - mean) / Math.Sqrt(list.Select(s => (s - mean) * (s - mean)).Average());
+        }
         var fused = ScoreFusion.Fuse(
-            (((string, double)[])[("a", 10.0), ("b", 2.0), ("c", 1.0)], 0.5),
-            (((string, double)[])[("b", 0.60), ("c", 0.58), ("d", 0.50)], 0.5));
+            (((string, double)[])[("a", a[0]), ("b", a[1]), ("c", a[2])], 0.5),
+            (((string, double)[])[("b", b[0]), ("c", b[1]), ("d", b[2])], 0.5));
 
-        Assert.Equal(["b", "a", "c", "d"], fused.Select(f => f.Item)); // b: 0.5·1/9 + 0.5·1; a: 0.5·1 + 0; c: 0 + 0.5·0.8; d: 0
-        Assert.Equal(0.5 + 0.5 / 9, fused[0].Score, 6);
-        Assert.Equal(0.4, fused[2].Score, 6);
-        Assert.Equal(0.0, fused[3].Score, 6);
+        Assert.Equal(["b", "a", "c", "d"], fused.Select(f => f.Item));
+        Assert.Equal(0.5 * Z(2, a) + 0.5 * Z(0.60, b), fused[0].Score, 9);
+        Assert.Equal(0.5 * Z(10, a) + 0.5 * Z(0.50, b), fused[1].Score, 9); // a is missing from the second list: its lowest
+        Assert.Equal(0.5 * Z(1, a) + 0.5 * Z(0.50, b), fused[3].Score, 9); // d is missing from the first list: its lowest
+        Assert.Equal(0, ScoreFusion.Standardiser([3.0, 3.0])(3.0));
+        Assert.Equal(Z(1, a), ScoreFusion.Standardiser(a)(-5), 9); // below the list counts as its lowest
+    }
+
+    [Fact]
+    public void Feedback_moves_the_query_toward_the_best_chunk_of_each_top_document_and_keeps_unit_length()
+    {
+        var index = new VectorIndex(3);
+        Guid first = Guid.NewGuid(), second = Guid.NewGuid(), third = Guid.NewGuid();
+        index.Add(Guid.NewGuid(), first, Unit(0, 1, 0));
+        index.Add(Guid.NewGuid(), first, Unit(1, 1, 0)); // first's chunk most similar to the query
+        index.Add(Guid.NewGuid(), second, Unit(1, 0, 1));
+        index.Add(Guid.NewGuid(), third, Unit(0, 0, 1)); // third in the ranking: beyond the feedback documents
+        var query = Unit(1, 0, 0);
+
+        Assert.Equal(Unit(1, 1, 0), index.BestChunk(first, query));
+        Assert.Null(index.BestChunk(Guid.NewGuid(), query));
+
+        var expanded = HybridRanking.Expand(query, [first, second, third], index);
+        var beta = HybridRanking.FeedbackWeight;
+        var mean = Unit(1, 1, 0).Zip(Unit(1, 0, 1), (x, y) => (x + y) / 2).ToArray();
+        var expected = query.Zip(mean, (q, m) => q + beta * m).ToArray();
+        var norm = MathF.Sqrt(expected.Sum(x => x * x));
+        Assert.Equal(2, HybridRanking.FeedbackDocuments);
+        Assert.Equal(expected.Select(x => x / norm), expanded, (x, y) => Math.Abs(x - y) < 1e-6);
+        Assert.Equal(query, HybridRanking.Expand(query, [Guid.NewGuid()], index)); // a document without vectors lends nothing
     }
 
     private static float[] Unit(float x, float y, float z)
