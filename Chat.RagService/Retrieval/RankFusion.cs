@@ -22,7 +22,7 @@ public static class RankFusion
 /// (z = (score − mean) / standard deviation), an item a list did not return gets that list's lowest, and the weighted
 /// sum ranks. Unlike rank fusion it keeps how far apart the scores are, so a clear winner in one list is not levelled
 /// with the next item; unlike min-max scaling, one outlier at the top of a list does not squeeze the rest together.
-/// (Chosen on the SciFact train split over min-max scaling and rank fusion: eval/results/scifact.md.)
+/// (Chosen on the SciFact train split over min-max scaling and rank fusion: eval/results/fusion-variants.md.)
 /// </summary>
 public static class ScoreFusion
 {
