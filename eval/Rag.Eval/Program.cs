@@ -223,7 +223,7 @@ if (textOnly)
 var grid = from k in new[] { 5, 10, 20, 40, 60, 100 } from w in new[] { 0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 3.0 } select (k, w);
 var best = grid.MaxBy(p => Score(train, q => Hybrid(trainRanks[q], p.k, p.w)).Ndcg);
 List<string> Combined(string q, double w) =>
-    [.. ScoreFusion.Fuse((scored[q].Text, 1 - w), (scored[q].Vector, w)).Select(x => x.Item)];
+    [.. HybridRanking.Fuse(scored[q].Text, scored[q].Vector, w).Select(x => x.Item)];
 var weights = Enumerable.Range(1, 19).Select(i => i * 0.05).ToList();
 // Both acceptance measures count: the weight is chosen by nDCG@10 + recall@10 on train.
 var bestCombination = weights.MaxBy(w => Score(train, q => Combined(q, w)) is var t ? t.Ndcg + t.Recall : 0);
@@ -236,7 +236,7 @@ var trainCombination = Score(train, q => Combined(q, bestCombination)).Ndcg;
 
 // BM25 parameters and fusion weight chosen together on train (nDCG@10 + recall@10).
 List<string> CombinedWith((float, float) bm25, string q, double w) =>
-    [.. ScoreFusion.Fuse((bm25Grid[bm25][q], 1 - w), (scored[q].Vector, w)).Select(x => x.Item)];
+    [.. HybridRanking.Fuse(bm25Grid[bm25][q], scored[q].Vector, w).Select(x => x.Item)];
 var jointTrain = (from bm25 in bm25Grid.Keys from w in weights select (Bm25: bm25, W: w, Train: Score(train, q => CombinedWith(bm25, q, w)))).ToList();
 foreach (var row in jointTrain.OrderByDescending(r => r.Train.Ndcg + r.Train.Recall).Take(10))
 {
