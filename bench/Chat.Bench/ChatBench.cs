@@ -37,6 +37,8 @@ internal static class ChatBench
     // pools, the dashboard's own start): 30 s reaches the steady state, and each side reports the median of three runs.
     private static readonly TimeSpan Warmup = TimeSpan.FromSeconds(30);
     private const int SaturationRuns = 3;
+    /// <summary>Rounds of the telemetry comparison, each one AppHost per side.</summary>
+    private const int TelemetryRounds = 3;
     private const double SloMs = 100;
 
     private static readonly Dictionary<string, string> Environment = new()
@@ -126,17 +128,21 @@ internal static class ChatBench
             Console.WriteLine($"idle: {idle.Connected} connected, {idle.Dropped} dropped, {idle.BytesPerConnection / 1024:F1} KiB per connection");
         }
 
-        // A second round of both sides, each on a fresh AppHost: between AppHosts this machine's saturation varies by
-        // about ±10 %, as much as what is measured; the ratio is that of the two rounds' means.
+        // Two more rounds of both sides, each on a fresh AppHost, in counterbalanced order (off on | on off | off on): between
+        // AppHosts this machine's saturation varies by about ±10 %, as much as what is measured, and it drifts over minutes;
+        // alternating which side goes first cancels a steady drift. The ratio is that of the rounds' means.
         List<Stats> off = [saturation], on = [withTelemetry];
         if (!quick)
         {
-            foreach (var telemetry in new[] { false, true })
+            for (var round = 2; round <= TelemetryRounds; round++)
             {
-                await using var app = await BenchApp.StartAsync(Environment, telemetry, ResourceNames.Api);
-                var world = await World.CreateAsync(app, Clients, Channels);
-                (telemetry ? on : off).Add(await SaturateAsync(world, $"round 2, telemetry {(telemetry ? "on" : "off")}"));
-                await world.DisposeAsync();
+                foreach (var telemetry in CounterbalancedOrder(round, false, true))
+                {
+                    await using var app = await BenchApp.StartAsync(Environment, telemetry, ResourceNames.Api);
+                    var world = await World.CreateAsync(app, Clients, Channels);
+                    (telemetry ? on : off).Add(await SaturateAsync(world, $"round {round}, telemetry {(telemetry ? "on" : "off")}"));
+                    await world.DisposeAsync();
+                }
             }
         }
 
@@ -195,8 +201,9 @@ internal static class ChatBench
 
             The saturation run (median of {SaturationRuns} runs after the warm-up) on AppHosts started without telemetry (no OTLP
             export, no scraping, Warning logs) and as a person runs it (OTLP to the Aspire dashboard, Prometheus scraping every
-            5 s, Information logs); round 1 is the AppHost of the sections above and the one of the idle connections, round 2
-            two fresh ones.
+            5 s, Information logs); round 1 is the AppHost of the sections above and the one of the idle connections, the
+            other rounds fresh ones, started in counterbalanced order (off then on, on then off, off then on) so that a steady
+            drift of the machine's speed during the run cancels out.
 
             | round | off: persisted msg/s | off: p99 ms | on: persisted msg/s | on: p99 ms |
             |---|---|---|---|---|
@@ -234,7 +241,7 @@ internal static class ChatBench
     }
 
     /// <summary>
-    /// Only the telemetry cost, alternating AppHosts without and with telemetry (two rounds of <see cref="SaturateAsync"/>),
+    /// Only the telemetry cost, alternating AppHosts without and with telemetry (three counterbalanced rounds of <see cref="SaturateAsync"/>),
     /// with every program's CPU share during each run: `chat --telemetry`.
     /// </summary>
     private static Task<int> TelemetryOnlyAsync()
@@ -245,7 +252,7 @@ internal static class ChatBench
 
     /// <summary>
     /// Two service settings at saturation, telemetry on as a person runs it: BENCH_SERVICE_ENV_A against BENCH_SERVICE_ENV,
-    /// alternating AppHosts in two rounds: `chat --compare`.
+    /// alternating AppHosts in three counterbalanced rounds: `chat --compare`.
     /// </summary>
     private static Task<int> CompareAsync() => AlternateAsync("B / A throughput ratio",
         ("A", BenchApp.WithExtraEnvironment(Environment, "BENCH_SERVICE_ENV_A"), true), ("B", BenchApp.WithExtraEnvironment(Environment), true));
@@ -275,24 +282,37 @@ internal static class ChatBench
         return 0;
     }
 
-    private static async Task<int> AlternateAsync(string ratioName, params (string Name, Dictionary<string, string> Environment, bool Telemetry)[] sides)
+    /// <summary>
+    /// Two settings on fresh AppHosts, <see cref="TelemetryRounds"/> rounds (BENCH_ROUNDS to change it) in counterbalanced
+    /// order (A B | B A | A B …), each round's ratio printed as it ends.
+    /// </summary>
+    private static async Task<int> AlternateAsync(string ratioName, (string Name, Dictionary<string, string> Environment, bool Telemetry) first,
+        (string Name, Dictionary<string, string> Environment, bool Telemetry) second)
     {
+        var rounds = int.TryParse(System.Environment.GetEnvironmentVariable("BENCH_ROUNDS"), out var r) && r > 0 ? r : TelemetryRounds;
         var results = new List<(string Side, Stats Stats)>();
-        for (var round = 0; round < 2; round++)
+        for (var round = 1; round <= rounds; round++)
         {
-            foreach (var side in sides)
+            var medians = new Dictionary<string, double>();
+            foreach (var side in CounterbalancedOrder(round, first, second))
             {
                 await using var app = await BenchApp.StartAsync(side.Environment, side.Telemetry, ResourceNames.Api);
                 var world = await World.CreateAsync(app, Clients, Channels);
-                results.Add((side.Name, await SaturateAsync(world, side.Name)));
+                var stats = await SaturateAsync(world, $"round {round}, {side.Name}");
+                results.Add((side.Name, stats));
+                medians[side.Name] = stats.PersistedPerSecond;
                 await world.DisposeAsync();
             }
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"round {round}: {ratioName} {medians[second.Name] / medians[first.Name]:F2}"));
         }
         double Mean(string side) => results.Where(r => r.Side == side).Average(r => r.Stats.PersistedPerSecond);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{ratioName} (mean of the rounds' medians): {Mean(sides[1].Name) / Mean(sides[0].Name):F2}"));
+            $"{ratioName} (mean of the rounds' medians): {Mean(second.Name) / Mean(first.Name):F2}"));
         return 0;
     }
+
+    /// <summary>The two sides of a comparison in round <paramref name="round"/> (from 1): first then second in odd rounds, reversed in even ones.</summary>
+    private static T[] CounterbalancedOrder<T>(int round, T first, T second) => round % 2 == 1 ? [first, second] : [second, first];
 
     private static async Task<double[]> GcPausesAsync(IReadOnlyList<Uri> replicas) => await Task.WhenAll(replicas.Select(async replica =>
     {
