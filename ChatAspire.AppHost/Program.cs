@@ -51,6 +51,6 @@ builder.AddProject<Projects.Chat_AiWorker>(ResourceNames.AiWorker)
     .WithHttpHealthCheck("/health/ready");
 
 builder.AddChatMonitoring(infra);
-builder.WithMetricExportInterval();
+builder.WithTelemetryExportCadence();
 
 builder.Build().Run();

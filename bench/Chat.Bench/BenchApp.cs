@@ -45,7 +45,8 @@ internal static class BenchApp
         params string[] waitFor)
     {
         string[] args = telemetry
-            ? ["--ChatAspire:Infrastructure=process", "--ChatAspire:Ephemeral=true", "--ChatAspire:Monitoring:Port=0", "--ChatAspire:Monitoring:ScrapeInterval=5s"]
+            ? ["--ChatAspire:Infrastructure=process", "--ChatAspire:Ephemeral=true", "--ChatAspire:Monitoring:Port=0", "--ChatAspire:Monitoring:ScrapeInterval=5s",
+               $"--AppHost:DashboardApiKey={DashboardApiKey}"]
             : monitoringArgs.Length > 0
                 ? ["--ChatAspire:Infrastructure=process", "--ChatAspire:Ephemeral=true", "--ChatAspire:Monitoring:Port=0", .. monitoringArgs]
                 : ["--ChatAspire:Infrastructure=process", "--ChatAspire:Ephemeral=true", "--ChatAspire:Monitoring:Enabled=false"];
@@ -80,6 +81,37 @@ internal static class BenchApp
             await app.ResourceNotifications.WaitForResourceHealthyAsync(resource).WaitAsync(TimeSpan.FromMinutes(3));
         }
         return app;
+    }
+
+    /// <summary>The key of the dashboard's telemetry API (<c>/api/telemetry/…</c>) on AppHosts started with telemetry.</summary>
+    private static readonly string DashboardApiKey = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
+
+    /// <summary>
+    /// What the dashboard of an AppHost started with telemetry received since <paramref name="since"/>: spans by service and
+    /// name, and log records by service and category, most first (what a load costs in telemetry, not only in speed).
+    /// </summary>
+    public static async Task<string> TelemetryVolumeAsync(DistributedApplication app, DateTimeOffset since)
+    {
+        var url = app.Services.GetRequiredService<DistributedApplicationModel>().Resources.Single(r => r.Name == "aspire-dashboard")
+            .Annotations.OfType<EndpointAnnotation>().Single(e => e.Name == "http").AllocatedEndpoint!.UriString;
+        using var http = new HttpClient { BaseAddress = new Uri(url), DefaultRequestHeaders = { { "x-api-key", DashboardApiKey } } };
+        var from = since.ToUnixTimeMilliseconds() * 1_000_000;
+        var seconds = (DateTimeOffset.UtcNow - since).TotalSeconds;
+        IEnumerable<(string Resource, JsonElement Scope)> Scopes(JsonElement body, string resources, string scopes) =>
+            body.GetProperty("data").GetProperty(resources).EnumerateArray().SelectMany(r => r.GetProperty(scopes).EnumerateArray().Select(s => (
+                r.GetProperty("resource").GetProperty("attributes").EnumerateArray().Where(a => a.GetProperty("key").GetString() == "service.name")
+                    .Select(a => a.GetProperty("value").GetProperty("stringValue").GetString()!).FirstOrDefault() ?? "?", s)));
+        var spans = Scopes(await http.GetFromJsonAsync<JsonElement>("/api/telemetry/spans?limit=1000000"), "resourceSpans", "scopeSpans")
+            .SelectMany(x => x.Scope.GetProperty("spans").EnumerateArray()
+                .Where(s => long.Parse(s.GetProperty("startTimeUnixNano").GetString()!, System.Globalization.CultureInfo.InvariantCulture) >= from)
+                .Select(s => $"{x.Resource} {s.GetProperty("name").GetString()}"));
+        var logs = Scopes(await http.GetFromJsonAsync<JsonElement>("/api/telemetry/logs?limit=1000000"), "resourceLogs", "scopeLogs")
+            .SelectMany(x => x.Scope.GetProperty("logRecords").EnumerateArray()
+                .Where(l => long.Parse(l.GetProperty("timeUnixNano").GetString()!, System.Globalization.CultureInfo.InvariantCulture) >= from)
+                .Select(_ => $"{x.Resource} {x.Scope.GetProperty("scope").GetProperty("name").GetString()}"));
+        string Top(IEnumerable<string> keys) => string.Join(", ", keys.CountBy(k => k).OrderByDescending(g => g.Value).Take(12)
+            .Select(g => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{g.Key} {g.Value / seconds:F1}/s")));
+        return $"spans: {Top(spans)}\n  logs: {Top(logs)}";
     }
 
     /// <summary>The direct URL of every running replica of a project resource, ordered by replica id.</summary>

@@ -298,7 +298,12 @@ internal static class ChatBench
             {
                 await using var app = await BenchApp.StartAsync(side.Environment, side.Telemetry, ResourceNames.Api);
                 var world = await World.CreateAsync(app, Clients, Channels);
+                var since = DateTimeOffset.UtcNow;
                 var stats = await SaturateAsync(world, $"round {round}, {side.Name}");
+                if (side.Telemetry)
+                {
+                    Console.WriteLine($"  telemetry received by the dashboard: {await BenchApp.TelemetryVolumeAsync(app, since)}");
+                }
                 results.Add((side.Name, stats));
                 medians[side.Name] = stats.PersistedPerSecond;
                 await world.DisposeAsync();

@@ -14,12 +14,15 @@ public sealed record DashboardLog(string Resource, int Severity, string Text, st
 /// </summary>
 public sealed class DashboardClient(Uri baseAddress, string apiKey) : IDisposable
 {
+    /// <summary>The list endpoints return the latest 200 records unless asked for more: a test reads everything the dashboard holds.</summary>
+    private const int Everything = 1_000_000;
+
     private readonly HttpClient _http = new() { BaseAddress = baseAddress, DefaultRequestHeaders = { { "x-api-key", apiKey } } };
 
     public async Task<IReadOnlyList<DashboardLog>> LogsAsync()
     {
         var logs = new List<DashboardLog>();
-        foreach (var resource in (await GetAsync("/api/telemetry/logs")).GetProperty("data").GetProperty("resourceLogs").EnumerateArray())
+        foreach (var resource in (await GetAsync($"/api/telemetry/logs?limit={Everything}")).GetProperty("data").GetProperty("resourceLogs").EnumerateArray())
         {
             var name = ServiceName(resource);
             foreach (var scope in resource.GetProperty("scopeLogs").EnumerateArray())
@@ -39,7 +42,7 @@ public sealed class DashboardClient(Uri baseAddress, string apiKey) : IDisposabl
 
     public async Task<IReadOnlyList<DashboardSpan>> SpansAsync(string? traceId = null)
     {
-        var path = traceId is null ? "/api/telemetry/spans" : $"/api/telemetry/traces/{traceId}";
+        var path = traceId is null ? $"/api/telemetry/spans?limit={Everything}" : $"/api/telemetry/traces/{traceId}";
         using var response = await _http.GetAsync(path);
         if (traceId is not null && response.StatusCode == HttpStatusCode.NotFound)
         {
