@@ -138,10 +138,7 @@ internal static class ChatBench
             {
                 foreach (var telemetry in CounterbalancedOrder(round, false, true))
                 {
-                    await using var app = await BenchApp.StartAsync(Environment, telemetry, ResourceNames.Api);
-                    var world = await World.CreateAsync(app, Clients, Channels);
-                    (telemetry ? on : off).Add(await SaturateAsync(world, $"round {round}, telemetry {(telemetry ? "on" : "off")}"));
-                    await world.DisposeAsync();
+                    (telemetry ? on : off).Add(await SaturateFreshAsync(Environment, telemetry, $"round {round}, telemetry {(telemetry ? "on" : "off")}"));
                 }
             }
         }
@@ -290,30 +287,37 @@ internal static class ChatBench
         (string Name, Dictionary<string, string> Environment, bool Telemetry) second)
     {
         var rounds = int.TryParse(System.Environment.GetEnvironmentVariable("BENCH_ROUNDS"), out var r) && r > 0 ? r : TelemetryRounds;
-        var results = new List<(string Side, Stats Stats)>();
+        var results = new List<(int Round, string Side, Stats Stats)>();
+        double Mean(string side, int? round = null) =>
+            results.Where(r => r.Side == side && (round is null || r.Round == round)).Average(r => r.Stats.PersistedPerSecond);
         for (var round = 1; round <= rounds; round++)
         {
-            var medians = new Dictionary<string, double>();
             foreach (var side in CounterbalancedOrder(round, first, second))
             {
-                await using var app = await BenchApp.StartAsync(side.Environment, side.Telemetry, ResourceNames.Api);
-                var world = await World.CreateAsync(app, Clients, Channels);
-                var since = DateTimeOffset.UtcNow;
-                var stats = await SaturateAsync(world, $"round {round}, {side.Name}");
-                if (side.Telemetry)
-                {
-                    Console.WriteLine($"  telemetry received by the dashboard: {await BenchApp.TelemetryVolumeAsync(app, since)}");
-                }
-                results.Add((side.Name, stats));
-                medians[side.Name] = stats.PersistedPerSecond;
-                await world.DisposeAsync();
+                results.Add((round, side.Name, await SaturateFreshAsync(side.Environment, side.Telemetry, $"round {round}, {side.Name}")));
             }
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"round {round}: {ratioName} {medians[second.Name] / medians[first.Name]:F2}"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"round {round}: {ratioName} {Mean(second.Name, round) / Mean(first.Name, round):F2}"));
         }
-        double Mean(string side) => results.Where(r => r.Side == side).Average(r => r.Stats.PersistedPerSecond);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{ratioName} (mean of the rounds' medians): {Mean(second.Name) / Mean(first.Name):F2}"));
         return 0;
+    }
+
+    /// <summary>
+    /// <see cref="SaturateAsync"/> on a fresh AppHost; with telemetry, also prints what its dashboard received meanwhile.
+    /// </summary>
+    private static async Task<Stats> SaturateFreshAsync(Dictionary<string, string> environment, bool telemetry, string name)
+    {
+        await using var app = await BenchApp.StartAsync(environment, telemetry, ResourceNames.Api);
+        var world = await World.CreateAsync(app, Clients, Channels);
+        var since = DateTimeOffset.UtcNow;
+        var stats = await SaturateAsync(world, name);
+        if (telemetry)
+        {
+            Console.WriteLine($"  telemetry received by the dashboard: {await BenchApp.TelemetryVolumeAsync(app, since)}");
+        }
+        await world.DisposeAsync();
+        return stats;
     }
 
     /// <summary>The two sides of a comparison in round <paramref name="round"/> (from 1): first then second in odd rounds, reversed in even ones.</summary>
