@@ -34,7 +34,8 @@ internal static class BenchApp
 
     /// <param name="environment">Extra environment for every service (e.g. a higher send limit).</param>
     /// <param name="telemetry">
-    /// As a person runs it: OTLP export to the Aspire dashboard, the local Prometheus scraping every 5 s, Information logs.
+    /// As a person runs it: OTLP export to the Aspire dashboard, the local Prometheus scraping at the AppHost's default
+    /// interval (15 s), Information logs.
     /// Otherwise none of the three.
     /// </param>
     public static Task<DistributedApplication> StartAsync(IReadOnlyDictionary<string, string> environment, bool telemetry, params string[] waitFor) =>
@@ -45,7 +46,7 @@ internal static class BenchApp
         params string[] waitFor)
     {
         string[] args = telemetry
-            ? ["--ChatAspire:Infrastructure=process", "--ChatAspire:Ephemeral=true", "--ChatAspire:Monitoring:Port=0", "--ChatAspire:Monitoring:ScrapeInterval=5s",
+            ? ["--ChatAspire:Infrastructure=process", "--ChatAspire:Ephemeral=true", "--ChatAspire:Monitoring:Port=0",
                $"--AppHost:DashboardApiKey={DashboardApiKey}"]
             : monitoringArgs.Length > 0
                 ? ["--ChatAspire:Infrastructure=process", "--ChatAspire:Ephemeral=true", "--ChatAspire:Monitoring:Port=0", .. monitoringArgs]

@@ -197,8 +197,8 @@ internal static class ChatBench
             ## Telemetry cost
 
             The saturation run (median of {SaturationRuns} runs after the warm-up) on AppHosts started without telemetry (no OTLP
-            export, no scraping, Warning logs) and as a person runs it (OTLP to the Aspire dashboard, Prometheus scraping every
-            5 s, Information logs); round 1 is the AppHost of the sections above and the one of the idle connections, the
+            export, no scraping, Warning logs) and as a person runs it (OTLP to the Aspire dashboard, Prometheus scraping at
+            the AppHost's default 15 s, Information logs); round 1 is the AppHost of the sections above and the one of the idle connections, the
             other rounds fresh ones, started in counterbalanced order (off then on, on then off, off then on) so that a steady
             drift of the machine's speed during the run cancels out.
 

@@ -43,6 +43,42 @@ public sealed partial class MetricsTests(AppHostFixture fixture)
     }
 
     [Fact]
+    public async Task Open_file_descriptors_count_the_connections_a_service_holds()
+    {
+        using var client = fixture.CreateClient(ResourceNames.Files);
+        var before = OpenFds(await client.GetStringAsync("/metrics"));
+        const int connections = 40;
+        var sockets = new List<System.Net.Sockets.TcpClient>();
+        try
+        {
+            for (var i = 0; i < connections; i++)
+            {
+                var socket = new System.Net.Sockets.TcpClient();
+                sockets.Add(socket);
+                await socket.ConnectAsync(client.BaseAddress!.Host, client.BaseAddress.Port);
+            }
+            // Each accepted connection is one more descriptor in the service (Kestrel holds an idle one for its header
+            // timeout). Kestrel accepts them shortly after the handshake: read until they are all counted, or 10 s.
+            var deadline = DateTime.UtcNow.AddSeconds(10);
+            double during;
+            do
+            {
+                during = OpenFds(await client.GetStringAsync("/metrics"));
+            }
+            while (during - before < connections && DateTime.UtcNow < deadline);
+            Assert.InRange(during - before, connections, connections + 20);
+        }
+        finally
+        {
+            sockets.ForEach(s => s.Dispose());
+        }
+    }
+
+    private static double OpenFds(string metrics) =>
+        double.Parse(Regex.Match(metrics, @"^process_open_fds(\{[^}]*\})? (\S+)", RegexOptions.Multiline).Groups[2].Value,
+            System.Globalization.CultureInfo.InvariantCulture);
+
+    [Fact]
     public async Task A_templated_route_is_labelled_by_its_template_not_its_path()
     {
         using var client = fixture.CreateClient(ResourceNames.Api);
