@@ -143,10 +143,15 @@ public static class ServiceDefaultsExtensions
     /// <summary>
     /// Prometheus lint (<c>promtool check metrics</c>) rejects a <c>_count</c> suffix on anything but histograms and summaries.
     /// Rename the standard instruments that have one; drop the file-descriptor count we already publish as <c>process_open_fds</c>.
+    /// Also drop Kestrel's two memory-pool instruments that are recorded on every buffer rented and returned (two to four
+    /// times per WebSocket frame): under the chat bench they were the largest single source of metric recording in
+    /// Chat.Api, for series no alert or panel reads (bench/results/chat-profile.md, "Telemetry, fifth look"). The pool's
+    /// allocated and evicted bytes, recorded only when it grows or shrinks, stay.
     /// </summary>
     internal static MetricStreamConfiguration? PrometheusLintView(System.Diagnostics.Metrics.Instrument instrument) => instrument.Name switch
     {
         "process.unix.file_descriptor.count" => MetricStreamConfiguration.Drop,
+        "aspnetcore.memory_pool.rented" or "aspnetcore.memory_pool.pooled" => MetricStreamConfiguration.Drop,
         "db.client.connection.count" => new MetricStreamConfiguration { Name = "db.client.connections.usage" },
         "process.thread.count" => new MetricStreamConfiguration { Name = "process.threads" },
         "dotnet.assembly.count" => new MetricStreamConfiguration { Name = "dotnet.assemblies.loaded" },

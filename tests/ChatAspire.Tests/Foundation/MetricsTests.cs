@@ -74,6 +74,20 @@ public sealed partial class MetricsTests(AppHostFixture fixture)
         }
     }
 
+    [Fact]
+    public async Task Kestrel_memory_pool_counters_recorded_per_buffer_are_not_published()
+    {
+        using var client = fixture.CreateClient(ResourceNames.Api);
+        await client.GetAsync("/no-such-route");
+
+        var metrics = await client.GetStringAsync("/metrics");
+
+        // The pool's growth is published; the per-buffer rent and return counters are dropped (ServiceDefaults' view).
+        Assert.Matches(new Regex("^aspnetcore_memory_pool_allocated_bytes_total\\{", RegexOptions.Multiline), metrics);
+        Assert.DoesNotContain("aspnetcore_memory_pool_rented", metrics, StringComparison.Ordinal);
+        Assert.DoesNotContain("aspnetcore_memory_pool_pooled", metrics, StringComparison.Ordinal);
+    }
+
     private static double OpenFds(string metrics) =>
         double.Parse(Regex.Match(metrics, @"^process_open_fds(\{[^}]*\})? (\S+)", RegexOptions.Multiline).Groups[2].Value,
             System.Globalization.CultureInfo.InvariantCulture);
