@@ -100,7 +100,7 @@ public static class ServiceDefaultsExtensions
                 // Measurements taken inside a sampled span keep its trace id: /metrics in OpenMetrics format carries them as
                 // exemplars, and a latency panel links to the trace (docs/monitoring.md).
                 .SetExemplarFilter(ExemplarFilterType.TraceBased)
-                .AddView(PrometheusLintView)
+                .AddView(PublishedInstrumentsView)
                 .AddPrometheusExporter(prometheus => prometheus.ScrapeResponseCacheDurationMilliseconds = 0))
             .WithTracing(tracing => tracing
                 .SetSampler(new ParentBasedSampler(new VolumeAwareSampler(observability.TraceSamplingRatio, observability.HighVolumeTraceSamplingRatio)))
@@ -141,14 +141,18 @@ public static class ServiceDefaultsExtensions
     }
 
     /// <summary>
-    /// Prometheus lint (<c>promtool check metrics</c>) rejects a <c>_count</c> suffix on anything but histograms and summaries.
-    /// Rename the standard instruments that have one; drop the file-descriptor count we already publish as <c>process_open_fds</c>.
-    /// Also drop Kestrel's two memory-pool instruments that are recorded on every buffer rented and returned (two to four
-    /// times per WebSocket frame): under the chat bench they were the largest single source of metric recording in
+    /// Which standard instruments are published, and under which names (the one place that decides it):
+    /// <list type="bullet">
+    /// <item>Prometheus lint (<c>promtool check metrics</c>) rejects a <c>_count</c> suffix on anything but histograms and
+    /// summaries: the standard instruments that have one are renamed.</item>
+    /// <item>The file-descriptor count is dropped: we already publish it as <c>process_open_fds</c>.</item>
+    /// <item>Kestrel's two memory-pool instruments recorded on every buffer rented and returned (two to four times per
+    /// WebSocket frame) are dropped: under the chat bench they were the largest single source of metric recording in
     /// Chat.Api, for series no alert or panel reads (bench/results/chat-profile.md, "Telemetry, fifth look"). The pool's
-    /// allocated and evicted bytes, recorded only when it grows or shrinks, stay.
+    /// allocated and evicted bytes, recorded only when it grows or shrinks, stay.</item>
+    /// </list>
     /// </summary>
-    internal static MetricStreamConfiguration? PrometheusLintView(System.Diagnostics.Metrics.Instrument instrument) => instrument.Name switch
+    internal static MetricStreamConfiguration? PublishedInstrumentsView(System.Diagnostics.Metrics.Instrument instrument) => instrument.Name switch
     {
         "process.unix.file_descriptor.count" => MetricStreamConfiguration.Drop,
         "aspnetcore.memory_pool.rented" or "aspnetcore.memory_pool.pooled" => MetricStreamConfiguration.Drop,
