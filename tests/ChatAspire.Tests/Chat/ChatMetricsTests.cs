@@ -40,8 +40,12 @@ public sealed class ChatMetricsTests(AppHostFixture fixture)
             MetricsText.Sum(await scrape.GetStringAsync("/metrics"), "active_users") >= 1, TimeSpan.FromSeconds(25));
         Assert.True(active);
 
+        // The client's StopAsync returns once its close is sent; the replica runs OnDisconnectedAsync when the close
+        // arrives, so the gauge is awaited rather than read once.
         await hub.StopAsync();
-        var after = await scrape.GetStringAsync("/metrics");
-        Assert.Equal(MetricsText.Sum(during, "websocket_connections_active") - 1, MetricsText.Sum(after, "websocket_connections_active"));
+        var open = MetricsText.Sum(during, "websocket_connections_active");
+        var closed = await PrometheusClient.EventuallyAsync(async () =>
+            MetricsText.Sum(await scrape.GetStringAsync("/metrics"), "websocket_connections_active") <= open - 1, TimeSpan.FromSeconds(10));
+        Assert.True(closed, "websocket_connections_active did not drop after the hub connection closed");
     }
 }
