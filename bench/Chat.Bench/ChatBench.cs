@@ -34,12 +34,14 @@ internal static class ChatBench
     private static readonly TimeSpan Saturation = TimeSpan.FromSeconds(20);
     private static readonly TimeSpan Step = TimeSpan.FromSeconds(30);
     // The first 20 s run after a 10 s warm-up was 25-35 % slower than the next ones, with telemetry and without (JIT tiers,
-    // pools, the dashboard's own start): 30 s passes that, and each side reports the median of three runs. The JIT's tiering
-    // still goes on for minutes under load (chat-profile.md, "Telemetry, fifth look"): BENCH_WARMUP_SECONDS lengthens the
-    // warm-up, to see whether a gap between two settings is that transient.
+    // pools, the dashboard's own start): 30 s passes that, and each side reports the median of three runs. With telemetry on,
+    // the services' periodic work (exports, scrapes, probes) keeps tiering up for 10-15 minutes (chat-profile.md, "Telemetry,
+    // sixth look"): BENCH_WARMUP_SECONDS lengthens the warm-up, to see whether a gap between two settings is that transient.
     private static readonly TimeSpan Warmup = TimeSpan.FromSeconds(
         int.TryParse(System.Environment.GetEnvironmentVariable("BENCH_WARMUP_SECONDS"), out var seconds) && seconds > 0 ? seconds : 30);
-    private const int SaturationRuns = 3;
+    /// <summary>Measured runs after each warm-up (BENCH_RUNS to change it, e.g. to watch a setting over minutes).</summary>
+    private static readonly int SaturationRuns =
+        int.TryParse(System.Environment.GetEnvironmentVariable("BENCH_RUNS"), out var runs) && runs > 0 ? runs : 3;
     /// <summary>Rounds of the telemetry comparison, each one AppHost per side.</summary>
     private const int TelemetryRounds = 3;
     private const double SloMs = 100;

@@ -3,7 +3,8 @@
 //     chat --telemetry (only the telemetry cost, three counterbalanced rounds or BENCH_ROUNDS, CPU per program), chat --fanout (only the 1,000-subscriber channel, three runs);
 //     both take BENCH_SERVICE_ENV="KEY=value;…" to compare service settings; chat --compare runs BENCH_SERVICE_ENV_A against
 //     BENCH_SERVICE_ENV (same rounds, telemetry on); chat --capacity runs the offered-load steps for both;
-//     BENCH_WARMUP_SECONDS (default 30) sets the closed-loop warm-up before every saturation measurement
+//     BENCH_WARMUP_SECONDS (default 30) sets the closed-loop warm-up before every saturation measurement, BENCH_RUNS (default 3)
+//     the measured 20 s runs after it (e.g. 12 to watch a setting over minutes)
 //   dotnet run -c Release --project bench/Chat.Bench -- drill [--quick] (fault drills under load, see Drill.cs)
 //   dotnet run -c Release --project bench/Chat.Bench -- files      (20 MB upload throughput, see FilesBench.cs)
 //   dotnet run -c Release --project bench/Chat.Bench -- rag        (ingestion and search latency at 10k/100k chunks, see RagBench.cs)
