@@ -37,14 +37,16 @@ internal static class ChatBench
     // pools, the dashboard's own start): 30 s passes that, and each side reports the median of three runs. With telemetry on,
     // the services' periodic work (exports, scrapes, probes) keeps tiering up for 10-15 minutes (chat-profile.md, "Telemetry,
     // sixth look"): BENCH_WARMUP_SECONDS lengthens the warm-up, to see whether a gap between two settings is that transient.
-    private static readonly TimeSpan Warmup = TimeSpan.FromSeconds(
-        int.TryParse(System.Environment.GetEnvironmentVariable("BENCH_WARMUP_SECONDS"), out var seconds) && seconds > 0 ? seconds : 30);
+    private static readonly TimeSpan Warmup = TimeSpan.FromSeconds(PositiveSetting("BENCH_WARMUP_SECONDS", 30));
     /// <summary>Measured runs after each warm-up (BENCH_RUNS to change it, e.g. to watch a setting over minutes).</summary>
-    private static readonly int SaturationRuns =
-        int.TryParse(System.Environment.GetEnvironmentVariable("BENCH_RUNS"), out var runs) && runs > 0 ? runs : 3;
+    private static readonly int SaturationRuns = PositiveSetting("BENCH_RUNS", 3);
     /// <summary>Rounds of the telemetry comparison, each one AppHost per side.</summary>
     private const int TelemetryRounds = 3;
     private const double SloMs = 100;
+
+    /// <summary>A positive whole number from the environment variable <paramref name="name"/>, or <paramref name="fallback"/>.</summary>
+    private static int PositiveSetting(string name, int fallback) =>
+        int.TryParse(System.Environment.GetEnvironmentVariable(name), out var value) && value > 0 ? value : fallback;
 
     private static readonly Dictionary<string, string> Environment = new()
     {
@@ -291,7 +293,7 @@ internal static class ChatBench
     private static async Task<int> AlternateAsync(string ratioName, (string Name, Dictionary<string, string> Environment, bool Telemetry) first,
         (string Name, Dictionary<string, string> Environment, bool Telemetry) second)
     {
-        var rounds = int.TryParse(System.Environment.GetEnvironmentVariable("BENCH_ROUNDS"), out var r) && r > 0 ? r : TelemetryRounds;
+        var rounds = PositiveSetting("BENCH_ROUNDS", TelemetryRounds);
         var results = new List<(int Round, string Side, Stats Stats)>();
         double Mean(string side, int? round = null) =>
             results.Where(r => r.Side == side && (round is null || r.Round == round)).Average(r => r.Stats.PersistedPerSecond);
