@@ -103,7 +103,8 @@ public static class ServiceDefaultsExtensions
                 .AddView(PublishedInstrumentsView)
                 .AddPrometheusExporter(prometheus => prometheus.ScrapeResponseCacheDurationMilliseconds = 0))
             .WithTracing(tracing => tracing
-                .SetSampler(new ParentBasedSampler(new VolumeAwareSampler(observability.TraceSamplingRatio, observability.HighVolumeTraceSamplingRatio)))
+                .SetSampler(new ParentBasedSampler(new VolumeAwareSampler(observability.TraceSamplingRatio, observability.HighVolumeTraceSamplingRatio,
+                    observability.HighVolumeTracesPerSecond)))
                 .AddSource(builder.Environment.ApplicationName)
                 .AddSource($"{TelemetryPrefix}.*")
                 .AddAspNetCoreInstrumentation(aspnet =>

@@ -27,6 +27,13 @@ public sealed class ObservabilityOptions
     public double HighVolumeTraceSamplingRatio { get; set; } = 0.01;
 
     /// <summary>
+    /// At most this many of those high-volume traces a second per process, after the ratio (0: no cap), so that tracing's
+    /// cost stops growing with the load. At low load the ratio decides alone.
+    /// </summary>
+    [Range(0.0, 1_000_000.0)]
+    public double HighVolumeTracesPerSecond { get; set; } = 1;
+
+    /// <summary>
     /// Development switch: record query-string values in spans (<c>url.query</c>, <c>url.full</c>). Off, a span keeps the
     /// parameter names only (<c>q=REDACTED&amp;limit=REDACTED</c>): queries carry search terms and hub tokens.
     /// </summary>

@@ -62,6 +62,10 @@ internal static class ChatBench
         {
             return await TelemetryOnlyAsync();
         }
+        if (args.Contains("--cost"))
+        {
+            return await CostAsync();
+        }
         if (args.Contains("--compare"))
         {
             return await CompareAsync();
@@ -252,6 +256,56 @@ internal static class ChatBench
     {
         var environment = BenchApp.WithExtraEnvironment(Environment);
         return AlternateAsync("telemetry throughput ratio", ("telemetry off", environment, false), ("telemetry on", environment, true));
+    }
+
+    /// <summary>
+    /// What telemetry costs in CPU, at a fixed offered rate (BENCH_RATE msg/s, default 1,500, open loop) rather than at
+    /// saturation: each side's CPU per message by program over <see cref="SaturationRuns"/> runs after the warm-up, on fresh
+    /// AppHosts in counterbalanced rounds (BENCH_ROUNDS, default 2): `chat --cost`. At a fixed rate both sides do the same
+    /// work per second, so the difference is telemetry's own, without the closed loop's feedback on batch sizes.
+    /// </summary>
+    private static async Task<int> CostAsync()
+    {
+        var rate = PositiveSetting("BENCH_RATE", 1500);
+        var rounds = PositiveSetting("BENCH_ROUNDS", 2);
+        var environment = BenchApp.WithExtraEnvironment(Environment);
+        var seconds = new Dictionary<bool, Dictionary<string, double>> { [false] = [], [true] = [] };
+        var messages = new Dictionary<bool, double> { [false] = 0, [true] = 0 };
+        for (var round = 1; round <= rounds; round++)
+        {
+            foreach (var telemetry in CounterbalancedOrder(round, false, true))
+            {
+                await using var app = await BenchApp.StartAsync(environment, telemetry, ResourceNames.Api);
+                var world = await World.CreateAsync(app, Clients, Channels);
+                await world.ClosedLoopAsync(Warmup);
+                for (var run = 0; run < SaturationRuns; run++)
+                {
+                    var cpu = new CpuAccount();
+                    var stats = await world.OpenLoopAsync(rate, Saturation);
+                    var window = cpu.Close();
+                    Console.WriteLine($"round {round}, telemetry {(telemetry ? "on" : "off")} run {run + 1}: {stats}");
+                    Console.WriteLine($"  cpu (cores): {CpuAccount.Describe(window)}");
+                    messages[telemetry] += stats.PersistedPerSecond * Saturation.TotalSeconds;
+                    foreach (var (name, used) in window.Programs)
+                    {
+                        var program = name.StartsWith("kworker", StringComparison.Ordinal) ? "kworker (kernel)" : name;
+                        seconds[telemetry][program] = seconds[telemetry].GetValueOrDefault(program) + used;
+                    }
+                }
+                await world.DisposeAsync();
+            }
+        }
+        double PerMessage(bool side, string program) => seconds[side].GetValueOrDefault(program) / messages[side] * 1e6;
+        Console.WriteLine($"CPU per message at {rate} msg/s (µs), telemetry off / on / on - off:");
+        foreach (var program in seconds[false].Keys.Union(seconds[true].Keys).OrderByDescending(p => PerMessage(true, p) + PerMessage(false, p)))
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"  {program,-40} {PerMessage(false, program),8:F1} {PerMessage(true, program),8:F1} {PerMessage(true, program) - PerMessage(false, program),8:F1}"));
+        }
+        double Total(bool side) => seconds[side].Values.Sum() / messages[side] * 1e6;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  {"all programs",-40} {Total(false),8:F1} {Total(true),8:F1} {Total(true) - Total(false),8:F1}  (off / on: {Total(false) / Total(true):F3})"));
+        return 0;
     }
 
     /// <summary>

@@ -4,7 +4,8 @@
 //     both take BENCH_SERVICE_ENV="KEY=value;…" to compare service settings; chat --compare runs BENCH_SERVICE_ENV_A against
 //     BENCH_SERVICE_ENV (same rounds, telemetry on); chat --capacity runs the offered-load steps for both;
 //     BENCH_WARMUP_SECONDS (default 30) sets the closed-loop warm-up before every saturation measurement, BENCH_RUNS (default 3)
-//     the measured 20 s runs after it (e.g. 12 to watch a setting over minutes)
+//     the measured 20 s runs after it (e.g. 12 to watch a setting over minutes); chat --cost (telemetry's CPU per message by
+//     program at a fixed offered rate, BENCH_RATE msg/s, default 1,500, off against on, BENCH_ROUNDS rounds, default 2)
 //   dotnet run -c Release --project bench/Chat.Bench -- drill [--quick] (fault drills under load, see Drill.cs)
 //   dotnet run -c Release --project bench/Chat.Bench -- files      (20 MB upload throughput, see FilesBench.cs)
 //   dotnet run -c Release --project bench/Chat.Bench -- rag        (ingestion and search latency at 10k/100k chunks, see RagBench.cs)
