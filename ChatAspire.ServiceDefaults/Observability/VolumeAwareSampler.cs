@@ -15,7 +15,8 @@ namespace ChatAspire.ServiceDefaults.Observability;
 /// trace, and their calls follow that parent. Used under a parent-based sampler, so a sampled parent is always followed.
 /// High-volume traces are also capped at <see cref="ObservabilityOptions.HighVolumeTracesPerSecond"/> a second per process,
 /// so that what tracing costs (spans made, exported and stored) stops growing with the load: at 2,400 messages a second
-/// the ratio alone kept 24 traces a second, and the Aspire dashboard spent about 1 % of the machine storing them.
+/// the ratio alone kept 24 traces a second, and the Aspire dashboard's CPU per message was 2.5 times what it is with
+/// the cap (bench/results/chat-profile.md, "Telemetry, seventh look").
 /// </summary>
 /// <param name="ratio">Fraction of other new traces kept.</param>
 /// <param name="highVolumeRatio">Fraction of high-volume traces kept.</param>
