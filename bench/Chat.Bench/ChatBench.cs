@@ -282,7 +282,7 @@ internal static class ChatBench
                 {
                     var cpu = new CpuAccount();
                     var stats = await world.OpenLoopAsync(rate, Saturation);
-                    var window = cpu.Close();
+                    var window = cpu.Close(minimumSeconds: 0);
                     Console.WriteLine($"round {round}, telemetry {(telemetry ? "on" : "off")} run {run + 1}: {stats}");
                     Console.WriteLine($"  cpu (cores): {CpuAccount.Describe(window)}");
                     messages[telemetry] += stats.PersistedPerSecond * Saturation.TotalSeconds;

@@ -12,8 +12,11 @@ internal sealed class CpuAccount
     private readonly Dictionary<int, (string Program, long Ticks)> _start = Snapshot();
     private readonly DateTime _startedAt = DateTime.UtcNow;
 
-    /// <summary>CPU seconds per program since this account was opened, largest first, and the window's length.</summary>
-    public (IReadOnlyList<(string Program, double Seconds)> Programs, double WallSeconds) Close()
+    /// <summary>
+    /// CPU seconds per program since this account was opened, largest first, and the window's length; programs that used
+    /// less than <paramref name="minimumSeconds"/> are left out (a sum over windows passes 0 so that small ones count).
+    /// </summary>
+    public (IReadOnlyList<(string Program, double Seconds)> Programs, double WallSeconds) Close(double minimumSeconds = 0.05)
     {
         var end = Snapshot();
         var wall = (DateTime.UtcNow - _startedAt).TotalSeconds;
@@ -23,7 +26,7 @@ internal sealed class CpuAccount
             var before = _start.TryGetValue(pid, out var s) && s.Program == program ? s.Ticks : 0;
             byProgram[program] = byProgram.GetValueOrDefault(program) + (ticks - before) / TicksPerSecond;
         }
-        return ([.. byProgram.Where(p => p.Value >= 0.05).OrderByDescending(p => p.Value).Select(p => (p.Key, p.Value))], wall);
+        return ([.. byProgram.Where(p => p.Value > 0 && p.Value >= minimumSeconds).OrderByDescending(p => p.Value).Select(p => (p.Key, p.Value))], wall);
     }
 
     /// <summary>One line: each program's share of the machine's cores during the window.</summary>
