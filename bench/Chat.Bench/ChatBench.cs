@@ -42,6 +42,7 @@ internal static class ChatBench
     private static readonly int SaturationRuns = PositiveSetting("BENCH_RUNS", 3);
     /// <summary>Rounds of the telemetry comparison, each one AppHost per side.</summary>
     private const int TelemetryRounds = 3;
+    private static readonly SpeedProbe Probe = new();
     private const double SloMs = 100;
 
     /// <summary>A positive whole number from the environment variable <paramref name="name"/>, or <paramref name="fallback"/>.</summary>
@@ -95,7 +96,7 @@ internal static class ChatBench
         var started = DateTime.UtcNow;
 
         // Telemetry off: no OTLP export, no Prometheus, Warning logs.
-        Stats saturation;
+        Side saturationSide;
         double pgbench;
         List<(double Offered, Stats Stats)> ramp = [];
         Stats fanout1000;
@@ -105,7 +106,7 @@ internal static class ChatBench
         {
             var world = await World.CreateAsync(app, Clients, Channels);
             Console.WriteLine($"AppHost up (telemetry off); {Clients} clients in {Channels} channels of {Clients / Channels}");
-            saturation = await SaturateAsync(world, "saturation");
+            saturationSide = await SaturateAsync(world, "saturation");
             pgbench = await PgBench.RunAsync(app, world, Clients, Saturation);
             Console.WriteLine($"pgbench: {pgbench:F0} tx/s");
 
@@ -129,7 +130,7 @@ internal static class ChatBench
 
         // Telemetry on: the same saturation run with OTLP export to the dashboard, Prometheus scraping and Information
         // logs, on a fresh AppHost; then the idle connections, held as a person runs the system.
-        Stats withTelemetry;
+        Side withTelemetry;
         await using (var app = await BenchApp.StartAsync(Environment, telemetry: true, ResourceNames.Api))
         {
             var world = await World.CreateAsync(app, Clients, Channels);
@@ -142,7 +143,7 @@ internal static class ChatBench
         // Two more rounds of both sides, each on a fresh AppHost, in counterbalanced order (off on | on off | off on): between
         // AppHosts this machine's saturation varies by about ±10 %, as much as what is measured, and it drifts over minutes;
         // alternating which side goes first cancels a steady drift. The ratio is that of the rounds' means.
-        List<Stats> off = [saturation], on = [withTelemetry];
+        List<Side> off = [saturationSide], on = [withTelemetry];
         if (!quick)
         {
             for (var round = 2; round <= TelemetryRounds; round++)
@@ -155,9 +156,11 @@ internal static class ChatBench
         }
 
         var capacity = ramp.Where(r => r.Stats.Holds(r.Offered)).Select(r => r.Offered).DefaultIfEmpty(0).Max();
+        var saturation = saturationSide.Median;
         var ratio = saturation.PersistedPerSecond / pgbench;
-        var telemetryRatio = on.Average(s => s.PersistedPerSecond) / off.Average(s => s.PersistedPerSecond);
-        var p99Ratio = on.Average(s => s.P99) / off.Average(s => s.P99);
+        var telemetryRatio = on.Average(s => s.Median.PersistedPerSecond) / off.Average(s => s.Median.PersistedPerSecond);
+        var probe = (Low: off.Concat(on).Min(s => s.ProbeRange.Low), High: off.Concat(on).Max(s => s.ProbeRange.High));
+        var p99Ratio = on.Average(s => s.Median.P99) / off.Average(s => s.Median.P99);
         var commit = Repo.Git("rev-parse --short HEAD");
         var report = new StringBuilder();
         report.AppendLine(CultureInfo.InvariantCulture, $"""
@@ -207,23 +210,29 @@ internal static class ChatBench
 
             ## Telemetry cost
 
-            The saturation run (median of {SaturationRuns} runs after the warm-up) on AppHosts started without telemetry (no OTLP
+            The saturation run ({SaturationRuns} runs after the warm-up) on AppHosts started without telemetry (no OTLP
             export, no scraping, Warning logs) and as a person runs it (OTLP to the Aspire dashboard, Prometheus scraping at
             the AppHost's default 15 s, Information logs); round 1 is the AppHost of the sections above and the one of the idle connections, the
             other rounds fresh ones, started in counterbalanced order (off then on, on then off, off then on) so that a steady
             drift of the machine's speed during the run cancels out.
 
-            | round | off: persisted msg/s | off: p99 ms | on: persisted msg/s | on: p99 ms |
+            Next to each run, in brackets, the median pass of a probe in the bench process: every 500 ms it times the CPU
+            that a fixed small computation takes (its own thread's CPU clock, so waiting for a core does not count). It
+            says whether the machine itself ran instructions more slowly during a run; in this run it took {probe.Low:F3}–{probe.High:F3} ms.
+
+            | round | off: msg/s of each run (probe ms) | off: p99 ms of the median run | on: msg/s of each run (probe ms) | on: p99 ms of the median run |
             |---|---|---|---|---|
             """);
+        string Runs(Side side) => string.Join(", ", side.Runs.Select(r => string.Create(CultureInfo.InvariantCulture,
+            $"{r.Stats.PersistedPerSecond:F0} ({r.ProbeMs:F3})")));
         for (var round = 0; round < Math.Min(on.Count, off.Count); round++)
         {
             report.AppendLine(CultureInfo.InvariantCulture,
-                $"| {round + 1} | {off[round].PersistedPerSecond:F0} | {off[round].P99:F1} | {on[round].PersistedPerSecond:F0} | {on[round].P99:F1} |");
+                $"| {round + 1} | {Runs(off[round])} | {off[round].Median.P99:F1} | {Runs(on[round])} | {on[round].Median.P99:F1} |");
         }
         report.AppendLine(CultureInfo.InvariantCulture, $"""
 
-            **Telemetry on / off: throughput {telemetryRatio:F2}**, p99 {p99Ratio:F2} (means of the rounds).
+            **Telemetry on / off: throughput {telemetryRatio:F2}**, p99 {p99Ratio:F2} (means of the rounds' medians).
             """);
         var output = Path.Combine(Repo.Root(), "bench", "results", "chat-bench.md");
         await File.WriteAllTextAsync(output, report.ToString());
@@ -233,19 +242,28 @@ internal static class ChatBench
         return 0;
     }
 
-    /// <summary>The closed loop after a warm-up, <see cref="SaturationRuns"/> times: the median run by persisted msg/s.</summary>
-    private static async Task<Stats> SaturateAsync(World world, string name)
+    /// <summary>
+    /// The closed loop after a warm-up, <see cref="SaturationRuns"/> times, each run with the machine's speed meanwhile
+    /// (<see cref="SpeedProbe"/>'s median pass).
+    /// </summary>
+    private static async Task<Side> SaturateAsync(World world, string name)
     {
         await world.ClosedLoopAsync(Warmup); // JIT tiers and pools settle before anything is measured
-        var runs = new List<Stats>();
+        var runs = new List<(Stats, double)>();
         for (var run = 0; run < SaturationRuns; run++)
         {
             var cpu = new CpuAccount();
-            runs.Add(await world.ClosedLoopAsync(Saturation));
-            Console.WriteLine($"{name} run {run + 1}: {runs[^1]}");
+            var since = SpeedProbe.Mark();
+            var switches = CpuAccount.ContextSwitches();
+            var stats = await world.ClosedLoopAsync(Saturation);
+            var perMessage = (CpuAccount.ContextSwitches() - switches) / (stats.PersistedPerSecond * Saturation.TotalSeconds);
+            var probe = Probe.MedianSince(since);
+            runs.Add((stats, probe));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{name} run {run + 1}: {stats}; probe {probe:F3} ms; {perMessage:F1} context switches per message"));
             Console.WriteLine($"  cpu (cores): {CpuAccount.Describe(cpu.Close())}");
         }
-        return runs.OrderBy(r => r.PersistedPerSecond).ElementAt(runs.Count / 2);
+        return new Side(runs);
     }
 
     /// <summary>
@@ -348,37 +366,38 @@ internal static class ChatBench
         (string Name, Dictionary<string, string> Environment, bool Telemetry) second)
     {
         var rounds = PositiveSetting("BENCH_ROUNDS", TelemetryRounds);
-        var results = new List<(int Round, string Side, Stats Stats)>();
-        double Mean(string side, int? round = null) =>
-            results.Where(r => r.Side == side && (round is null || r.Round == round)).Average(r => r.Stats.PersistedPerSecond);
+        var results = new List<(Side First, Side Second)>();
         for (var round = 1; round <= rounds; round++)
         {
+            var sides = new Dictionary<string, Side>();
             foreach (var side in CounterbalancedOrder(round, first, second))
             {
-                results.Add((round, side.Name, await SaturateFreshAsync(side.Environment, side.Telemetry, $"round {round}, {side.Name}")));
+                sides[side.Name] = await SaturateFreshAsync(side.Environment, side.Telemetry, $"round {round}, {side.Name}");
             }
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"round {round}: {ratioName} {Mean(second.Name, round) / Mean(first.Name, round):F2}"));
+            results.Add((sides[first.Name], sides[second.Name]));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"round {round}: {ratioName} {results[^1].Second.Median.PersistedPerSecond / results[^1].First.Median.PersistedPerSecond:F2} (medians)"));
         }
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{ratioName} (mean of the rounds' medians): {Mean(second.Name) / Mean(first.Name):F2}"));
+            $"{ratioName} (mean of the rounds' medians): {results.Average(r => r.Second.Median.PersistedPerSecond) / results.Average(r => r.First.Median.PersistedPerSecond):F2}"));
         return 0;
     }
 
     /// <summary>
     /// <see cref="SaturateAsync"/> on a fresh AppHost; with telemetry, also prints what its dashboard received meanwhile.
     /// </summary>
-    private static async Task<Stats> SaturateFreshAsync(Dictionary<string, string> environment, bool telemetry, string name)
+    private static async Task<Side> SaturateFreshAsync(Dictionary<string, string> environment, bool telemetry, string name)
     {
         await using var app = await BenchApp.StartAsync(environment, telemetry, ResourceNames.Api);
         var world = await World.CreateAsync(app, Clients, Channels);
         var since = DateTimeOffset.UtcNow;
-        var stats = await SaturateAsync(world, name);
+        var side = await SaturateAsync(world, name);
         if (telemetry)
         {
             Console.WriteLine($"  telemetry received by the dashboard: {await BenchApp.TelemetryVolumeAsync(app, since)}");
         }
         await world.DisposeAsync();
-        return stats;
+        return side;
     }
 
     /// <summary>The two sides of a comparison in round <paramref name="round"/> (from 1): first then second in odd rounds, reversed in even ones.</summary>
@@ -398,6 +417,16 @@ internal static class ChatBench
         var line = File.ReadLines("/proc/meminfo").FirstOrDefault(l => l.StartsWith("MemTotal:", StringComparison.Ordinal)) ?? "";
         return long.TryParse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries).ElementAtOrDefault(1), out var kb) ? $"{kb / 1024 / 1024.0:F0} GiB" : "? GiB";
     }
+}
+
+/// <summary>One side of a comparison on one AppHost: each measured run, with the probe's median pass (ms) during it.</summary>
+internal sealed record Side(IReadOnlyList<(Stats Stats, double ProbeMs)> Runs)
+{
+    /// <summary>The median run by persisted msg/s.</summary>
+    public Stats Median => Runs.Select(r => r.Stats).OrderBy(s => s.PersistedPerSecond).ElementAt(Runs.Count / 2);
+
+    /// <summary>The probe's median pass per run, lowest and highest.</summary>
+    public (double Low, double High) ProbeRange => (Runs.Min(r => r.ProbeMs), Runs.Max(r => r.ProbeMs));
 }
 
 /// <summary>Latency and rate of one measured phase.</summary>

@@ -34,6 +34,10 @@ internal sealed class CpuAccount
         string.Join(", ", window.Programs.Take(10).Select(p => string.Create(CultureInfo.InvariantCulture,
             $"{p.Program} {p.Seconds / window.WallSeconds:F2}")));
 
+    /// <summary>Context switches on the whole machine since boot (<c>/proc/stat</c>'s <c>ctxt</c>).</summary>
+    public static long ContextSwitches() =>
+        long.Parse(File.ReadLines("/proc/stat").First(l => l.StartsWith("ctxt ", StringComparison.Ordinal))[5..], CultureInfo.InvariantCulture);
+
     private static Dictionary<int, (string, long)> Snapshot()
     {
         var result = new Dictionary<int, (string, long)>();

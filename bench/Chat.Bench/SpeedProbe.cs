@@ -1,0 +1,107 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace Chat.Bench;
+
+/// <summary>
+/// How fast this machine runs a fixed piece of work right now: a background thread does the same small pass every
+/// 500 ms (dependent integer arithmetic and loads from a 16 KiB ring) and records the CPU time the pass took, from the
+/// thread's own CPU clock. Waiting for a core does not count, so the load
+/// under test does not lengthen a pass by taking the cores. What does lengthen it is the machine running instructions
+/// more slowly: a virtual CPU paused or slowed by its host (this VM reports no steal time). A benchmark reads the median
+/// pass of each measured run next to its result, to tell a slow machine from a slow system. About 1 ms a pass.
+/// </summary>
+internal sealed class SpeedProbe : IDisposable
+{
+    private static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(500);
+    private readonly int[] _ring;
+    private readonly List<(long At, double Milliseconds)> _passes = [];
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Thread _thread;
+
+    public SpeedProbe()
+    {
+        // A single cycle through 4 Ki ints (16 KiB, inside the core's own first-level cache) in a shuffled order: the pass
+        // measures the core, not the caches that the processes under test share, which would tie the probe to their load.
+        const int size = 1 << 12;
+        var order = Enumerable.Range(0, size).ToArray();
+        new Random(7).Shuffle(order);
+        _ring = new int[size];
+        for (var i = 0; i < size; i++)
+        {
+            _ring[order[i]] = order[(i + 1) % size];
+        }
+        _thread = new Thread(Run) { IsBackground = true, Name = "speed probe" };
+        _thread.Start();
+    }
+
+    /// <summary>The median pass, in ms of CPU, since <paramref name="since"/> (a <see cref="Mark"/>); NaN without passes.</summary>
+    public double MedianSince(long since)
+    {
+        List<double> window;
+        lock (_passes)
+        {
+            window = [.. _passes.Where(p => p.At >= since).Select(p => p.Milliseconds)];
+        }
+        return window.Count == 0 ? double.NaN : BenchApp.Percentile(window, 0.5);
+    }
+
+    /// <summary>A point in time for <see cref="MedianSince"/>.</summary>
+    public static long Mark() => System.Diagnostics.Stopwatch.GetTimestamp();
+
+    public void Dispose()
+    {
+        _stop.Cancel();
+        _thread.Join();
+        _stop.Dispose();
+    }
+
+    private void Run()
+    {
+        Pass(); // compiled and cached before anything is recorded
+        while (!_stop.Token.WaitHandle.WaitOne(Interval))
+        {
+            var start = ThreadCpuNanoseconds();
+            Pass();
+            var used = (ThreadCpuNanoseconds() - start) / 1e6;
+            lock (_passes)
+            {
+                _passes.Add((Mark(), used));
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private int Pass()
+    {
+        var ring = _ring;
+        var at = 0;
+        var sum = 0u;
+        for (var step = 0; step < 100_000; step++)
+        {
+            at = ring[at];
+            sum = (sum * 2_654_435_761u) ^ (uint)at;
+            sum ^= sum >> 13;
+        }
+        return (int)sum + at;
+    }
+
+    /// <summary>
+    /// Time this thread has spent on a CPU, in ns, from <c>clock_gettime(CLOCK_THREAD_CPUTIME_ID)</c>. Not the thread's
+    /// schedstat file: the kernel brings that up to date only when the thread is switched out, not while it runs.
+    /// </summary>
+    private static long ThreadCpuNanoseconds() =>
+        ClockGetTime(ThreadCpuClock, out var now) == 0 ? now.Seconds * 1_000_000_000 + now.Nanoseconds : throw new InvalidOperationException("clock_gettime failed");
+
+    private const int ThreadCpuClock = 3; // CLOCK_THREAD_CPUTIME_ID
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct TimeSpec
+    {
+        public long Seconds;
+        public long Nanoseconds;
+    }
+
+    [DllImport("libc", EntryPoint = "clock_gettime")]
+    private static extern int ClockGetTime(int clock, out TimeSpec time);
+}
