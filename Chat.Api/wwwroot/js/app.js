@@ -934,7 +934,7 @@
 
   /** A hub call that waits for the connection the page is opening (a click may come before the handshake). */
   async function invoke(method, ...args) {
-    await state.ready;
+    await state.ready?.catch(() => {}); // a failed start is reported by start(); the checks below answer this call
     if (!state.connection) throw new Error("Not connected.");
     return state.connection.invoke(method, ...args);
   }
@@ -996,12 +996,15 @@
     showView("app");
     $("me-name").textContent = session.user.displayName;
     updateNotificationButton();
-    try {
+    // Set before the first await: a click on the page just shown (a send straight after sign-up) waits for all of it.
+    state.ready = (async () => {
       state.config = await api("/config");
       await loadChannels();
-      if (state.session !== session) return;
-      state.ready = connect();
+      if (state.session === session) await connect();
+    })();
+    try {
       await state.ready;
+      if (state.session !== session) return;
       // Channel events before the connection was ready (an invite while it opened) reached nobody: list again.
       await loadChannels();
       const first = [...state.channels.values()].find((c) => c.myRole);
