@@ -45,6 +45,7 @@ internal static class BenchApp
     public static async Task<DistributedApplication> StartAsync(IReadOnlyDictionary<string, string> environment, bool telemetry, string[] monitoringArgs,
         params string[] waitFor)
     {
+        Console.WriteLine($"machine settled in {(await CpuAccount.SettleAsync()).TotalSeconds:F0} s");
         string[] args = telemetry
             ? ["--ChatAspire:Infrastructure=process", "--ChatAspire:Ephemeral=true", "--ChatAspire:Monitoring:Port=0",
                $"--AppHost:DashboardApiKey={DashboardApiKey}"]

@@ -22,10 +22,10 @@ namespace Chat.Bench;
 /// 3. capacity: offered load ramped in 30 s steps (open loop, spread over the 40 clients) → the highest rate whose p99
 ///    send→receive latency stayed ≤ 100 ms (and whose sends all persisted);
 /// 4. one public channel with 1,000 subscribed connections, 20 msg/s for 30 s → p99;
-/// 5. the saturation run again on a second AppHost with OTLP export to the Aspire dashboard, Prometheus scraping and
-///    Information logs, then both sides once more on fresh AppHosts → telemetry throughput ratio;
-/// 6. on that AppHost, 10,000 idle WebSocket connections over both replicas for 2 minutes with keep-alives → dropped,
-///    memory per connection.
+/// 5. on a second AppHost with OTLP export to the Aspire dashboard, Prometheus scraping and Information logs, 10,000 idle
+///    WebSocket connections over both replicas for 2 minutes with keep-alives → dropped, memory per connection;
+/// 6. the saturation run on fresh AppHosts without and with that telemetry, four counterbalanced rounds → telemetry
+///    throughput ratio.
 /// </summary>
 internal static class ChatBench
 {
@@ -40,8 +40,8 @@ internal static class ChatBench
     private static readonly TimeSpan Warmup = TimeSpan.FromSeconds(PositiveSetting("BENCH_WARMUP_SECONDS", 30));
     /// <summary>Measured runs after each warm-up (BENCH_RUNS to change it, e.g. to watch a setting over minutes).</summary>
     private static readonly int SaturationRuns = PositiveSetting("BENCH_RUNS", 3);
-    /// <summary>Rounds of the telemetry comparison, each one AppHost per side.</summary>
-    private const int TelemetryRounds = 3;
+    /// <summary>Rounds of the telemetry comparison, each one AppHost per side; even, so that each side goes first equally often.</summary>
+    private const int TelemetryRounds = 4;
     private static readonly SpeedProbe Probe = new();
     private const double SloMs = 100;
 
@@ -128,30 +128,26 @@ internal static class ChatBench
             await world.DisposeAsync();
         }
 
-        // Telemetry on: the same saturation run with OTLP export to the dashboard, Prometheus scraping and Information
-        // logs, on a fresh AppHost; then the idle connections, held as a person runs the system.
-        Side withTelemetry;
+        // The idle connections, held as a person runs the system: OTLP export, Prometheus scraping, Information logs.
         await using (var app = await BenchApp.StartAsync(Environment, telemetry: true, ResourceNames.Api))
         {
             var world = await World.CreateAsync(app, Clients, Channels);
-            withTelemetry = await SaturateAsync(world, "saturation with telemetry");
             await world.DisposeAsync();
             idle = await IdleConnections.RunAsync(app, world.Users, idleConnections, idleHold);
             Console.WriteLine($"idle: {idle.Connected} connected, {idle.Dropped} dropped, {idle.BytesPerConnection / 1024:F1} KiB per connection");
         }
 
-        // Two more rounds of both sides, each on a fresh AppHost, in counterbalanced order (off on | on off | off on): between
-        // AppHosts this machine's saturation varies by about ±10 %, as much as what is measured, and it drifts over minutes;
-        // alternating which side goes first cancels a steady drift. The ratio is that of the rounds' means.
-        List<Side> off = [saturationSide], on = [withTelemetry];
-        if (!quick)
+        // Telemetry off against on, each side on a fresh AppHost, in counterbalanced rounds (off on | on off | off on | on off):
+        // between AppHosts this machine's saturation varies by about ±10 %, as much as what is measured. An even number of
+        // rounds puts each side first and second equally often, which cancels both a steady drift and any effect of
+        // following another AppHost. The AppHost of the sections above is not one of them: it is the first of the process,
+        // and it ran fastest in each of the last four runs of the bench (chat-profile.md, "Telemetry, ninth look").
+        List<Side> off = [], on = [];
+        for (var round = 1; round <= (quick ? 1 : TelemetryRounds); round++)
         {
-            for (var round = 2; round <= TelemetryRounds; round++)
+            foreach (var telemetry in CounterbalancedOrder(round, false, true))
             {
-                foreach (var telemetry in CounterbalancedOrder(round, false, true))
-                {
-                    (telemetry ? on : off).Add(await SaturateFreshAsync(Environment, telemetry, $"round {round}, telemetry {(telemetry ? "on" : "off")}"));
-                }
+                (telemetry ? on : off).Add(await SaturateFreshAsync(Environment, telemetry, $"round {round}, telemetry {(telemetry ? "on" : "off")}"));
             }
         }
 
@@ -212,9 +208,10 @@ internal static class ChatBench
 
             The saturation run ({SaturationRuns} runs after the warm-up) on AppHosts started without telemetry (no OTLP
             export, no scraping, Warning logs) and as a person runs it (OTLP to the Aspire dashboard, Prometheus scraping at
-            the AppHost's default 15 s, Information logs); round 1 is the AppHost of the sections above and the one of the idle connections, the
-            other rounds fresh ones, started in counterbalanced order (off then on, on then off, off then on) so that a steady
-            drift of the machine's speed during the run cancels out.
+            the AppHost's default 15 s, Information logs), each on a fresh AppHost, started in counterbalanced order (off then on,
+            on then off, and again), so that each side goes first and second equally often and a steady drift of the machine's
+            speed cancels out. Before each AppHost the bench waits for the machine to be quiet (dirty pages written back, the
+            cores at least 90 % idle for two seconds).
 
             Next to each run, in brackets, the median pass of a probe in the bench process: every 500 ms it times the CPU
             that a fixed small computation takes (its own thread's CPU clock, so waiting for a core does not count). It
@@ -267,7 +264,7 @@ internal static class ChatBench
     }
 
     /// <summary>
-    /// Only the telemetry cost, alternating AppHosts without and with telemetry (three counterbalanced rounds of <see cref="SaturateAsync"/>),
+    /// Only the telemetry cost, alternating AppHosts without and with telemetry (four counterbalanced rounds of <see cref="SaturateAsync"/>),
     /// with every program's CPU share during each run: `chat --telemetry`.
     /// </summary>
     private static Task<int> TelemetryOnlyAsync()
@@ -328,7 +325,7 @@ internal static class ChatBench
 
     /// <summary>
     /// Two service settings at saturation, telemetry on as a person runs it: BENCH_SERVICE_ENV_A against BENCH_SERVICE_ENV,
-    /// alternating AppHosts in three counterbalanced rounds: `chat --compare`.
+    /// alternating AppHosts in four counterbalanced rounds: `chat --compare`.
     /// </summary>
     private static Task<int> CompareAsync() => AlternateAsync("B / A throughput ratio",
         ("A", BenchApp.WithExtraEnvironment(Environment, "BENCH_SERVICE_ENV_A"), true), ("B", BenchApp.WithExtraEnvironment(Environment), true));
@@ -360,13 +357,15 @@ internal static class ChatBench
 
     /// <summary>
     /// Two settings on fresh AppHosts, <see cref="TelemetryRounds"/> rounds (BENCH_ROUNDS to change it) in counterbalanced
-    /// order (A B | B A | A B …), each round's ratio printed as it ends.
+    /// order (A B | B A | A B …) after a priming AppHost that is not counted, each round's ratio printed as it ends.
     /// </summary>
     private static async Task<int> AlternateAsync(string ratioName, (string Name, Dictionary<string, string> Environment, bool Telemetry) first,
         (string Name, Dictionary<string, string> Environment, bool Telemetry) second)
     {
         var rounds = PositiveSetting("BENCH_ROUNDS", TelemetryRounds);
         var results = new List<(Side First, Side Second)>();
+        // The process's first AppHost ran fastest in each of the last four runs of the bench: one with the first side's settings primes the machine and is not counted.
+        await SaturateFreshAsync(first.Environment, first.Telemetry, $"priming (not counted), {first.Name}");
         for (var round = 1; round <= rounds; round++)
         {
             var sides = new Dictionary<string, Side>();

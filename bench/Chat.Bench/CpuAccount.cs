@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.InteropServices;
 
 namespace Chat.Bench;
 
@@ -37,6 +39,39 @@ internal sealed class CpuAccount
     /// <summary>Context switches on the whole machine since boot (<c>/proc/stat</c>'s <c>ctxt</c>).</summary>
     public static long ContextSwitches() =>
         long.Parse(File.ReadLines("/proc/stat").First(l => l.StartsWith("ctxt ", StringComparison.Ordinal))[5..], CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// Waits for the machine to be quiet before an AppHost starts: dirty pages written back (<c>sync</c>), then at least
+    /// 90 % of both cores idle over two consecutive seconds (at most 60 s). The previous AppHost's teardown (its
+    /// processes exiting, its data directories deleted) otherwise overlaps the next one's start and first runs. Returns
+    /// how long it took.
+    /// </summary>
+    public static async Task<TimeSpan> SettleAsync()
+    {
+        var clock = Stopwatch.StartNew();
+        Sync();
+        var (busy, total) = Jiffies();
+        for (var quiet = 0; quiet < 2 && clock.Elapsed < TimeSpan.FromSeconds(60);)
+        {
+            await Task.Delay(TimeSpan.FromSeconds(1)); // polling /proc/stat: the machine raises no event when it goes idle
+            var (nowBusy, nowTotal) = Jiffies();
+            quiet = nowTotal > total && (double)(nowBusy - busy) / (nowTotal - total) <= 0.1 ? quiet + 1 : 0;
+            (busy, total) = (nowBusy, nowTotal);
+        }
+        return clock.Elapsed;
+    }
+
+    /// <summary>The machine's busy and total CPU time since boot, in ticks (<c>/proc/stat</c>'s first line; idle and iowait are not busy).</summary>
+    private static (long Busy, long Total) Jiffies()
+    {
+        var fields = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries)[1..]
+            .Select(f => long.Parse(f, CultureInfo.InvariantCulture)).ToArray();
+        var total = fields.Take(8).Sum(); // user nice system idle iowait irq softirq steal (guest time is inside user)
+        return (total - fields[3] - fields[4], total);
+    }
+
+    [DllImport("libc", EntryPoint = "sync")]
+    private static extern void Sync();
 
     private static Dictionary<int, (string, long)> Snapshot()
     {
