@@ -19,8 +19,8 @@ namespace Chat.Bench;
 /// 1. saturation: 40 clients in 8 channels of 5 members, each send awaiting its ack (closed loop) → persisted msg/s;
 /// 2. pgbench: the SQL of one send (counter bump + read mark, client-id lookup, insert with every index, commit), one
 ///    transaction per message, same 40 clients, same 8-channel shape, same duration → the one-transaction floor;
-/// 3. capacity: offered load ramped in 30 s steps (open loop, spread over the 40 clients) → the highest rate whose p99
-///    send→receive latency stayed ≤ 100 ms (and whose sends all persisted);
+/// 3. capacity: offered load ramped in 30 s steps (open loop, spread over the 40 clients) until two steps in a row fail →
+///    the highest rate whose p99 send→receive latency stayed ≤ 100 ms (and whose sends all persisted);
 /// 4. one public channel with 1,000 subscribed connections, 20 msg/s for 30 s → p99;
 /// 5. on a second AppHost with OTLP export to the Aspire dashboard, Prometheus scraping and Information logs, 10,000 idle
 ///    WebSocket connections over both replicas for 2 minutes with keep-alives → dropped, memory per connection;
@@ -110,14 +110,19 @@ internal static class ChatBench
             pgbench = await PgBench.RunAsync(app, world, Clients, Saturation);
             Console.WriteLine($"pgbench: {pgbench:F0} tx/s");
 
-            // 100 msg/s apart up to 800, where a slow machine's capacity lies; wider above.
+            // 100 msg/s apart up to 800, where a slow machine's capacity lies; wider above. The capacity is the highest step
+            // that held, so one failed step does not end the ramp: Postgres's first timed checkpoint (5 min after it starts)
+            // lands in the ramp and can push one step's p99 over the line (600 msg/s: 215 ms, 2026-12-03 15:21) with
+            // every step above it holding. Two failed steps in a row end it.
             double[] steps = quick ? [200, 600, 1200] : [100, 200, 300, 400, 500, 600, 700, 800, 1000, 1200, 1500, 2000, 2500, 3000];
+            var failedInARow = 0;
             foreach (var offered in steps)
             {
                 var stats = await world.OpenLoopAsync(offered, quick ? TimeSpan.FromSeconds(10) : Step);
                 ramp.Add((offered, stats));
                 Console.WriteLine($"offered {offered}/s: {stats}");
-                if (!stats.Holds(offered))
+                failedInARow = stats.Holds(offered) ? 0 : failedInARow + 1;
+                if (failedInARow == 2)
                 {
                     break;
                 }
@@ -190,7 +195,7 @@ internal static class ChatBench
         }
         report.AppendLine(CultureInfo.InvariantCulture, $"""
 
-            **Capacity: {capacity:F0} msg/s** at p99 ≤ {SloMs:F0} ms.
+            **Capacity: {capacity:F0} msg/s** at p99 ≤ {SloMs:F0} ms (the highest step that held; the ramp ends after two failed steps in a row).
 
             ## One channel, 1,000 subscribers
 
