@@ -50,13 +50,24 @@ public sealed class FirstRunTests : IAsyncLifetime
         Assert.All(refused, r => Assert.Matches("^(GET /api/channels|POST /api/auth/refresh)$", r));
 
         // A second person, with a clean browser, on the same fresh system: not a single 401 anywhere. The page's start
-        // (its settings, then the channel list, then the hub) is slow this time: the create and the send that follow the
-        // sign-up at once must wait for the connection, not fail with "Not connected." (a CI run once met that race).
+        // (its settings, then the channel list, then the hub) is held back this time, and the create and the send that
+        // follow the sign-up at once must wait for the connection, not fail with "Not connected." (a CI run once met
+        // that race). The settings arrive only when the create has listed the channels again, the last request before
+        // it subscribes through the hub: the start's own list comes after its settings, so that request is the
+        // create's. A page that subscribed without waiting for its start would do so before the start could connect.
         // An error box hides itself after 6 s, so every text it shows is recorded.
         var second = await NewPageAsync(staleSession: false);
+        var listedByCreate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        second.RequestFinished += (_, r) =>
+        {
+            if (r.Method == "GET" && new Uri(r.Url).AbsolutePath == "/api/channels")
+            {
+                listedByCreate.TrySetResult();
+            }
+        };
         await second.RouteAsync(_url + "/config", async route =>
         {
-            await Task.Delay(TimeSpan.FromSeconds(1));
+            await listedByCreate.Task;
             await route.ContinueAsync();
         });
         await second.AddInitScriptAsync("""
