@@ -43,6 +43,7 @@ internal static class ChatBench
     /// <summary>Rounds of the telemetry comparison, each one AppHost per side; even, so that each side goes first equally often.</summary>
     private const int TelemetryRounds = 4;
     private static readonly SpeedProbe Probe = new();
+    private static readonly DiskProbe Disk = new();
     private const double SloMs = 100;
 
     /// <summary>A positive whole number from the environment variable <paramref name="name"/>, or <paramref name="fallback"/>.</summary>
@@ -161,6 +162,7 @@ internal static class ChatBench
         var ratio = saturation.PersistedPerSecond / pgbench;
         var telemetryRatio = on.Average(s => s.Median.PersistedPerSecond) / off.Average(s => s.Median.PersistedPerSecond);
         var probe = (Low: off.Concat(on).Min(s => s.ProbeRange.Low), High: off.Concat(on).Max(s => s.ProbeRange.High));
+        var disk = (Low: off.Concat(on).Min(s => s.DiskRange.Low), High: off.Concat(on).Max(s => s.DiskRange.High));
         var p99Ratio = on.Average(s => s.Median.P99) / off.Average(s => s.Median.P99);
         var commit = Repo.Git("rev-parse --short HEAD");
         var report = new StringBuilder();
@@ -218,15 +220,17 @@ internal static class ChatBench
             speed cancels out. Before each AppHost the bench waits for the machine to be quiet (dirty pages written back, the
             cores at least 90 % idle for two seconds).
 
-            Next to each run, in brackets, the median pass of a probe in the bench process: every 500 ms it times the CPU
-            that a fixed small computation takes (its own thread's CPU clock, so waiting for a core does not count). It
-            says whether the machine itself ran instructions more slowly during a run; in this run it took {probe.Low:F3}–{probe.High:F3} ms.
+            Next to each run, in brackets, the medians of two probes in the bench process, each taken every 500 ms. The
+            first times the CPU that a fixed small computation takes (its own thread's CPU clock, so waiting for a core
+            does not count): whether the machine itself ran instructions more slowly during a run; in this run it took
+            {probe.Low:F3}–{probe.High:F3} ms. The second times an 8 KiB write and its `fdatasync` on the disk under
+            Postgres, the flush that every commit waits for: whether the disk was slower; in this run {disk.Low:F2}–{disk.High:F2} ms.
 
-            | round | off: msg/s of each run (probe ms) | off: p99 ms of the median run | on: msg/s of each run (probe ms) | on: p99 ms of the median run |
+            | round | off: msg/s of each run (cpu probe ms, disk flush ms) | off: p99 ms of the median run | on: msg/s of each run (cpu probe ms, disk flush ms) | on: p99 ms of the median run |
             |---|---|---|---|---|
             """);
         string Runs(Side side) => string.Join(", ", side.Runs.Select(r => string.Create(CultureInfo.InvariantCulture,
-            $"{r.Stats.PersistedPerSecond:F0} ({r.ProbeMs:F3})")));
+            $"{r.Stats.PersistedPerSecond:F0} ({r.ProbeMs:F3}, {r.DiskMs:F2})")));
         for (var round = 0; round < Math.Min(on.Count, off.Count); round++)
         {
             report.AppendLine(CultureInfo.InvariantCulture,
@@ -246,12 +250,12 @@ internal static class ChatBench
 
     /// <summary>
     /// The closed loop after a warm-up, <see cref="SaturationRuns"/> times, each run with the machine's speed meanwhile
-    /// (<see cref="SpeedProbe"/>'s median pass).
+    /// (<see cref="SpeedProbe"/>'s median pass) and the disk's (<see cref="DiskProbe"/>'s median flush).
     /// </summary>
     private static async Task<Side> SaturateAsync(World world, string name)
     {
         await world.ClosedLoopAsync(Warmup); // JIT tiers and pools settle before anything is measured
-        var runs = new List<(Stats, double)>();
+        var runs = new List<(Stats, double, double)>();
         for (var run = 0; run < SaturationRuns; run++)
         {
             var cpu = new CpuAccount();
@@ -260,9 +264,10 @@ internal static class ChatBench
             var stats = await world.ClosedLoopAsync(Saturation);
             var perMessage = (CpuAccount.ContextSwitches() - switches) / (stats.PersistedPerSecond * Saturation.TotalSeconds);
             var probe = Probe.MedianSince(since);
-            runs.Add((stats, probe));
+            var flush = Disk.MedianSince(since);
+            runs.Add((stats, probe, flush));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{name} run {run + 1}: {stats}; probe {probe:F3} ms; {perMessage:F1} context switches per message"));
+                $"{name} run {run + 1}: {stats}; probe {probe:F3} ms; disk flush {flush:F2} ms; {perMessage:F1} context switches per message"));
             Console.WriteLine($"  cpu (cores): {CpuAccount.Describe(cpu.Close())}");
         }
         return new Side(runs);
@@ -424,14 +429,20 @@ internal static class ChatBench
     }
 }
 
-/// <summary>One side of a comparison on one AppHost: each measured run, with the probe's median pass (ms) during it.</summary>
-internal sealed record Side(IReadOnlyList<(Stats Stats, double ProbeMs)> Runs)
+/// <summary>
+/// One side of a comparison on one AppHost: each measured run, with the CPU probe's median pass and the disk probe's median
+/// flush (ms) during it.
+/// </summary>
+internal sealed record Side(IReadOnlyList<(Stats Stats, double ProbeMs, double DiskMs)> Runs)
 {
     /// <summary>The median run by persisted msg/s.</summary>
     public Stats Median => Runs.Select(r => r.Stats).OrderBy(s => s.PersistedPerSecond).ElementAt(Runs.Count / 2);
 
     /// <summary>The probe's median pass per run, lowest and highest.</summary>
     public (double Low, double High) ProbeRange => (Runs.Min(r => r.ProbeMs), Runs.Max(r => r.ProbeMs));
+
+    /// <summary>The disk probe's median flush per run, lowest and highest.</summary>
+    public (double Low, double High) DiskRange => (Runs.Min(r => r.DiskMs), Runs.Max(r => r.DiskMs));
 }
 
 /// <summary>Latency and rate of one measured phase.</summary>
