@@ -33,7 +33,8 @@ internal sealed class DiskProbe
     private void Run()
     {
         var path = Path.Combine(Path.GetTempPath(), $"chat-bench-disk-probe-{Environment.ProcessId}");
-        using var file = File.OpenHandle(path, FileMode.Create, FileAccess.ReadWrite, FileShare.None, FileOptions.DeleteOnClose);
+        using var file = File.OpenHandle(path, FileMode.Create, FileAccess.ReadWrite);
+        File.Delete(path); // the open handle keeps the file until the process ends, however it ends
         var block = new byte[BlockSize];
         Flush(file, block); // the block allocated and on disk before anything is recorded, as a WAL segment is
         while (true)
