@@ -15,20 +15,12 @@ internal sealed class DiskProbe
 {
     private static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(500);
     private const int BlockSize = 8192;
-    private readonly List<(long At, double Milliseconds)> _flushes = [];
+    private readonly ProbeSamples _flushes = new();
 
     public DiskProbe() => new Thread(Run) { IsBackground = true, Name = "disk probe" }.Start();
 
     /// <summary>The median flush, in ms, since <paramref name="since"/> (a <see cref="SpeedProbe.Mark"/>); NaN without flushes.</summary>
-    public double MedianSince(long since)
-    {
-        List<double> window;
-        lock (_flushes)
-        {
-            window = [.. _flushes.Where(f => f.At >= since).Select(f => f.Milliseconds)];
-        }
-        return window.Count == 0 ? double.NaN : BenchApp.Percentile(window, 0.5);
-    }
+    public double MedianSince(long since) => _flushes.MedianSince(since);
 
     private void Run()
     {
@@ -43,11 +35,7 @@ internal sealed class DiskProbe
             Random.Shared.NextBytes(block);
             var start = System.Diagnostics.Stopwatch.GetTimestamp();
             Flush(file, block);
-            var took = System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-            lock (_flushes)
-            {
-                _flushes.Add((SpeedProbe.Mark(), took));
-            }
+            _flushes.Add(System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMilliseconds);
         }
     }
 

@@ -15,7 +15,7 @@ internal sealed class SpeedProbe
 {
     private static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(500);
     private readonly int[] _ring;
-    private readonly List<(long At, double Milliseconds)> _passes = [];
+    private readonly ProbeSamples _passes = new();
 
     public SpeedProbe()
     {
@@ -33,18 +33,10 @@ internal sealed class SpeedProbe
     }
 
     /// <summary>The median pass, in ms of CPU, since <paramref name="since"/> (a <see cref="Mark"/>); NaN without passes.</summary>
-    public double MedianSince(long since)
-    {
-        List<double> window;
-        lock (_passes)
-        {
-            window = [.. _passes.Where(p => p.At >= since).Select(p => p.Milliseconds)];
-        }
-        return window.Count == 0 ? double.NaN : BenchApp.Percentile(window, 0.5);
-    }
+    public double MedianSince(long since) => _passes.MedianSince(since);
 
     /// <summary>A point in time for <see cref="MedianSince"/>.</summary>
-    public static long Mark() => System.Diagnostics.Stopwatch.GetTimestamp();
+    public static long Mark() => ProbeSamples.Mark();
 
     private void Run()
     {
@@ -54,11 +46,7 @@ internal sealed class SpeedProbe
             Thread.Sleep(Interval);
             var start = ThreadCpuNanoseconds();
             Pass();
-            var used = (ThreadCpuNanoseconds() - start) / 1e6;
-            lock (_passes)
-            {
-                _passes.Add((Mark(), used));
-            }
+            _passes.Add((ThreadCpuNanoseconds() - start) / 1e6);
         }
     }
 
