@@ -147,7 +147,7 @@ internal static class ChatBench
         // between AppHosts this machine's saturation varies by about ±10 %, as much as what is measured. An even number of
         // rounds puts each side first and second equally often, which cancels both a steady drift and any effect of
         // following another AppHost. The AppHost of the sections above is not one of them: it is the first of the process,
-        // and it has often run fastest of its run (five of the seven runs with logs; chat-profile.md, "Telemetry, ninth look").
+        // and it has often run fastest of its run (chat-profile.md, "Telemetry, ninth look" and "tenth look").
         List<Side> off = [], on = [];
         for (var round = 1; round <= (quick ? 1 : TelemetryRounds); round++)
         {
@@ -374,8 +374,8 @@ internal static class ChatBench
     {
         var rounds = PositiveSetting("BENCH_ROUNDS", TelemetryRounds);
         var results = new List<(Side First, Side Second)>();
-        // The process's first AppHost has often run fastest of its run (five of the seven runs with logs): one with the
-        // first side's settings primes the machine and is not counted.
+        // The process's first AppHost has often run fastest of its run (chat-profile.md, "Telemetry, tenth look"): one with
+        // the first side's settings primes the machine and is not counted.
         await SaturateFreshAsync(first.Environment, first.Telemetry, $"priming (not counted), {first.Name}");
         for (var round = 1; round <= rounds; round++)
         {
