@@ -161,8 +161,9 @@ internal static class ChatBench
         var saturation = saturationSide.Median;
         var ratio = saturation.PersistedPerSecond / pgbench;
         var telemetryRatio = on.Average(s => s.Median.PersistedPerSecond) / off.Average(s => s.Median.PersistedPerSecond);
-        var probe = (Low: off.Concat(on).Min(s => s.ProbeRange.Low), High: off.Concat(on).Max(s => s.ProbeRange.High));
-        var disk = (Low: off.Concat(on).Min(s => s.DiskRange.Low), High: off.Concat(on).Max(s => s.DiskRange.High));
+        var probed = off.Concat(on).SelectMany(s => s.Runs).ToList();
+        var probe = (Low: probed.Min(r => r.ProbeMs), High: probed.Max(r => r.ProbeMs));
+        var disk = (Low: probed.Min(r => r.DiskMs), High: probed.Max(r => r.DiskMs));
         var p99Ratio = on.Average(s => s.Median.P99) / off.Average(s => s.Median.P99);
         var commit = Repo.Git("rev-parse --short HEAD");
         var report = new StringBuilder();
@@ -259,7 +260,7 @@ internal static class ChatBench
         for (var run = 0; run < SaturationRuns; run++)
         {
             var cpu = new CpuAccount();
-            var since = SpeedProbe.Mark();
+            var since = ProbeSamples.Mark();
             var switches = CpuAccount.ContextSwitches();
             var stats = await world.ClosedLoopAsync(Saturation);
             var perMessage = (CpuAccount.ContextSwitches() - switches) / (stats.PersistedPerSecond * Saturation.TotalSeconds);
@@ -437,12 +438,6 @@ internal sealed record Side(IReadOnlyList<(Stats Stats, double ProbeMs, double D
 {
     /// <summary>The median run by persisted msg/s.</summary>
     public Stats Median => Runs.Select(r => r.Stats).OrderBy(s => s.PersistedPerSecond).ElementAt(Runs.Count / 2);
-
-    /// <summary>The probe's median pass per run, lowest and highest.</summary>
-    public (double Low, double High) ProbeRange => (Runs.Min(r => r.ProbeMs), Runs.Max(r => r.ProbeMs));
-
-    /// <summary>The disk probe's median flush per run, lowest and highest.</summary>
-    public (double Low, double High) DiskRange => (Runs.Min(r => r.DiskMs), Runs.Max(r => r.DiskMs));
 }
 
 /// <summary>Latency and rate of one measured phase.</summary>

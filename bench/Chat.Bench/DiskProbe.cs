@@ -19,7 +19,7 @@ internal sealed class DiskProbe
 
     public DiskProbe() => new Thread(Run) { IsBackground = true, Name = "disk probe" }.Start();
 
-    /// <summary>The median flush, in ms, since <paramref name="since"/> (a <see cref="SpeedProbe.Mark"/>); NaN without flushes.</summary>
+    /// <summary>The median flush, in ms, since <paramref name="since"/> (a <see cref="ProbeSamples.Mark"/>); NaN without flushes.</summary>
     public double MedianSince(long since) => _flushes.MedianSince(since);
 
     private void Run()

@@ -32,11 +32,8 @@ internal sealed class SpeedProbe
         new Thread(Run) { IsBackground = true, Name = "speed probe" }.Start();
     }
 
-    /// <summary>The median pass, in ms of CPU, since <paramref name="since"/> (a <see cref="Mark"/>); NaN without passes.</summary>
+    /// <summary>The median pass, in ms of CPU, since <paramref name="since"/> (a <see cref="ProbeSamples.Mark"/>); NaN without passes.</summary>
     public double MedianSince(long since) => _passes.MedianSince(since);
-
-    /// <summary>A point in time for <see cref="MedianSince"/>.</summary>
-    public static long Mark() => ProbeSamples.Mark();
 
     private void Run()
     {
