@@ -37,6 +37,9 @@ internal static class Extensions
         builder.Services.AddSingleton<ChatTelemetry>();
         builder.Services.AddSingleton<IPasswordHasher<User>, PasswordHasher<User>>();
         builder.Services.AddSingleton<TokenService>();
+        builder.Services.AddSingleton<RevocationLedger>();
+        builder.Services.AddSingleton<ChatAspire.ServiceDefaults.Auth.IRevocationSource>(sp => sp.GetRequiredService<RevocationLedger>());
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<RevocationLedger>());
         builder.Services.AddSingleton<PasswordPolicy>();
         builder.Services.AddSingleton<LoginThrottle>();
         builder.Services.AddSingleton<SendRateLimiter>();

@@ -163,7 +163,7 @@ internal static partial class AccountsApi
         }
         foreach (var family in families)
         {
-            await tokens.RevokeFamilyAsync(db, family, ct);
+            await tokens.RevokeFamilyAsync(db, userId, family, ct);
         }
         return TypedResults.NoContent();
     }

@@ -13,5 +13,5 @@ public static class Roles
     public static readonly string[] All = [Admin, Moderator, User, Guest];
 
     /// <summary>The caller's system role; a token without one is a guest's.</summary>
-    public static string Role(this ClaimsPrincipal user) => user.FindFirst("role")?.Value ?? Guest;
+    public static string Role(this ClaimsPrincipal user) => user.FindFirst(ChatAspire.ServiceDefaults.Auth.TokenIdentity.RoleClaim)?.Value ?? Guest;
 }

@@ -14,7 +14,7 @@ public sealed record TokenPair(string AccessToken, DateTimeOffset AccessTokenExp
 /// refresh token belongs to the family of one sign-in (its access tokens carry the family as <c>sid</c>): presenting a
 /// token that was already rotated means two parties hold that sign-in, so the whole family ends (RFC 9700 §4.14.2).
 /// </summary>
-public sealed partial class TokenService(IOptions<TokenOptions> options, TimeProvider clock, TokenRevocations revocations, ILogger<TokenService> logger)
+public sealed partial class TokenService(IOptions<TokenOptions> options, TimeProvider clock, RevocationLedger revocations, ILogger<TokenService> logger)
 {
     private readonly JsonWebTokenHandler _handler = new();
 
@@ -53,7 +53,7 @@ public sealed partial class TokenService(IOptions<TokenOptions> options, TimePro
             .ExecuteUpdateAsync(s => s.SetProperty(t => t.RevokedAt, now), ct);
         if (redeemed == 0)
         {
-            await RevokeFamilyAsync(db, token.FamilyId, ct);
+            await RevokeFamilyAsync(db, token.UserId, token.FamilyId, ct);
             LogRefreshTokenReuse(logger, token.UserId, token.FamilyId);
             return null;
         }
@@ -61,13 +61,13 @@ public sealed partial class TokenService(IOptions<TokenOptions> options, TimePro
         return user.DisabledAt is null ? (user, token.FamilyId) : null;
     }
 
-    /// <summary>Ends a sign-in: its refresh tokens (in Postgres) and its access tokens (on every service, within seconds).</summary>
-    public async Task RevokeFamilyAsync(ChatDbContext db, Guid familyId, CancellationToken ct)
+    /// <summary>Ends a sign-in: its refresh tokens and its access tokens (in Postgres, and on every service within seconds).</summary>
+    public async Task RevokeFamilyAsync(ChatDbContext db, Guid userId, Guid familyId, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
         await db.RefreshTokens.Where(t => t.FamilyId == familyId && t.RevokedAt == null)
             .ExecuteUpdateAsync(s => s.SetProperty(t => t.RevokedAt, now), ct);
-        await revocations.RevokeSessionAsync(familyId);
+        await revocations.RevokeAsync(db, new Revocation(familyId, null, 0), userId, ct);
     }
 
     /// <summary>
@@ -84,7 +84,7 @@ public sealed partial class TokenService(IOptions<TokenOptions> options, TimePro
             await db.RefreshTokens.Where(t => t.UserId == user.Id && t.RevokedAt == null)
                 .ExecuteUpdateAsync(s => s.SetProperty(t => t.RevokedAt, now), ct);
         }
-        await revocations.RevokeUserTokensBelowAsync(user.Id, user.TokenVersion);
+        await revocations.RevokeAsync(db, new Revocation(null, user.Id, user.TokenVersion), user.Id, ct);
     }
 
     public static string Hash(string token) => Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(token)));

@@ -13,6 +13,7 @@ public sealed class ChatDbContext(DbContextOptions<ChatDbContext> options) : DbC
 {
     public DbSet<User> Users => Set<User>();
     public DbSet<RefreshToken> RefreshTokens => Set<RefreshToken>();
+    public DbSet<RevokedToken> RevokedTokens => Set<RevokedToken>();
     public DbSet<Channel> Channels => Set<Channel>();
     public DbSet<ChannelMember> Members => Set<ChannelMember>();
     public DbSet<Message> Messages => Set<Message>();
@@ -49,6 +50,13 @@ public sealed class ChatDbContext(DbContextOptions<ChatDbContext> options) : DbC
             token.HasIndex(t => t.TokenHash).IsUnique();
             token.HasIndex(t => t.FamilyId);
             token.HasOne<User>().WithMany().HasForeignKey(t => t.UserId).OnDelete(DeleteBehavior.Cascade);
+        });
+        modelBuilder.Entity<RevokedToken>(revoked =>
+        {
+            revoked.ToTable("token_revocations");
+            revoked.HasKey(r => r.Id);
+            revoked.HasIndex(r => r.SessionId).HasFilter("\"SessionId\" IS NOT NULL");
+            revoked.HasIndex(r => r.ExpiresAt);
         });
         modelBuilder.Entity<Channel>(channel =>
         {

@@ -55,7 +55,7 @@ public sealed partial class MessageService(
         {
             throw ChatException.Invalid($"At most {options.Value.MaxAttachments} attachments.");
         }
-        if (!rateLimiter.TryAcquire(caller.UserId, out var retryAfter))
+        if (await rateLimiter.TryAcquireAsync(caller.UserId, ct) is (false, var retryAfter))
         {
             await access.WritableAsync(channelId, caller, ct); // a refusal for access comes before one for speed
             // A retry of a message already stored is answered with the original, however fast the sender is going.

@@ -122,6 +122,6 @@ public sealed class PresenceTracker(IConnectionMultiplexer redis, TimeProvider c
 
 internal static partial class PresenceLog
 {
-    [LoggerMessage(EventId = 2101, EventName = "presence_heartbeat_failed", Level = LogLevel.Warning, Message = "Presence heartbeat failed: {Error}")]
+    [LoggerMessage(EventId = 2103, EventName = "presence_heartbeat_failed", Level = LogLevel.Warning, Message = "Presence heartbeat failed: {Error}")]
     public static partial void HeartbeatFailed(ILogger logger, string error);
 }

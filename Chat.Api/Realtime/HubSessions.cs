@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Globalization;
 using ChatAspire.ServiceDefaults.Auth;
 using Microsoft.AspNetCore.SignalR;
 
@@ -25,14 +24,10 @@ public sealed partial class HubSessions : IHostedService
 
     public void Opened(HubCallerContext context)
     {
-        var user = context.User;
-        if (user is null || !Guid.TryParse(user.FindFirst("sub")?.Value, out var userId))
+        if (TokenIdentity.Read(context.User) is { } token)
         {
-            return;
+            _connections[context.ConnectionId] = new Entry(token.UserId, token.SessionId, token.Version, context);
         }
-        Guid.TryParse(user.FindFirst(TokenRevocations.SessionClaim)?.Value, out var session);
-        var version = int.TryParse(user.FindFirst(TokenRevocations.VersionClaim)?.Value, NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : 0;
-        _connections[context.ConnectionId] = new Entry(userId, session, version, context);
     }
 
     public void Closed(HubCallerContext context) => _connections.TryRemove(context.ConnectionId, out _);

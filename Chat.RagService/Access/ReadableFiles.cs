@@ -29,8 +29,8 @@ public sealed class ReadableFiles(HttpClient http, IConnectionMultiplexer redis,
         var db = redis.GetDatabase();
         var epoch = (long?)await db.StringGetAsync(FileVisibility.EpochKey) ?? 0;
         // The role is part of the key: what a user may read depends on it, and a role change issues new tokens.
-        var role = caller.FindFirst("role")?.Value;
-        var key = $"rag:shared:{caller.FindFirst("sub")?.Value}:{role}:{channelId?.ToString("N") ?? "all"}:{epoch}";
+        var role = caller.FindFirst(ChatAspire.ServiceDefaults.Auth.TokenIdentity.RoleClaim)?.Value;
+        var key = $"rag:shared:{caller.FindFirst(ChatAspire.ServiceDefaults.Auth.TokenIdentity.SubjectClaim)?.Value}:{role}:{channelId?.ToString("N") ?? "all"}:{epoch}";
         if (memory.TryGetValue(key, out SharedFiles? known))
         {
             telemetry.Cache("rag_shared_files", hit: true);

@@ -30,8 +30,8 @@ public static class AuthExtensions
                     ValidIssuer = t.Issuer,
                     ValidAudience = t.Audience,
                     IssuerSigningKey = t.Key(),
-                    NameClaimType = "name",
-                    RoleClaimType = "role",
+                    NameClaimType = TokenIdentity.NameClaim,
+                    RoleClaimType = TokenIdentity.RoleClaim,
                     ClockSkew = TimeSpan.FromSeconds(30),
                 };
                 jwt.Events = new JwtBearerEvents
@@ -86,5 +86,5 @@ public static class ClaimsPrincipalExtensions
 {
     /// <summary>The caller's user id (the token's <c>sub</c>).</summary>
     public static Guid UserId(this System.Security.Claims.ClaimsPrincipal user) =>
-        Guid.TryParse(user.FindFirst("sub")?.Value, out var id) ? id : throw new InvalidOperationException("The token has no user id.");
+        Guid.TryParse(user.FindFirst(TokenIdentity.SubjectClaim)?.Value, out var id) ? id : throw new InvalidOperationException("The token has no user id.");
 }

@@ -37,7 +37,7 @@ public sealed class FileGrants(IOptions<TokenOptions> options, TokenRevocations 
             SigningCredentials = new SigningCredentials(o.Key(), SecurityAlgorithms.HmacSha256),
             Claims = new Dictionary<string, object>
             {
-                ["sub"] = caller.UserId().ToString(),
+                [TokenIdentity.SubjectClaim] = caller.UserId().ToString(),
                 [FileClaim] = fileId.ToString(),
                 [TokenRevocations.SessionClaim] = caller.FindFirst(TokenRevocations.SessionClaim)?.Value ?? Guid.Empty.ToString("N"),
                 [TokenRevocations.VersionClaim] = int.TryParse(caller.FindFirst(TokenRevocations.VersionClaim)?.Value, out var v) ? v : 0,

@@ -50,5 +50,5 @@ public sealed class ServiceTokenHandler(ServiceTokens tokens, string serviceName
 
 public static class ServicePrincipalExtensions
 {
-    public static bool IsService(this ClaimsPrincipal user) => user.FindFirst("role")?.Value == ServiceTokens.Role;
+    public static bool IsService(this ClaimsPrincipal user) => user.FindFirst(TokenIdentity.RoleClaim)?.Value == ServiceTokens.Role;
 }

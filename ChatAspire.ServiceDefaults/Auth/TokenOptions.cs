@@ -53,9 +53,9 @@ public sealed class TokenOptions
             SigningCredentials = new SigningCredentials(Key(), SecurityAlgorithms.HmacSha256),
             Claims = new Dictionary<string, object>
             {
-                ["sub"] = subject.ToString(),
-                ["name"] = name,
-                ["role"] = role,
+                [TokenIdentity.SubjectClaim] = subject.ToString(),
+                [TokenIdentity.NameClaim] = name,
+                [TokenIdentity.RoleClaim] = role,
                 ["jti"] = Guid.NewGuid().ToString("N"),
                 [TokenRevocations.SessionClaim] = (session ?? Guid.Empty).ToString("N"),
                 [TokenRevocations.VersionClaim] = version,
