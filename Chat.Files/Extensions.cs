@@ -15,6 +15,9 @@ internal static class Extensions
         builder.AddServiceAuthentication();
 
         builder.Services.AddOptions<FilesOptions>().BindConfiguration(FilesOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        // The upload store's filesystem is reported and watched (DiskSpaceLow), wherever it is mounted.
+        builder.Services.AddOptions<ChatAspire.ServiceDefaults.Observability.ObservabilityOptions>()
+            .PostConfigure<Microsoft.Extensions.Options.IOptions<FilesOptions>>((observability, files) => observability.DiskPaths.Add(files.Value.StoragePath));
         builder.AddArchiveLimits();
         builder.Services.AddSingleton<FilesTelemetry>();
         builder.Services.AddSingleton<BlobStore>();

@@ -16,6 +16,11 @@ var files = builder.AddProject<Projects.Chat_Files>(ResourceNames.Files)
     .WithSigningKey(jwtKey)
     .WithEnvironment("Files__StoragePath", infra.FilesStoragePath)
     .WithHttpHealthCheck("/health/ready");
+if (infra.DataRoot is { } dataRoot)
+{
+    // Local processes: Chat.Files also reports the disk that holds Postgres and Redis (a container's is not visible to it).
+    files.WithEnvironment("Observability__DiskPaths__0", dataRoot);
+}
 
 var rag = builder.AddProject<Projects.Chat_RagService>(ResourceNames.Rag)
     .WithDependency(infra.RagDb)

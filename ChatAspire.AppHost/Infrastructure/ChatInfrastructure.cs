@@ -17,6 +17,9 @@ public sealed record ChatInfrastructure(
 
 public static class ChatInfrastructureExtensions
 {
+    /// <summary>Redis persistence in every persistent mode: the append-only file, flushed every second.</summary>
+    public const string RedisAppendOnly = "--appendonly yes --appendfsync everysec";
+
     /// <summary>
     /// Containers in publish mode and when a container runtime is healthy; local server processes otherwise.
     /// </summary>
@@ -40,7 +43,16 @@ public static class ChatInfrastructureExtensions
         if (!options.Ephemeral)
         {
             postgres.WithDataVolume();
-            redis.WithDataVolume().WithPersistence(TimeSpan.FromSeconds(10));
+            // Append-only, as the local process: every write is in the file within a second (what that second could still
+            // lose, the outboxes publish again). Aspire's Redis runs `/bin/sh -c "redis-server …"`: extend that one command.
+            redis.WithDataVolume().WithArgs(context =>
+            {
+                var last = context.Args.Count - 1;
+                if (last >= 0 && context.Args[last] is string command && command.StartsWith("redis-server", StringComparison.Ordinal))
+                {
+                    context.Args[last] = $"{command} {RedisAppendOnly}";
+                }
+            });
         }
         return new ChatInfrastructure(
             postgres.AddDatabase(ResourceNames.ChatDb),

@@ -87,12 +87,22 @@ public static class MonitoringExtensions
             .WithHttpHealthCheck("/-/ready");
     }
 
+    /// <summary>
+    /// Where Grafana opens a trace: ChatAspire:Monitoring:TracesUrl, else this AppHost's own dashboard (its first URL,
+    /// http://localhost:15080 with the repository's launch profile).
+    /// </summary>
+    public static string TracesUrl(IConfiguration configuration) =>
+        configuration["ChatAspire:Monitoring:TracesUrl"] is { Length: > 0 } traces ? traces
+        : configuration["ASPNETCORE_URLS"]?.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault() is { Length: > 0 } dashboard
+            ? dashboard.TrimEnd('/')
+            : "http://localhost:15080";
+
     private static void AddGrafana(IDistributedApplicationBuilder builder, string monitoringDir, string prometheusUrl) =>
         builder.AddContainer(GrafanaName, "grafana/grafana", "11.2.0")
             .WithBindMount(Path.Combine(monitoringDir, "grafana", "provisioning"), "/etc/grafana/provisioning", isReadOnly: true)
             .WithBindMount(Path.Combine(monitoringDir, "grafana-dashboard.json"), "/var/lib/grafana/dashboards/chataspire.json", isReadOnly: true)
             .WithEnvironment("PROMETHEUS_URL", prometheusUrl)
             // Where an exemplar's trace id opens: the Aspire dashboard (ChatAspire:Monitoring:TracesUrl for another tracing UI).
-            .WithEnvironment("TRACES_URL", builder.Configuration["ChatAspire:Monitoring:TracesUrl"] is { Length: > 0 } traces ? traces : "http://localhost:18888")
+            .WithEnvironment("TRACES_URL", TracesUrl(builder.Configuration))
             .WithHttpEndpoint(targetPort: 3000);
 }

@@ -39,6 +39,13 @@ public sealed class ObservabilityOptions
     /// </summary>
     public bool RecordQueryStrings { get; set; }
 
+    /// <summary>
+    /// Folders whose filesystems are reported (<c>disk_available_bytes</c>, <c>disk_size_bytes</c>, label <c>path</c>) and
+    /// watched by the <c>DiskSpaceLow</c> alert, besides the service's own folder: where its data lives (Chat.Files adds
+    /// its upload store itself; the AppHost adds the Postgres data folder in local-process mode).
+    /// </summary>
+    public List<string> DiskPaths { get; set; } = [];
+
     /// <summary>Development switch: put prompt and message text into telemetry. Never on in production.</summary>
     public bool EnableSensitiveData { get; set; }
 }

@@ -10,8 +10,12 @@ public sealed class ProcessMetrics
 {
     public const string MeterName = "ChatAspire.Process";
 
-    public ProcessMetrics(IMeterFactory meterFactory)
+    private readonly string[] _diskPaths;
+
+    public ProcessMetrics(IMeterFactory meterFactory, Microsoft.Extensions.Options.IOptions<ObservabilityOptions> options)
     {
+        _diskPaths = [.. new[] { AppContext.BaseDirectory }.Concat(options.Value.DiskPaths)
+            .Select(p => Path.GetFullPath(p).TrimEnd('/')).Where(p => p.Length > 0).Distinct(StringComparer.Ordinal)];
         var meter = meterFactory.Create(MeterName);
         meter.CreateObservableCounter("process_cpu_seconds", () => Environment.CpuUsage.TotalTime.TotalSeconds, "s",
             "Total user and system CPU time spent in seconds.");
@@ -22,24 +26,26 @@ public sealed class ProcessMetrics
         meter.CreateObservableGauge("process_memory_limit_bytes", () => GC.GetGCMemoryInfo().TotalAvailableMemoryBytes, "By",
             "Memory available to this process (cgroup limit or physical memory).");
         meter.CreateObservableGauge("disk_available_bytes", () => Disk(d => d.AvailableFreeSpace), "By",
-            "Free space available to this process on the filesystem of its working directory.");
+            "Free space available to this process on the filesystem of each watched folder (its own, and Observability:DiskPaths).");
         meter.CreateObservableGauge("disk_size_bytes", () => Disk(d => d.TotalSize), "By",
-            "Size of the filesystem of this process' working directory.");
+            "Size of the filesystem of each watched folder.");
     }
 
-    private static IEnumerable<Measurement<long>> Disk(Func<DriveInfo, long> read)
+    private IEnumerable<Measurement<long>> Disk(Func<DriveInfo, long> read)
     {
-        var directory = AppContext.BaseDirectory;
-        long value;
-        try
+        foreach (var directory in _diskPaths)
         {
-            value = read(new DriveInfo(directory));
+            long value;
+            try
+            {
+                value = read(new DriveInfo(directory));
+            }
+            catch (Exception ex) when (ex is IOException or ArgumentException or UnauthorizedAccessException)
+            {
+                continue; // not there (yet): nothing to report
+            }
+            yield return new Measurement<long>(value, new KeyValuePair<string, object?>("path", directory));
         }
-        catch (Exception ex) when (ex is IOException or ArgumentException or UnauthorizedAccessException)
-        {
-            yield break;
-        }
-        yield return new Measurement<long>(value, new KeyValuePair<string, object?>("path", directory.TrimEnd('/')));
     }
 
     private static IEnumerable<Measurement<long>> OpenFileDescriptors()

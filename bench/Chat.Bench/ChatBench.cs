@@ -241,8 +241,7 @@ internal static class ChatBench
 
             **Telemetry on / off: throughput {telemetryRatio:F2}**, p99 {p99Ratio:F2} (means of the rounds' medians).
             """);
-        var output = Path.Combine(Repo.Root(), "bench", "results", "chat-bench.md");
-        await File.WriteAllTextAsync(output, report.ToString());
+        await Repo.SaveResultAsync("chat-bench.md", report.ToString());
         Console.WriteLine(report);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"chat-bench: persisted {saturation.PersistedPerSecond:F0} msg/s; pgbench {pgbench:F0} tx/s; ratio {ratio:F2}; capacity {capacity:F0} msg/s at p99<=100ms; 1000-subscriber p99 {fanout1000.P99:F0} ms at 20 msg/s; idle {idleConnections} conns {idle.Dropped} dropped; telemetry throughput ratio {telemetryRatio:F2}"));

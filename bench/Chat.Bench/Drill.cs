@@ -123,7 +123,7 @@ internal static partial class Drill
 
             `{summary}`
             """);
-        await File.WriteAllTextAsync(Path.Combine(Repo.Root(), "bench", "results", "drill.md"), md.ToString());
+        await Repo.SaveResultAsync("drill.md", md.ToString());
     }
 
 

@@ -65,7 +65,7 @@ internal static class FilesBench
             | upload / baseline | {uploadRate / baselineRate:F2} |
             """);
         Console.WriteLine(report);
-        await File.WriteAllTextAsync(Path.Combine(Repo.Root(), "bench", "results", "files-bench.md"), report + Environment.NewLine);
+        await Repo.SaveResultAsync("files-bench.md", report + Environment.NewLine);
         return 0;
     }
 }

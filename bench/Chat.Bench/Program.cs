@@ -1,4 +1,5 @@
-// Benchmarks of the whole AppHost (Release). Each ends with one summary line and writes bench/results/<name>.md.
+// Benchmarks of the whole AppHost (Release). Each ends with one summary line; with --save it also writes bench/results/<name>.md
+// (without it nothing in the working tree changes, so tests can run a bench).
 //   dotnet run -c Release --project bench/Chat.Bench -- chat [--quick]  (throughput vs pgbench, capacity, fan-out, idle connections, telemetry cost; see ChatBench.cs)
 //     chat --telemetry (only the telemetry cost, four counterbalanced rounds or BENCH_ROUNDS after a priming AppHost, CPU per program), chat --fanout (only the 1,000-subscriber channel, three runs);
 //     both take BENCH_SERVICE_ENV="KEY=value;…" to compare service settings; chat --compare runs BENCH_SERVICE_ENV_A against
@@ -11,6 +12,9 @@
 //   dotnet run -c Release --project bench/Chat.Bench -- rag        (ingestion and search latency at 10k/100k chunks, see RagBench.cs)
 //     rag --million (also 1M chunks), rag --ingest-only / --search-only (only that phase, printed; takes BENCH_SERVICE_ENV too)
 using Chat.Bench;
+
+Repo.Save = args.Contains("--save");
+args = [.. args.Where(a => a != "--save")];
 
 if (args.FirstOrDefault() == "files")
 {

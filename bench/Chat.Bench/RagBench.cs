@@ -250,7 +250,7 @@ internal static class RagBench
         {
             return 0;
         }
-        await File.WriteAllTextAsync(Path.Combine(Repo.Root(), "bench", "results", "rag-bench.md"), text.TrimEnd() + Environment.NewLine);
+        await Repo.SaveResultAsync("rag-bench.md", text.TrimEnd() + Environment.NewLine);
         var atMillion = p95At.TryGetValue(1_000_000, out var m) ? m.ToString("F0", CultureInfo.InvariantCulture) : "n/a";
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"rag-bench: p95 {p95At[100_000]:F0} ms at 100k chunks; p95 {atMillion} ms at 1M chunks; cached p50 {cachedAt[100_000]:F1} ms; ingestion ratio {ingestionRatio:F2}"));

@@ -33,6 +33,9 @@ public sealed class ManifestTests
 
             Assert.Equal("container.v0", resources.GetProperty(ResourceNames.Postgres).GetProperty("type").GetString());
             Assert.Equal("container.v0", resources.GetProperty(ResourceNames.Redis).GetProperty("type").GetString());
+            // Persistence is the append-only file (docs/deployment.md), not only snapshots that lose their last interval.
+            var redisCommand = resources.GetProperty(ResourceNames.Redis).GetProperty("args").EnumerateArray().Last().GetString();
+            Assert.Contains("--appendonly yes --appendfsync everysec", redisCommand, StringComparison.Ordinal);
             foreach (var service in ResourceNames.Services)
             {
                 Assert.Equal("project.v0", resources.GetProperty(service).GetProperty("type").GetString());

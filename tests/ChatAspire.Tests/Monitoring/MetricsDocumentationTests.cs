@@ -44,6 +44,9 @@ public sealed partial class MetricsDocumentationTests(AppHostFixture fixture)
             await using var hub = await user.ConnectAsync(replica);
             await Microsoft.AspNetCore.SignalR.Client.HubConnectionExtensions.InvokeAsync<global::Chat.Api.Messages.MessageDto>(
                 hub, "SendMessage", channel, new global::Chat.Api.Messages.SendMessageRequest("for the metrics"));
+            // A refused call (no such channel): hub_call_refusals_total is counted only once something is refused.
+            await Assert.ThrowsAsync<Microsoft.AspNetCore.SignalR.HubException>(() => Microsoft.AspNetCore.SignalR.Client.HubConnectionExtensions
+                .InvokeAsync<global::Chat.Api.Messages.MessageDto>(hub, "SendMessage", Guid.NewGuid(), new global::Chat.Api.Messages.SendMessageRequest("nowhere")));
             using var refused = new HttpClient { BaseAddress = replica };
             await refused.PostAsync("/hubs/chat/negotiate", null); // no token: a failed attempt
             using var files = user.Http(fixture.CreateClient(ResourceNames.Files).BaseAddress);

@@ -8,20 +8,30 @@ using StackExchange.Redis;
 
 namespace ChatAspire.Tests.Operations;
 
-/// <summary>An AppHost of its own: these tests restart Redis, which no other test should see.</summary>
-[CollectionDefinition(Name)]
-public sealed class RedisRestartCollection : ICollectionFixture<AppHostFixture>
+/// <summary>
+/// An AppHost of its own for tests that break a dependency (the shared one must stay healthy for every other test). A
+/// class fixture inside the shared collection, so that it never starts at the same moment as another AppHost: two DCP
+/// instances starting together can hand out the same ports.
+/// </summary>
+public sealed class IsolatedAppHost : IAsyncLifetime
 {
-    public const string Name = "RedisRestart";
+    public AppHostFixture Host { get; } = new();
+
+    public Task InitializeAsync() => Host.InitializeAsync();
+
+    public Task DisposeAsync() => Host.DisposeAsync();
 }
 
 /// <summary>
 /// Postgres is the truth: Redis restarting empty (ephemeral mode, as after a crash without persistence) loses neither
 /// pending work (a document to ingest, a question to answer) nor a revocation.
 /// </summary>
-[Collection(RedisRestartCollection.Name)]
-public sealed class RedisRestartTests(AppHostFixture fixture)
+[Collection(AppHostCollection.Name)]
+public sealed class RedisRestartTests(IsolatedAppHost isolated) : IClassFixture<IsolatedAppHost>
 {
+    private readonly AppHostFixture fixture = isolated.Host;
+
+
     private Uri Api => fixture.ProxyClient(ResourceNames.Api).BaseAddress!;
 
     [Fact]
@@ -114,6 +124,31 @@ public sealed class RedisRestartTests(AppHostFixture fixture)
         await Poll.UntilAsync(async () => (await StatusesAsync(again.Token)).All(s => s == HttpStatusCode.OK), TimeSpan.FromSeconds(30),
             "a fresh token to be accepted by every service");
         Assert.All(await StatusesAsync(user.Token), s => Assert.Equal(HttpStatusCode.Unauthorized, s));
+    }
+
+    [Fact]
+    public async Task A_Redis_outage_raises_DependencyUnhealthy_for_redis_and_everything_is_ready_again_after_it()
+    {
+        using var prometheus = PrometheusClient.For(fixture.App);
+        await fixture.App.StopAsync(ResourceNames.Redis);
+        try
+        {
+            var alerted = await PrometheusClient.EventuallyAsync(async () =>
+                (await prometheus.AlertsAsync()).Any(a =>
+                    a.GetProperty("labels").GetProperty("alertname").GetString() == "DependencyUnhealthy"
+                    && a.GetProperty("labels").GetProperty("check").GetString() == "redis"
+                    && a.GetProperty("state").GetString() is "pending" or "firing"),
+                TimeSpan.FromSeconds(60));
+            Assert.True(alerted, "no DependencyUnhealthy alert for redis: " + string.Join("\n", (await prometheus.AlertsAsync()).Select(a => a.ToString())));
+        }
+        finally
+        {
+            await fixture.App.StartAsync(ResourceNames.Redis);
+        }
+        foreach (var service in ResourceNames.Services)
+        {
+            await fixture.App.ResourceNotifications.WaitForResourceHealthyAsync(service).WaitAsync(TimeSpan.FromMinutes(2));
+        }
     }
 
     private static Func<JsonElement, bool> IsReplyTo(Guid messageId) => m => m.GetProperty("type").GetString() == "ai"
