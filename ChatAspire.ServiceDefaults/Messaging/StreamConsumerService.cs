@@ -30,6 +30,13 @@ public sealed class StreamConsumerOptions
     /// </summary>
     [System.ComponentModel.DataAnnotations.Range(1, 64)]
     public int Concurrency { get; set; } = 1;
+
+    /// <summary>
+    /// On shutdown (SIGTERM, a rolling upgrade), how long entries in flight may still finish. One that does not is
+    /// cancelled and handed back: marked idle, so another consumer claims it at once instead of after
+    /// <see cref="ClaimIdle"/>. Keep it below the host's shutdown timeout (30 s).
+    /// </summary>
+    public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(20);
 }
 
 /// <summary>An entry read from a stream, with its W3C trace context.</summary>
@@ -47,7 +54,9 @@ public sealed record StreamMessage(string Id, string Type, string Payload, strin
 /// after <see cref="StreamConsumerOptions.ClaimIdle"/>, and an entry that keeps failing is parked with its reason.
 /// Handlers must therefore be idempotent. Each entry is handled in an activity continuing the producer's trace.
 /// An idle consumer waits for the stream's <see cref="StreamBell"/> (or its slow fallback poll), so it costs no
-/// round trips while nothing happens and reads within a round trip of a producer's ring.
+/// round trips while nothing happens and reads within a round trip of a producer's ring. On shutdown it reads nothing
+/// new, lets the entries in flight finish for up to <see cref="StreamConsumerOptions.DrainTimeout"/>, and hands back
+/// the ones that do not.
 /// </summary>
 public abstract partial class StreamConsumerService(IConnectionMultiplexer redis, ILogger logger) : BackgroundService
 {
@@ -66,6 +75,9 @@ public abstract partial class StreamConsumerService(IConnectionMultiplexer redis
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // Handlers run on their own token: a stop ends reading at once, but what is in flight gets the drain time.
+        using var work = new CancellationTokenSource();
+        using var drain = stoppingToken.Register(() => work.CancelAfter(Options.DrainTimeout));
         var db = redis.GetDatabase();
         var groupReady = false;
         var nextClaim = 0L;
@@ -117,11 +129,15 @@ public abstract partial class StreamConsumerService(IConnectionMultiplexer redis
                     if (Environment.TickCount64 >= nextClaim)
                     {
                         var claimed = await db.StreamAutoClaimAsync(Stream, Group, _consumer, (long)Options.ClaimIdle.TotalMilliseconds, "0-0", Options.BatchSize);
-                        handled += await ProcessAllAsync(db, [.. claimed.ClaimedEntries.Where(e => !e.IsNull)], stoppingToken);
+                        handled += await ProcessAllAsync(db, [.. claimed.ClaimedEntries.Where(e => !e.IsNull)], work.Token);
                         nextClaim = handled > 0 ? 0 : Environment.TickCount64 + claimEvery;
                     }
+                    if (stoppingToken.IsCancellationRequested)
+                    {
+                        return; // stopping: what was claimed above is done; read nothing new
+                    }
                     handled += await ProcessAllAsync(db, await db.StreamReadGroupAsync(Stream, Group, _consumer, StreamPosition.NewMessages, Options.BatchSize),
-                        stoppingToken);
+                        work.Token);
                     if (handled == 0)
                     {
                         // Until a producer rings, the fallback poll is due, or the next look for idle pending entries.
@@ -129,7 +145,7 @@ public abstract partial class StreamConsumerService(IConnectionMultiplexer redis
                         await bell.WaitAsync(TimeSpan.FromMilliseconds(wait), stoppingToken);
                     }
                 }
-                catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+                catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested || work.IsCancellationRequested)
                 {
                     return;
                 }
@@ -215,6 +231,14 @@ public abstract partial class StreamConsumerService(IConnectionMultiplexer redis
             await db.StreamAcknowledgeAsync(Stream, Group, entry.Id);
             await db.HashDeleteAsync(AttemptsKey, entry.Id);
         }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // Shutting down and the drain time is over: hand the entry back so another consumer takes it over at once.
+            activity?.SetTag("messaging.handed_back", true);
+            await HandBackAsync(db, entry.Id);
+            LogHandedBack(logger, Stream, message.Id, message.Type);
+            throw;
+        }
         catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
         {
             activity?.SetStatus(ActivityStatusCode.Error, ex.GetType().Name);
@@ -239,6 +263,19 @@ public abstract partial class StreamConsumerService(IConnectionMultiplexer redis
         }
     }
 
+    /// <summary>Marks a pending entry of this consumer as idle for <see cref="StreamConsumerOptions.ClaimIdle"/>, so that the next claim of any consumer takes it.</summary>
+    private async Task HandBackAsync(IDatabase db, RedisValue entryId)
+    {
+        try
+        {
+            await db.ExecuteAsync("XCLAIM", Stream, Group, _consumer, 0, entryId, "IDLE", (long)Options.ClaimIdle.TotalMilliseconds, "JUSTID");
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            // Redis is down too: the entry stays pending and is claimed after ClaimIdle as after a crash.
+        }
+    }
+
     /// <summary>Called after an entry was parked (e.g. to tell the user); must not throw.</summary>
     protected virtual Task OnParkedAsync(StreamMessage message, string reason, CancellationToken ct) => Task.CompletedTask;
 
@@ -248,6 +285,10 @@ public abstract partial class StreamConsumerService(IConnectionMultiplexer redis
     [LoggerMessage(EventId = 9002, EventName = "stream_entry_failed", Level = LogLevel.Warning,
         Message = "Entry {EntryId} ({EventType}) of {Stream} failed on attempt {Attempts} ({Error}); it will be retried")]
     private static partial void LogAttemptFailed(ILogger logger, string stream, string entryId, string eventType, long attempts, string error);
+
+    [LoggerMessage(EventId = 9004, EventName = "stream_entry_handed_back", Level = LogLevel.Information,
+        Message = "Entry {EntryId} ({EventType}) of {Stream} did not finish before shutdown; handed back for another consumer")]
+    private static partial void LogHandedBack(ILogger logger, string stream, string entryId, string eventType);
 
     [LoggerMessage(EventId = 9003, EventName = "stream_entry_parked", Level = LogLevel.Error,
         Message = "Entry {EntryId} ({EventType}) of {Stream} parked after {Attempts} attempts: {Reason}")]

@@ -50,7 +50,8 @@ public sealed class WorkerRecoveryTests(AppHostFixture fixture) : IAsyncLifetime
         await using var hub = await alice.ConnectAsync();
         var events = AiScenario.Record(hub);
 
-        var first = harness.Worker(OpenAi());
+        // No drain time: stopping it is a crash as far as the job is concerned (the reply is cut off and handed back).
+        var first = harness.Worker(OpenAi(("Ai:Worker:Stream:DrainTimeout", "00:00:00")));
         var (jobId, messageId) = await AiScenario.AskAsync(alice, channel, "Tell me everything.");
         await Poll.UntilAsync(() => Task.FromResult(events.DeltasOf(jobId).Count >= 5), TimeSpan.FromSeconds(60), "the reply to start streaming");
 
@@ -74,6 +75,34 @@ public sealed class WorkerRecoveryTests(AppHostFixture fixture) : IAsyncLifetime
         await Poll.UntilAsync(async () => (await jobs.GetFromJsonAsync<System.Text.Json.JsonElement>($"/api/ai/jobs/{jobId}")).GetProperty("status").GetString() == "completed"
             && (await Redis().StreamPendingAsync(AiJobs.Stream, "aiworker")).PendingMessageCount == 0, TimeSpan.FromSeconds(30), "the job to be finished and acknowledged");
         Assert.Single(await alice.HistoryAsync(channel), m => m.GetProperty("type").GetString() == "ai");
+    }
+
+    [Fact]
+    public async Task A_worker_stopped_gracefully_mid_reply_finishes_it_and_exactly_one_complete_reply_is_posted()
+    {
+        await using var harness = await WorkerHarness.StartAsync(fixture);
+        var alice = await ChatUsers.RegisterAsync(Api, "ai-drain");
+        var channel = await alice.CreateChannelAsync();
+        await using var hub = await alice.ConnectAsync();
+        var events = AiScenario.Record(hub);
+
+        var first = harness.Worker(OpenAi()); // the default drain time (20 s) covers the rest of this 6 s reply
+        var (jobId, messageId) = await AiScenario.AskAsync(alice, channel, "Tell me everything, slowly.");
+        await Poll.UntilAsync(() => Task.FromResult(events.DeltasOf(jobId).Count >= 5), TimeSpan.FromSeconds(60), "the reply to start streaming");
+
+        // What SIGTERM does: the host stops. The worker reads nothing new and finishes the reply in flight.
+        await first.DisposeAsync();
+        var reply = await events.ReplyAsync(messageId, TimeSpan.FromSeconds(5)); // posted before the stop returned
+        Assert.Equal(string.Join(' ', _model.Words), reply.GetProperty("content").GetString());
+        Assert.Equal(1, _model.Attempts);
+
+        // A worker that starts afterwards finds nothing to do: the entry was acknowledged, the job is completed.
+        await using var second = harness.Worker(OpenAi());
+        using var jobs = alice.Http();
+        Assert.Equal("completed", (await jobs.GetFromJsonAsync<JsonElement>($"/api/ai/jobs/{jobId}")).GetProperty("status").GetString());
+        Assert.Equal(0, (await Redis().StreamPendingAsync(AiJobs.Stream, "aiworker")).PendingMessageCount);
+        Assert.Single(await alice.HistoryAsync(channel), m => m.GetProperty("type").GetString() == "ai");
+        Assert.Equal(1, _model.Attempts);
     }
 
     [Fact]
