@@ -89,6 +89,7 @@ public static class ServiceDefaultsExtensions
         var observability = builder.Configuration.GetSection(ObservabilityOptions.SectionName).Get<ObservabilityOptions>() ?? new();
         builder.Services.AddSingleton<HttpMetrics>();
         builder.Services.AddSingleton<ProcessMetrics>();
+        builder.Services.AddSingleton<GcPauseMetrics>();
 
         var otel = builder.Services.AddOpenTelemetry()
             .WithMetrics(metrics => metrics
@@ -170,11 +171,12 @@ public static class ServiceDefaultsExtensions
     private static bool IsHistogram(System.Diagnostics.Metrics.Instrument instrument) =>
         instrument.GetType().IsGenericType && instrument.GetType().GetGenericTypeDefinition() == typeof(System.Diagnostics.Metrics.Histogram<>);
 
-    private sealed class MetricsActivator(ProcessMetrics process, HttpMetrics http, HealthMetrics health) : IHostedService
+    private sealed class MetricsActivator(ProcessMetrics process, HttpMetrics http, HealthMetrics health, GcPauseMetrics gcPauses) : IHostedService
     {
         public Task StartAsync(CancellationToken cancellationToken)
         {
             GC.KeepAlive(process);
+            GC.KeepAlive(gcPauses);
             GC.KeepAlive(http);
             GC.KeepAlive(health);
             return Task.CompletedTask;

@@ -78,7 +78,7 @@ internal static partial class Drill
         var verdict = await world.VerifyAsync();
         var maxResync = reports.Max(r => Math.Max(r.ResyncSeconds, r.FromFault - r.Outage));
         var summary = string.Create(CultureInfo.InvariantCulture,
-            $"drill: {reports.Count} faults, acked {verdict.Acked}, lost {verdict.Lost}, duplicated {verdict.Duplicated}, gaps {verdict.Gaps}, max resync {maxResync:F1} s, unclean refusals {world.Snapshot().UncleanRefusals}, uploads half-written {reports.Sum(r => r.HalfWrittenUploads)}, ai replies not exactly once {reports.Sum(r => r.AiNotExactlyOnce)}, documents not exactly once {reports.Sum(r => r.DocumentsNotExactlyOnce)}");
+            $"drill: {reports.Count} faults, acked {verdict.Acked}, lost {verdict.Lost}, duplicated {verdict.Duplicated}, gaps {verdict.Gaps}, max resync {maxResync:F1} s, unclean refusals {world.Snapshot().UncleanRefusals}, uploads half-written {reports.Sum(r => r.HalfWrittenUploads)}, ai replies not exactly once {reports.Sum(r => r.AiNotExactlyOnce)}, documents not exactly once {reports.Sum(r => r.DocumentsNotExactlyOnce)}, alerts missed {reports.Sum(r => r.AlertMissed)}");
         await WriteReportAsync(reports, verdict, summary, rate, quick, [.. world.UncleanSamples]);
         foreach (var sample in world.UncleanSamples)
         {
@@ -86,7 +86,7 @@ internal static partial class Drill
         }
         Console.WriteLine(summary);
         var clean = verdict.Lost == 0 && verdict.Duplicated == 0 && verdict.Gaps == 0 && maxResync <= 10 && world.Snapshot().UncleanRefusals == 0
-            && reports.All(r => r.HalfWrittenUploads == 0 && r.AiNotExactlyOnce == 0 && r.DocumentsNotExactlyOnce == 0);
+            && reports.All(r => r.HalfWrittenUploads == 0 && r.AiNotExactlyOnce == 0 && r.DocumentsNotExactlyOnce == 0 && r.AlertMissed == 0);
         await world.DisposeAsync();
         return clean ? 0 : 1;
     }
@@ -139,6 +139,9 @@ internal static partial class Drill
         /// <summary>Alert rules seen pending or firing during the fault, and whether they had resolved 30 s after recovery.</summary>
         public string Alerts { get; init; } = "";
 
+        /// <summary>1 when a dependency outage did not raise its DependencyUnhealthy alert.</summary>
+        public int AlertMissed { get; init; }
+
         public override string ToString() => string.Create(CultureInfo.InvariantCulture,
             $"round {Round} {Name}: acked {Acked}, refusals {CleanRefusals} clean / {UncleanRefusals} unclean, outage {Outage:F1} s, resync {FromFault:F1} s from the kill / {ResyncSeconds:F1} s after recovery, ready {Readiness}, ai≠1 {AiNotExactlyOnce}, docs≠1 {DocumentsNotExactlyOnce}, half uploads {HalfWrittenUploads}, alerts {Alerts} {Notes}");
     }
@@ -170,11 +173,17 @@ internal sealed class Faults(DistributedApplication app)
         return Report(resync, "n/a (other replica served)", notes: graceful ? "graceful: in-flight sends completed, clients reconnected" : "");
     }
 
-    /// <summary>Redis or Postgres killed: every service's readiness should go 503 and come back.</summary>
+    /// <summary>
+    /// Redis or Postgres killed: every service's readiness should go 503 and come back. A question and a document are in
+    /// flight when it dies (Redis comes back empty in this ephemeral AppHost); each must still end exactly once, and the
+    /// outage must raise DependencyUnhealthy for the dependency.
+    /// </summary>
     public async Task<Drill.FaultReport> InfraKillAsync(DrillWorld world, string resource)
     {
         var victim = (await ResourcesAsync(resource)).Single();
         var watch = ReadinessWatch.Start(world.ApiReplicaUrls);
+        var (_, questionId) = await world.AskAsync();
+        var fileId = await world.UploadAsync(DrillWorld.Document(300), "text/markdown", $"inflight-{Guid.NewGuid():N}.md");
         await CycleAsync(world, victim, "KILL");
         foreach (var service in ResourceNames.Services)
         {
@@ -182,7 +191,13 @@ internal sealed class Faults(DistributedApplication app)
         }
         var resync = await world.ResyncAsync();
         var readiness = await watch.StopAsync();
-        return Report(resync, readiness);
+        var replies = await world.RepliesToAsync(questionId, TimeSpan.FromSeconds(120));
+        var document = await world.WaitForDocumentAsync(fileId, s => s is "ready" or "failed", TimeSpan.FromSeconds(180));
+        var docsNotOnce = document == "ready" ? await world.DocumentNotExactlyOnceAsync(fileId) : 1;
+        var check = resource == ResourceNames.Redis ? "redis" : "postgres";
+        var alerted = _alerts.Contains($"DependencyUnhealthy({check})", StringComparison.Ordinal);
+        return Report(resync, readiness, aiNotOnce: replies == 1 ? 0 : 1, docsNotOnce: docsNotOnce, alertMissed: alerted ? 0 : 1,
+            notes: $"in flight: a question (replies {replies}) and a document (ended {document}){(alerted ? "" : $"; no DependencyUnhealthy({check}) alert")}");
     }
 
     /// <summary>The AI worker killed while a reply streams; the replacement must post exactly one reply.</summary>
@@ -200,13 +215,16 @@ internal sealed class Faults(DistributedApplication app)
     /// <summary>The RAG service killed while it ingests; the document must end ready, once.</summary>
     public async Task<Drill.FaultReport> RagKillAsync(DrillWorld world)
     {
-        var fileId = await world.UploadAsync(DrillWorld.Document(400), "text/markdown", "drill.md");
-        var status = await world.WaitForDocumentAsync(fileId, s => s is "extracting" or "embedding" or "ready", TimeSpan.FromSeconds(60));
+        // Long enough that ingestion is still running when the kill lands; a kill that misses it fails the round.
+        var fileId = await world.UploadAsync(DrillWorld.Document(1500), "text/markdown", $"drill-{Guid.NewGuid():N}.md");
+        var status = await world.WaitForDocumentAsync(fileId, s => s is "extracting" or "embedding" or "ready" or "failed", TimeSpan.FromSeconds(60));
         var victim = (await ResourcesAsync(ResourceNames.Rag)).Single();
         await CycleAsync(world, victim, "KILL");
-        var final = await world.WaitForDocumentAsync(fileId, s => s is "ready" or "failed", TimeSpan.FromSeconds(180));
+        var final = await world.WaitForDocumentAsync(fileId, s => s is "ready" or "failed", TimeSpan.FromSeconds(240));
         var resync = await world.ResyncAsync();
-        return Report(resync, "n/a", docsNotOnce: final == "ready" ? 0 : 1, notes: $"killed while {status}; ended {final}");
+        var missed = status is not ("extracting" or "embedding");
+        var notOnce = missed || final != "ready" ? 1 : await world.DocumentNotExactlyOnceAsync(fileId);
+        return Report(resync, "n/a", docsNotOnce: notOnce, notes: $"killed while {status}{(missed ? " (missed: not mid-ingestion)" : "")}; ended {final}");
     }
 
     /// <summary>Chat.Files killed while a file streams in; the upload must be complete or absent.</summary>
@@ -226,8 +244,12 @@ internal sealed class Faults(DistributedApplication app)
         return Report(resync, "n/a", halfWritten: halfWritten, notes: $"upload {outcome}; new files {added.Count}");
     }
 
-    private Drill.FaultReport Report(double resync, string readiness, int aiNotOnce = 0, int docsNotOnce = 0, int halfWritten = 0, string notes = "") =>
-        new("", 0, 0, 0, 0, resync, readiness, aiNotOnce, docsNotOnce, halfWritten, notes) { FromFault = _fromFault, Outage = _outage, Alerts = _alerts };
+    private Drill.FaultReport Report(double resync, string readiness, int aiNotOnce = 0, int docsNotOnce = 0, int halfWritten = 0, int alertMissed = 0,
+        string notes = "") =>
+        new("", 0, 0, 0, 0, resync, readiness, aiNotOnce, docsNotOnce, halfWritten, notes)
+        {
+            FromFault = _fromFault, Outage = _outage, Alerts = _alerts, AlertMissed = alertMissed,
+        };
 
     private Dictionary<Guid, long> _atFault = [];
     private Stopwatch _sinceFault = new();
@@ -251,6 +273,33 @@ internal sealed class Faults(DistributedApplication app)
         _outage = _sinceFault.Elapsed.TotalSeconds;
         _fromFault = await fromFault;
         _alerts = await alerts.StopAsync();
+    }
+
+    /// <summary>
+    /// One step of a rolling upgrade: every instance of <paramref name="resource"/> in turn gets SIGTERM (it drains), is
+    /// started again and must be healthy before the next; returns, per instance, how long any client was behind once it was back.
+    /// </summary>
+    public async Task<List<double>> RollAsync(DrillWorld world, string resource)
+    {
+        var resyncs = new List<double>();
+        foreach (var victim in await ResourcesAsync(resource))
+        {
+            await CycleAsync(world, victim, "TERM");
+            var resync = await world.ResyncAsync();
+            resyncs.Add(Math.Max(resync, _fromFault - _outage));
+        }
+        return resyncs;
+    }
+
+    /// <summary>The operating-system process of every running service instance (the service itself, not the launcher above it).</summary>
+    public async Task<List<int>> ServiceProcessesAsync()
+    {
+        var pids = new List<int>();
+        foreach (var service in ResourceNames.Services)
+        {
+            pids.AddRange((await ResourcesAsync(service)).Select(r => Descendants(r.Pid).LastOrDefault(r.Pid)));
+        }
+        return pids;
     }
 
     private async Task<List<(string Id, int Pid)>> ResourcesAsync(string name)

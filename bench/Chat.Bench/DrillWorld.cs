@@ -260,6 +260,29 @@ internal sealed class DrillWorld : IAsyncDisposable
         return status;
     }
 
+    /// <summary>
+    /// 0 when the file has exactly one document, ready, whose chunks are each stored once (ordinals 0..n-1, n = its
+    /// chunk count); 1 otherwise. Read from the RAG database: duplicated chunks would not show through the API.
+    /// </summary>
+    public async Task<int> DocumentNotExactlyOnceAsync(Guid fileId)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(await App.GetConnectionStringAsync(ResourceNames.RagDb));
+        await connection.OpenAsync();
+        await using var command = new Npgsql.NpgsqlCommand("""
+            SELECT (SELECT count(*) FROM documents WHERE "FileId" = @file),
+                   (SELECT count(*) FROM documents WHERE "FileId" = @file AND "Status" = 'Ready'),
+                   (SELECT max("ChunkCount") FROM documents WHERE "FileId" = @file),
+                   (SELECT count(*) FROM chunks c WHERE c."Sha256" IN (SELECT "Sha256" FROM documents WHERE "FileId" = @file)),
+                   (SELECT count(DISTINCT c."Ordinal") FROM chunks c WHERE c."Sha256" IN (SELECT "Sha256" FROM documents WHERE "FileId" = @file))
+            """, connection);
+        command.Parameters.AddWithValue("file", fileId);
+        await using var reader = await command.ExecuteReaderAsync();
+        await reader.ReadAsync();
+        var (documents, ready, chunkCount, chunks, ordinals) = (reader.GetInt64(0), reader.GetInt64(1), reader.IsDBNull(2) ? 0 : reader.GetInt32(2),
+            reader.GetInt64(3), reader.GetInt64(4));
+        return documents == 1 && ready == 1 && chunkCount > 0 && chunks == chunkCount && ordinals == chunkCount ? 0 : 1;
+    }
+
     private async Task<List<JsonElement>> HistoryAsync(Guid channel)
     {
         var owner = Clients.First(c => c.Channel == channel);

@@ -23,6 +23,9 @@ public sealed class WritePathTests(AppHostFixture fixture)
             await owner.InviteAsync(channel, member);
             members.Add(member);
         }
+        // Each member spends its whole send burst in the storm: the message after it comes from someone who has not sent yet.
+        var latecomer = await ChatUsers.RegisterAsync(Api, "seq");
+        await owner.InviteAsync(channel, latecomer);
         var hubs = new List<HubConnection>();
         foreach (var (member, i) in members.Select((m, i) => (m, i)))
         {
@@ -55,7 +58,7 @@ public sealed class WritePathTests(AppHostFixture fixture)
             Assert.All(group, a => Assert.Equal(stored.GetProperty("id").GetGuid(), a.Item2));
         }
         // The next message continues the sequence.
-        using var next = await owner.PostAsync(channel, "after the storm");
+        using var next = await latecomer.PostAsync(channel, "after the storm");
         Assert.Equal(76, (await next.Content.ReadFromJsonAsync<MessageDto>())!.Seq);
         foreach (var hub in hubs)
         {

@@ -90,6 +90,10 @@ public sealed class BackupRestoreTests(AppHostFixture fixture)
                 while (await reader.ReadAsync())
                 {
                     var sha = reader.GetString(0);
+                    if (!File.Exists(Path.Combine(storage!, "blobs", sha[..2], sha)))
+                    {
+                        continue; // a row of an in-process Chat.Files of another test, whose blobs lived in a private folder
+                    }
                     var blob = Path.Combine(restored, "files", "blobs", sha[..2], sha);
                     Assert.True(File.Exists(blob), $"blob {sha} of a restored row is missing");
                     Assert.Equal(sha, Convert.ToHexStringLower(SHA256.HashData(await File.ReadAllBytesAsync(blob))));

@@ -1,0 +1,295 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Aspire.Hosting.Testing;
+using ChatAspire.Contracts;
+using Microsoft.AspNetCore.Http.Connections;
+using Microsoft.AspNetCore.SignalR.Client;
+
+namespace Chat.Bench;
+
+/// <summary>
+/// A steady mixed load for N minutes on the whole AppHost as shipped (OTLP to the dashboard, Prometheus scraping,
+/// Information logs): 200 msg/s over both API replicas from 40 well-behaved clients, a latency probe (a sender on one
+/// replica, its reader on the other, 5 msg/s of those 200), 500 idle hub connections, an upload every 10 s and a
+/// question every 30 s. Watches the services' resident memory (summed), the probe's send→receive p99 per minute and
+/// the longest GC pause (gc_pause_max_seconds, from the runtime's GC events), and counts every error a user would see.
+///   dotnet run -c Release --project bench/Chat.Bench -- soak [--minutes 60] [--save]
+/// Targets: memory growth (first 10 minutes against the last 10; a third each for shorter runs) at most 10 %, last p99 at
+/// most 1.2 x the first, no GC pause over 100 ms, no errors.
+/// </summary>
+internal static partial class Soak
+{
+    private const double Rate = 200;
+    private const int IdleConnections = 500;
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var minutes = args.SkipWhile(a => a != "--minutes").Skip(1).Select(a => int.Parse(a, CultureInfo.InvariantCulture)).FirstOrDefault(60);
+        var environment = new Dictionary<string, string>
+        {
+            ["Messages__SendBurst"] = "10000",
+            ["Messages__SendPerSecond"] = "10000",
+            ["Auth__AccessTokenLifetime"] = "1.00:00:00",
+        };
+        await using var app = await BenchApp.StartAsync(environment, telemetry: true, [.. ResourceNames.Services]);
+        var world = await DrillWorld.CreateAsync(app, clients: 40, channels: 8);
+        var faults = new Faults(app);
+        var pids = await faults.ServiceProcessesAsync();
+        await using var probe = await LatencyProbe.StartAsync(app, world.ApiReplicaUrls);
+        var idle = new List<HubConnection>();
+        for (var i = 0; i < IdleConnections; i++)
+        {
+            var hub = new HubConnectionBuilder().WithUrl(new Uri(world.ApiReplicaUrls[i % world.ApiReplicaUrls.Count], "/hubs/chat"), o =>
+            {
+                var token = world.Clients[i % world.Clients.Count].Token;
+                o.AccessTokenProvider = () => Task.FromResult<string?>(token);
+                o.SkipNegotiation = true;
+                o.Transports = HttpTransportType.WebSockets;
+            }).Build();
+            await hub.StartAsync();
+            idle.Add(hub);
+        }
+        Console.WriteLine($"soak: {minutes} min; {Rate} msg/s over {world.Clients.Count} clients, {IdleConnections} idle connections, {pids.Count} service processes");
+
+        using var stop = new CancellationTokenSource();
+        var load = world.LoadAsync(Rate - LatencyProbe.PerSecond, stop.Token);
+        var probing = probe.RunAsync(stop.Token);
+        var questions = new ConcurrentBag<Guid>();
+        var documents = new ConcurrentBag<Guid>();
+        var sideErrors = 0;
+        var rss = new List<(double Minute, long Bytes)>();
+        var clock = Stopwatch.StartNew();
+        var next = TimeSpan.Zero;
+        var tick = 0;
+        while (clock.Elapsed < TimeSpan.FromMinutes(minutes))
+        {
+            try
+            {
+                if (tick % 10 == 0)
+                {
+                    documents.Add(await world.UploadAsync(DrillWorld.Document(30), "text/markdown", $"soak-{Guid.NewGuid():N}.md"));
+                    rss.Add((clock.Elapsed.TotalMinutes, pids.Sum(ResidentBytes)));
+                }
+                if (tick % 30 == 0)
+                {
+                    questions.Add((await world.AskAsync()).QuestionId);
+                }
+            }
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+            {
+                sideErrors++;
+            }
+            if (tick % 60 == 59)
+            {
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"soak: minute {clock.Elapsed.TotalMinutes:F0}: rss {rss[^1].Bytes / 1048576.0:F0} MiB, probe p99 {probe.P99Of(probe.Minutes - 1):F1} ms, acked {world.Snapshot().Acked}"));
+            }
+            tick++;
+            next += TimeSpan.FromSeconds(1);
+            var wait = next - clock.Elapsed;
+            if (wait > TimeSpan.Zero)
+            {
+                await Task.Delay(wait);
+            }
+        }
+        await stop.CancelAsync();
+        await load;
+        await probing;
+
+        var dropped = idle.Count(h => h.State != HubConnectionState.Connected);
+        foreach (var hub in idle)
+        {
+            await hub.DisposeAsync();
+        }
+        var verdict = await world.VerifyAsync();
+        var repliesNotOnce = 0;
+        foreach (var question in questions)
+        {
+            repliesNotOnce += await world.RepliesToAsync(question, TimeSpan.FromSeconds(120)) == 1 ? 0 : 1;
+        }
+        var documentsNotOnce = 0;
+        foreach (var file in documents)
+        {
+            var status = await world.WaitForDocumentAsync(file, s => s is "ready" or "failed", TimeSpan.FromSeconds(180));
+            documentsNotOnce += status == "ready" ? await world.DocumentNotExactlyOnceAsync(file) : 1;
+        }
+        var maxGcPause = await MaxGcPauseAsync(app);
+
+        var window = Math.Min(10.0, minutes / 3.0);
+        var first = rss.Where(r => r.Minute < window).Select(r => (double)r.Bytes).DefaultIfEmpty(double.NaN).Average();
+        var last = rss.Where(r => r.Minute >= minutes - window).Select(r => (double)r.Bytes).DefaultIfEmpty(double.NaN).Average();
+        var growth = (last / first - 1) * 100;
+        var windowMinutes = (int)Math.Max(1, Math.Floor(window));
+        var p99First = probe.P99Over(0, windowMinutes);
+        var p99Last = probe.P99Over(probe.Minutes - windowMinutes, probe.Minutes);
+        var errors = world.Snapshot().UncleanRefusals + sideErrors + repliesNotOnce + documentsNotOnce + verdict.Lost + verdict.Duplicated + verdict.Gaps
+            + dropped + probe.Lost;
+        var summary = string.Create(CultureInfo.InvariantCulture,
+            $"soak: {minutes} min, rss growth {growth:F1} %, p99 first {p99First:F0} ms last {p99Last:F0} ms, max gc pause {maxGcPause * 1000:F0} ms, errors {errors}");
+        await Repo.SaveResultAsync("soak.md", string.Create(CultureInfo.InvariantCulture, $"""
+            # Soak
+
+            {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, commit {Repo.Git("rev-parse --short HEAD")}, {Environment.ProcessorCount} cores.
+            Command: `dotnet run -c Release --project bench/Chat.Bench -- soak --minutes {minutes} --save`. Whole AppHost in Release as shipped
+            (OTLP to the dashboard, Prometheus scraping, Information logs), local-process Postgres and Redis (ephemeral).
+            Load: {Rate:F0} msg/s over both API replicas ({world.Clients.Count} clients in {world.ChannelIds.Count} channels, plus a latency probe of
+            {LatencyProbe.PerSecond} msg/s sent on one replica and read on the other), {IdleConnections} idle hub connections, an upload every 10 s
+            ({documents.Count}) and a question every 30 s ({questions.Count}).
+
+            | measure | value | target |
+            |---|---|---|
+            | resident memory of the {pids.Count} service processes, first {window:F0} min → last {window:F0} min | {first / 1048576:F0} → {last / 1048576:F0} MiB ({growth:+0.0;-0.0} %) | ≤ 10 % |
+            | probe send→receive p99, first {windowMinutes} min → last {windowMinutes} min | {p99First:F1} → {p99Last:F1} ms | last ≤ 1.2 × first |
+            | longest GC pause of any service (`gc_pause_max_seconds`) | {maxGcPause * 1000:F1} ms | ≤ 100 ms |
+            | errors: unclean hub refusals, failed uploads or questions, replies or documents not exactly once, lost / duplicated / gap messages, dropped idle connections, probe messages never received | {errors} | 0 |
+            | messages acknowledged | {verdict.Acked} | |
+
+            Probe p99 by minute (ms): {string.Join(", ", Enumerable.Range(0, probe.Minutes).Select(m => probe.P99Of(m).ToString("F0", CultureInfo.InvariantCulture)))}.
+
+            Resident memory by sample (MiB): {string.Join(", ", rss.Select(r => (r.Bytes / 1048576).ToString(CultureInfo.InvariantCulture)))}.
+
+            `{summary}`
+            """));
+        Console.WriteLine(summary);
+        await world.DisposeAsync();
+        var ok = growth <= 10 && p99Last <= 1.2 * p99First && maxGcPause <= 0.1 && errors == 0;
+        return ok ? 0 : 1;
+    }
+
+    private static long ResidentBytes(int pid)
+    {
+        try
+        {
+            var line = File.ReadLines($"/proc/{pid}/status").FirstOrDefault(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+            return line is null ? 0 : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
+        }
+        catch (IOException)
+        {
+            return 0;
+        }
+    }
+
+    /// <summary>The longest GC pause any service instance has had (seconds), from its <c>/metrics</c>.</summary>
+    private static async Task<double> MaxGcPauseAsync(Aspire.Hosting.DistributedApplication app)
+    {
+        var max = 0.0;
+        using var http = new HttpClient();
+        foreach (var service in ResourceNames.Services)
+        {
+            foreach (var url in await BenchApp.ReplicaUrlsAsync(app, service))
+            {
+                var text = await http.GetStringAsync(new Uri(url, "/metrics"));
+                foreach (Match m in GcPauseMax().Matches(text))
+                {
+                    max = Math.Max(max, double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture));
+                }
+            }
+        }
+        return max;
+    }
+
+    [GeneratedRegex(@"^gc_pause_max_seconds(?:\{[^}]*\})? ([0-9.eE+-]+)", RegexOptions.Multiline)]
+    private static partial Regex GcPauseMax();
+
+    /// <summary>A sender on one API replica and its reader on the other: send→receive latency through the backplane.</summary>
+    private sealed class LatencyProbe : IAsyncDisposable
+    {
+        public const int PerSecond = 5;
+        private readonly ConcurrentDictionary<Guid, long> _sent = new();
+        private readonly ConcurrentDictionary<int, ConcurrentBag<double>> _byMinute = new();
+        private readonly Stopwatch _clock = Stopwatch.StartNew();
+        private HubConnection _sender = null!;
+        private HubConnection _reader = null!;
+        private Guid _channel;
+
+        public int Minutes => (int)Math.Ceiling(_clock.Elapsed.TotalMinutes);
+        public long Lost => _sent.Count;
+
+        public static async Task<LatencyProbe> StartAsync(Aspire.Hosting.DistributedApplication app, IReadOnlyList<Uri> replicas)
+        {
+            var probe = new LatencyProbe();
+            var sender = await BenchApp.RegisterAsync(app, "probe-s");
+            var reader = await BenchApp.RegisterAsync(app, "probe-r");
+            using var owner = World.Authorized(app.CreateHttpClient(ResourceNames.Api).BaseAddress!, sender.Token);
+            var created = await (await owner.PostAsJsonAsync("/api/channels", new { name = $"probe-{Guid.NewGuid():N}", kind = "private" }))
+                .EnsureSuccessStatusCode().Content.ReadFromJsonAsync<JsonElement>();
+            probe._channel = created.GetProperty("id").GetGuid();
+            (await owner.PostAsJsonAsync($"/api/channels/{probe._channel}/members", new { userId = reader.Id })).EnsureSuccessStatusCode();
+            probe._sender = Connect(replicas[0], sender.Token);
+            probe._reader = Connect(replicas[^1], reader.Token);
+            probe._reader.On<JsonElement>("MessageCreated", m =>
+            {
+                if (m.TryGetProperty("clientMessageId", out var id) && id.ValueKind == JsonValueKind.String && probe._sent.TryRemove(id.GetGuid(), out var at))
+                {
+                    var ms = Stopwatch.GetElapsedTime(at).TotalMilliseconds;
+                    probe._byMinute.GetOrAdd((int)probe._clock.Elapsed.TotalMinutes, _ => []).Add(ms);
+                }
+            });
+            await probe._sender.StartAsync();
+            await probe._reader.StartAsync();
+            return probe;
+        }
+
+        private static HubConnection Connect(Uri replica, string token) => new HubConnectionBuilder().WithUrl(new Uri(replica, "/hubs/chat"), o =>
+        {
+            o.AccessTokenProvider = () => Task.FromResult<string?>(token);
+            o.SkipNegotiation = true;
+            o.Transports = HttpTransportType.WebSockets;
+        }).Build();
+
+        public async Task RunAsync(CancellationToken stop)
+        {
+            var next = _clock.Elapsed;
+            while (!stop.IsCancellationRequested)
+            {
+                var id = Guid.NewGuid();
+                _sent[id] = Stopwatch.GetTimestamp();
+                try
+                {
+                    await _sender.InvokeAsync<JsonElement>("SendMessage", _channel, new { content = "probe", clientMessageId = id }, CancellationToken.None);
+                }
+                catch (Exception ex) when (ex is Microsoft.AspNetCore.SignalR.HubException or InvalidOperationException)
+                {
+                    _sent.TryRemove(id, out _); // refused: counted by nobody; the world's clients count refusals
+                }
+                next += TimeSpan.FromMilliseconds(1000.0 / PerSecond);
+                var wait = next - _clock.Elapsed;
+                if (wait > TimeSpan.Zero)
+                {
+                    await Task.Delay(wait, CancellationToken.None);
+                }
+            }
+            // Whatever is still on its way gets a moment before it counts as lost.
+            var deadline = Stopwatch.StartNew();
+            while (!_sent.IsEmpty && deadline.Elapsed < TimeSpan.FromSeconds(10))
+            {
+                await Task.Delay(100, CancellationToken.None);
+            }
+        }
+
+        public double P99Of(int minute) => P99(_byMinute.TryGetValue(minute, out var bag) ? [.. bag] : []);
+
+        public double P99Over(int fromMinute, int toMinute) =>
+            P99([.. Enumerable.Range(fromMinute, Math.Max(0, toMinute - fromMinute)).SelectMany(m => _byMinute.TryGetValue(m, out var bag) ? bag : [])]);
+
+        private static double P99(double[] values)
+        {
+            if (values.Length == 0)
+            {
+                return double.NaN;
+            }
+            Array.Sort(values);
+            return values[Math.Min(values.Length - 1, (int)Math.Ceiling(values.Length * 0.99) - 1)];
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _sender.DisposeAsync();
+            await _reader.DisposeAsync();
+        }
+    }
+}
