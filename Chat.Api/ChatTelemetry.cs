@@ -17,6 +17,7 @@ public sealed class ChatTelemetry
     private readonly Counter<long> _cacheHits;
     private readonly Counter<long> _cacheMisses;
     private readonly Counter<long> _hubRefusals;
+    private readonly Counter<long> _channelsCreated;
 
     public ChatTelemetry(IMeterFactory meterFactory)
     {
@@ -28,6 +29,7 @@ public sealed class ChatTelemetry
         _cacheHits = meter.CreateCounter<long>("cache_hits", description: "Cache lookups answered from the cache, by cache.");
         _cacheMisses = meter.CreateCounter<long>("cache_misses", description: "Cache lookups that had to load, by cache.");
         _hubRefusals = meter.CreateCounter<long>("hub_call_refusals", description: "Hub calls refused by the chat rules, by kind (not errors: the caller was told why).");
+        _channelsCreated = meter.CreateCounter<long>("chat_channels_created", description: "Channels created, by kind (public, private, direct).");
         meter.CreateObservableGauge("active_users", () => ActiveUsers, description: "Users with at least one live hub connection on any replica.");
     }
 
@@ -36,6 +38,8 @@ public sealed class ChatTelemetry
 
     public void MessageSent(string userRole, string messageType) =>
         _messagesSent.Add(1, new TagList { { "user_role", userRole }, { "message_type", messageType } });
+
+    public void ChannelCreated(string kind) => _channelsCreated.Add(1, new KeyValuePair<string, object?>("kind", kind));
 
     public void ConnectionOpened()
     {

@@ -47,7 +47,7 @@ internal static class ChannelsApi
     }
 
     private static async Task<Results<Created<ChannelDto>, ValidationProblem, ProblemHttpResult>> CreateChannel(
-        CreateChannelRequest request, ClaimsPrincipal user, ChatDbContext db, CancellationToken ct)
+        CreateChannelRequest request, ClaimsPrincipal user, ChatDbContext db, ChatTelemetry telemetry, CancellationToken ct)
     {
         var caller = user.Caller();
         if (caller.Role == Roles.Guest)
@@ -93,6 +93,7 @@ internal static class ChannelsApi
         {
             return ChatProblem.Of(ChatErrorKind.Conflict, "A channel with that name exists.");
         }
+        telemetry.ChannelCreated(kind);
         return TypedResults.Created($"/api/channels/{channel.Id}", ChannelDto.From(channel, owner));
     }
 
@@ -206,7 +207,8 @@ internal static class ChannelsApi
         return TypedResults.NoContent();
     }
 
-    private static async Task<Results<Ok<ChannelDto>, ProblemHttpResult>> OpenDirect(Guid userId, ClaimsPrincipal user, ChatDbContext db, CancellationToken ct)
+    private static async Task<Results<Ok<ChannelDto>, ProblemHttpResult>> OpenDirect(Guid userId, ClaimsPrincipal user, ChatDbContext db, ChatTelemetry telemetry,
+        CancellationToken ct)
     {
         var caller = user.Caller();
         if (caller.Role == Roles.Guest)
@@ -232,6 +234,7 @@ internal static class ChannelsApi
             try
             {
                 await db.SaveChangesAsync(ct);
+                telemetry.ChannelCreated(ChannelKinds.Direct);
             }
             catch (DbUpdateException ex) when (ex.InnerException is Npgsql.PostgresException { SqlState: Npgsql.PostgresErrorCodes.UniqueViolation })
             {

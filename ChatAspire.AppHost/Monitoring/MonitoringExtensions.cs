@@ -100,7 +100,7 @@ public static class MonitoringExtensions
     private static void AddGrafana(IDistributedApplicationBuilder builder, string monitoringDir, string prometheusUrl) =>
         builder.AddContainer(GrafanaName, "grafana/grafana", "11.2.0")
             .WithBindMount(Path.Combine(monitoringDir, "grafana", "provisioning"), "/etc/grafana/provisioning", isReadOnly: true)
-            .WithBindMount(Path.Combine(monitoringDir, "grafana-dashboard.json"), "/var/lib/grafana/dashboards/chataspire.json", isReadOnly: true)
+            .WithBindMount(Path.Combine(monitoringDir, "dashboards"), "/var/lib/grafana/dashboards", isReadOnly: true)
             .WithEnvironment("PROMETHEUS_URL", prometheusUrl)
             // Where an exemplar's trace id opens: the Aspire dashboard (ChatAspire:Monitoring:TracesUrl for another tracing UI).
             .WithEnvironment("TRACES_URL", TracesUrl(builder.Configuration))

@@ -25,7 +25,7 @@ public sealed class GcPauseMetrics : EventListener
     {
         var meter = meterFactory.Create(MeterName);
         _pauses = meter.CreateHistogram("gc_pause_duration", "s", "Garbage-collection pauses (managed threads suspended), from the runtime's GC events.",
-            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2] });
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.002, 0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 1, 2] });
         meter.CreateObservableGauge("gc_pause_max", () => TimeSpan.FromTicks(Interlocked.Read(ref _maxTicks)).TotalSeconds, "s",
             "The longest garbage-collection pause since the process started.");
     }

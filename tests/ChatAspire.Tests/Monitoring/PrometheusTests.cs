@@ -67,6 +67,9 @@ public sealed partial class PrometheusTests(AppHostFixture fixture)
             await Microsoft.AspNetCore.SignalR.Client.HubConnectionExtensions.InvokeAsync<global::Chat.Api.Messages.MessageDto>(
                 hub, "SendMessage", channel, new global::Chat.Api.Messages.SendMessageRequest("traffic"));
         }
+        // A refused call (no such channel): the on-call board shows refusals by kind.
+        await Assert.ThrowsAsync<Microsoft.AspNetCore.SignalR.HubException>(() => Microsoft.AspNetCore.SignalR.Client.HubConnectionExtensions
+            .InvokeAsync<global::Chat.Api.Messages.MessageDto>(hub, "SendMessage", Guid.NewGuid(), new global::Chat.Api.Messages.SendMessageRequest("nowhere")));
         using var files = user.Http(fixture.CreateClient(ResourceNames.Files).BaseAddress);
         await files.PostAsync("/api/files", Files.Samples.Multipart("traffic.txt", Files.Samples.For("x.txt")));
         await Ai.AiScenario.ExerciseAsync(fixture);
@@ -77,8 +80,10 @@ public sealed partial class PrometheusTests(AppHostFixture fixture)
     public async Task Every_dashboard_query_runs_and_names_only_metrics_that_exist()
     {
         using var prometheus = PrometheusClient.For(fixture.App);
-        var dashboard = JsonDocument.Parse(await File.ReadAllTextAsync(RepoPaths.Combine("monitoring", "grafana-dashboard.json"))).RootElement;
-        var expressions = dashboard.GetProperty("panels").EnumerateArray()
+        // The boards by role (on-call, AI and retrieval, product): every panel of each.
+        var boards = Directory.GetFiles(RepoPaths.Combine("monitoring", "dashboards"), "*.json");
+        Assert.Equal(3, boards.Length);
+        var expressions = boards.SelectMany(board => JsonDocument.Parse(File.ReadAllText(board)).RootElement.GetProperty("panels").EnumerateArray())
             .Where(p => p.TryGetProperty("targets", out _))
             .SelectMany(p => p.GetProperty("targets").EnumerateArray().Select(t => t.GetProperty("expr").GetString()!))
             .ToArray();
