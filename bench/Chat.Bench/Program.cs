@@ -8,6 +8,7 @@
 //     the measured 20 s runs after it (e.g. 12 to watch a setting over minutes); chat --cost (telemetry's CPU per message by
 //     program at a fixed offered rate, BENCH_RATE msg/s, default 1,500, off against on, BENCH_ROUNDS rounds, default 2)
 //   dotnet run -c Release --project bench/Chat.Bench -- drill [--quick] (fault drills under load, see Drill.cs)
+//   dotnet run -c Release --project bench/Chat.Bench -- restore [--messages 5000] (backup while running, restore into a fresh AppHost, compare; see Restore.cs)
 //   dotnet run -c Release --project bench/Chat.Bench -- soak [--minutes 60] (steady mixed load as shipped: memory, latency, GC pauses, errors; see Soak.cs)
 //   dotnet run -c Release --project bench/Chat.Bench -- rolling [--rate 200] (every service restarted with SIGTERM in turn under load, see Rolling.cs)
 //   dotnet run -c Release --project bench/Chat.Bench -- files      (20 MB upload throughput, see FilesBench.cs)
@@ -25,6 +26,10 @@ if (args.FirstOrDefault() == "files")
 if (args.FirstOrDefault() == "drill")
 {
     return await Drill.RunAsync(args);
+}
+if (args.FirstOrDefault() == "restore")
+{
+    return await Restore.RunAsync(args);
 }
 if (args.FirstOrDefault() == "soak")
 {

@@ -155,6 +155,7 @@ internal static partial class Soak
 
             `{summary}`
             """));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"soak: longest GC pause in {gcWhere}"));
         Console.WriteLine(summary);
         await world.DisposeAsync();
         var ok = growth <= 10 && p99Last <= 1.2 * p99First && maxGcPause <= 0.1 && errors == 0;
