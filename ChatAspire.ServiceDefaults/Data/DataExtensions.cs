@@ -58,6 +58,7 @@ public static class DataExtensions
     {
         builder.AddRedisClient(connectionName, settings => settings.DisableHealthChecks = true,
             configureOptions: ConfigureRedis);
+        builder.Services.AddHostedService<ChatAspire.ServiceDefaults.Observability.RedisConnectionMetrics>();
         builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(
             RedisCheckName,
             sp => ActivatorUtilities.CreateInstance<RedisHealthCheck>(sp),

@@ -266,7 +266,8 @@ internal sealed class DrillWorld : IAsyncDisposable
     /// </summary>
     public async Task<int> DocumentNotExactlyOnceAsync(Guid fileId)
     {
-        await using var connection = new Npgsql.NpgsqlConnection(await App.GetConnectionStringAsync(ResourceNames.RagDb));
+        // No pooling: Postgres is killed in the drill, and a pooled connection from before would be dead.
+        await using var connection = new Npgsql.NpgsqlConnection($"{await App.GetConnectionStringAsync(ResourceNames.RagDb)};Pooling=false");
         await connection.OpenAsync();
         await using var command = new Npgsql.NpgsqlCommand("""
             SELECT (SELECT count(*) FROM documents WHERE "FileId" = @file),
