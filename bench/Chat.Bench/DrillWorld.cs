@@ -191,8 +191,17 @@ internal sealed class DrillWorld : IAsyncDisposable
         return count;
     }
 
-    public static byte[] Document(int paragraphs) => Encoding.UTF8.GetBytes(string.Join("\n\n", Enumerable.Range(1, paragraphs)
-        .Select(i => $"# Section {i}\n\nThe drill document paragraph {i} talks about resilience, recovery, queues and replicas number {i}.")));
+    /// <summary>
+    /// A Markdown document of <paramref name="paragraphs"/> sections, unique to this call: the RAG service embeds each
+    /// content once (chunks are keyed by the bytes' SHA-256), so a document met before would be ready at once and a kill
+    /// meant for its ingestion would miss.
+    /// </summary>
+    public static byte[] Document(int paragraphs)
+    {
+        var run = Guid.NewGuid().ToString("N");
+        return Encoding.UTF8.GetBytes(string.Join("\n\n", Enumerable.Range(1, paragraphs)
+            .Select(i => $"# Section {i}\n\nThe drill document {run} paragraph {i} talks about resilience, recovery, queues and replicas number {i}.")));
+    }
 
     public async Task<Guid> UploadAsync(byte[] bytes, string contentType, string name)
     {
