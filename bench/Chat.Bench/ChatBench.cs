@@ -90,6 +90,18 @@ internal static class ChatBench
             }
             return 0;
         }
+        if (args.Contains("--saturation"))
+        {
+            // Only the headline ratio: the saturation runs and pgbench on one AppHost (telemetry off), as in the full run.
+            await using var app = await BenchApp.StartAsync(Environment, ResourceNames.Api);
+            var world = await World.CreateAsync(app, Clients, Channels);
+            var side = await SaturateAsync(world, "saturation");
+            var pg = await PgBench.RunAsync(app, world, Clients, Saturation);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"chat-bench saturation: persisted {side.Median.PersistedPerSecond:F0} msg/s; pgbench {pg:F0} tx/s; ratio {side.Median.PersistedPerSecond / pg:F2}"));
+            await world.DisposeAsync();
+            return 0;
+        }
         var quick = args.Contains("--quick");
         var idleConnections = quick ? 2000 : 10_000;
         var idleHold = quick ? TimeSpan.FromSeconds(30) : TimeSpan.FromMinutes(2);

@@ -269,6 +269,23 @@ internal sealed class DrillWorld : IAsyncDisposable
         return status;
     }
 
+    /// <summary>How many of <paramref name="questions"/> did not get exactly one reply, and of <paramref name="documents"/> did not end ingested exactly once.</summary>
+    public async Task<(int Replies, int Documents)> NotExactlyOnceAsync(IEnumerable<Guid> questions, IEnumerable<Guid> documents)
+    {
+        var replies = 0;
+        foreach (var question in questions)
+        {
+            replies += await RepliesToAsync(question, TimeSpan.FromSeconds(120)) == 1 ? 0 : 1;
+        }
+        var notOnce = 0;
+        foreach (var file in documents)
+        {
+            var status = await WaitForDocumentAsync(file, s => s is "ready" or "failed", TimeSpan.FromSeconds(180));
+            notOnce += status == "ready" ? await DocumentNotExactlyOnceAsync(file) : 1;
+        }
+        return (replies, notOnce);
+    }
+
     /// <summary>
     /// 0 when the file has exactly one document, ready, whose chunks are each stored once (ordinals 0..n-1, n = its
     /// chunk count); 1 otherwise. Read from the RAG database: duplicated chunks would not show through the API.

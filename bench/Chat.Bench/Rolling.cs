@@ -83,17 +83,7 @@ internal static class Rolling
         await side;
 
         var verdict = await world.VerifyAsync();
-        var repliesNotOnce = 0;
-        foreach (var question in questions)
-        {
-            repliesNotOnce += await world.RepliesToAsync(question, TimeSpan.FromSeconds(120)) == 1 ? 0 : 1;
-        }
-        var documentsNotOnce = 0;
-        foreach (var file in documents)
-        {
-            var status = await world.WaitForDocumentAsync(file, s => s is "ready" or "failed", TimeSpan.FromSeconds(180));
-            documentsNotOnce += status == "ready" ? await world.DocumentNotExactlyOnceAsync(file) : 1;
-        }
+        var (repliesNotOnce, documentsNotOnce) = await world.NotExactlyOnceAsync(questions, documents);
         var maxResync = resyncs.Max(r => r.Seconds);
         var summary = string.Create(CultureInfo.InvariantCulture,
             $"rolling: {resyncs.Count} restarts, acked {verdict.Acked}, lost {verdict.Lost}, duplicated {verdict.Duplicated}, gaps {verdict.Gaps}, max resync {maxResync:F1} s, replies not exactly once {repliesNotOnce}, documents not exactly once {documentsNotOnce}");

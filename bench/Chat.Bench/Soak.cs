@@ -107,17 +107,7 @@ internal static partial class Soak
             await hub.DisposeAsync();
         }
         var verdict = await world.VerifyAsync();
-        var repliesNotOnce = 0;
-        foreach (var question in questions)
-        {
-            repliesNotOnce += await world.RepliesToAsync(question, TimeSpan.FromSeconds(120)) == 1 ? 0 : 1;
-        }
-        var documentsNotOnce = 0;
-        foreach (var file in documents)
-        {
-            var status = await world.WaitForDocumentAsync(file, s => s is "ready" or "failed", TimeSpan.FromSeconds(180));
-            documentsNotOnce += status == "ready" ? await world.DocumentNotExactlyOnceAsync(file) : 1;
-        }
+        var (repliesNotOnce, documentsNotOnce) = await world.NotExactlyOnceAsync(questions, documents);
         var (maxGcPause, gcWhere) = LongestPauseBucket(gcBefore, await GcPauseBucketsAsync(app));
 
         var window = Math.Min(10.0, minutes / 3.0);
