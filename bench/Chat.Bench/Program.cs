@@ -2,9 +2,9 @@
 // (without it nothing in the working tree changes, so tests can run a bench).
 //   dotnet run -c Release --project bench/Chat.Bench -- chat [--quick]  (throughput vs pgbench, capacity, fan-out, idle connections, telemetry cost; see ChatBench.cs)
 //     chat --telemetry (only the telemetry cost, four counterbalanced rounds or BENCH_ROUNDS after a priming AppHost, CPU per program), chat --fanout (only the 1,000-subscriber channel, three runs);
-//     chat --saturation (only the saturation runs and pgbench on one AppHost: the headline ratio in a few minutes);
-//     both take BENCH_SERVICE_ENV="KEY=value;…" to compare service settings; chat --compare runs BENCH_SERVICE_ENV_A against
+//     --telemetry and --fanout take BENCH_SERVICE_ENV="KEY=value;…" to compare service settings; chat --compare runs BENCH_SERVICE_ENV_A against
 //     BENCH_SERVICE_ENV (same rounds, telemetry on); chat --capacity runs the offered-load steps for both;
+//     chat --saturation (only the saturation runs and pgbench on one AppHost: the headline ratio in a few minutes);
 //     BENCH_WARMUP_SECONDS (default 30) sets the closed-loop warm-up before every saturation measurement, BENCH_RUNS (default 3)
 //     the measured 20 s runs after it (e.g. 12 to watch a setting over minutes); chat --cost (telemetry's CPU per message by
 //     program at a fixed offered rate, BENCH_RATE msg/s, default 1,500, off against on, BENCH_ROUNDS rounds, default 2)
