@@ -33,6 +33,10 @@ public sealed partial class RevocationLedger(IServiceScopeFactory scopes, TokenR
 {
     public static readonly TimeSpan CheckInterval = TimeSpan.FromSeconds(5);
 
+    /// <summary>How often expired rows are deleted; the first time a few minutes after start, never during it.</summary>
+    public static readonly TimeSpan CleanupInterval = TimeSpan.FromHours(1);
+    private static readonly TimeSpan FirstCleanupAfter = TimeSpan.FromMinutes(5);
+
     private readonly SemaphoreSlim _wake = new(0);
     private volatile bool _missed;
 
@@ -71,7 +75,7 @@ public sealed partial class RevocationLedger(IServiceScopeFactory scopes, TokenR
         redis.ConnectionRestored += OnRestored;
         try
         {
-            var lastCleanup = DateTimeOffset.MinValue;
+            var lastCleanup = clock.GetUtcNow() - CleanupInterval + FirstCleanupAfter;
             while (!stoppingToken.IsCancellationRequested)
             {
                 try
@@ -82,7 +86,7 @@ public sealed partial class RevocationLedger(IServiceScopeFactory scopes, TokenR
                         var count = await LoadAsync(stoppingToken);
                         LogLoaded(logger, count);
                     }
-                    if (clock.GetUtcNow() - lastCleanup > TimeSpan.FromHours(1))
+                    if (clock.GetUtcNow() - lastCleanup > CleanupInterval)
                     {
                         lastCleanup = clock.GetUtcNow();
                         await using var scope = scopes.CreateAsyncScope();
