@@ -7,7 +7,7 @@ using Microsoft.Extensions.Options;
 namespace Chat.Api.Ai;
 
 /// <summary>The assistant's final replies, posted through the message write path with the job's completion in the same transaction.</summary>
-public sealed class AiReplies(ChatDbContext db, MessageService messages, IMessageEvents events, ChatTelemetry telemetry, IOptions<MessagesOptions> options)
+public sealed class AiReplies(ChatDbContext db, MessageWriter writer, MessageService messages, ChatTelemetry telemetry, IOptions<MessagesOptions> options)
 {
     /// <summary>
     /// Persists the assistant's final reply to a job, once: a retried call (the worker crashed after posting) returns
@@ -42,20 +42,21 @@ public sealed class AiReplies(ChatDbContext db, MessageService messages, IMessag
                 Citations = last && reply.Citations.Count > 0 ? System.Text.Json.JsonSerializer.Serialize(reply.Citations, System.Text.Json.JsonSerializerOptions.Web) : null,
             };
             var firstId = first?.Id;
-            var (stored, created) = await messages.PersistAsync(message, ct, !last ? null : async (m, token) =>
+            // The system's post (no access check: the worker's job says where), with the job's completion in its transaction.
+            var completion = !last ? null : new MessageWriter.InTransaction((writing, m, token) =>
             {
                 var status = reply.Outcome is AiJobStatus.Failed or AiJobStatus.Cancelled ? reply.Outcome : AiJobStatus.Completed;
                 var replyId = firstId ?? m.Id;
-                await db.AiJobs.Where(j => j.Id == job.Id).ExecuteUpdateAsync(s => s
+                return writing.AiJobs.Where(j => j.Id == job.Id).ExecuteUpdateAsync(s => s
                     .SetProperty(j => j.Status, status).SetProperty(j => j.CompletedAt, DateTimeOffset.UtcNow).SetProperty(j => j.ReplyMessageId, replyId), token);
             });
-            var dto = await messages.ToDtoAsync(stored, ct);
+            var written = await writer.WriteAsync(message, sender: null, completion, handBackAiMode: false, ct);
+            var dto = written.Created ? written.Dto! : await messages.StoredAsync(written.Message!.Id, ct);
             first ??= dto;
-            if (created)
+            if (written.Created)
             {
                 anyCreated = true;
                 telemetry.MessageSent(Accounts.Roles.User, MessageTypes.Ai);
-                await events.MessageCreatedAsync(dto);
             }
         }
         return (first!, anyCreated);

@@ -35,12 +35,12 @@ public sealed partial class AiRequests(ChatDbContext db, OutboxPublisher<ChatDbC
         return open >= options.Value.MaxQueuedJobs;
     }
 
-    /// <summary>Adds the job and its <see cref="AiJobRequested"/> event; runs inside the message's transaction.</summary>
-    public Task EnqueueAsync(Message message, CancellationToken ct)
+    /// <summary>Adds the job and its <see cref="AiJobRequested"/> event to <paramref name="writing"/>, the context of the message's transaction.</summary>
+    public Task EnqueueAsync(ChatDbContext writing, Message message, CancellationToken ct)
     {
         var job = new AiJob { ChannelId = message.ChannelId, MessageId = message.Id, RequestedBy = message.SenderId };
-        db.AiJobs.Add(job);
-        db.Outbox.Add(OutboxMessage.For(new AiJobRequested(job.Id, job.ChannelId, message.Id, message.Seq, message.SenderId, Question(message.Content))));
+        writing.AiJobs.Add(job);
+        writing.Outbox.Add(OutboxMessage.For(new AiJobRequested(job.Id, job.ChannelId, message.Id, message.Seq, message.SenderId, Question(message.Content))));
         return Task.CompletedTask;
     }
 

@@ -15,8 +15,9 @@ public interface IAssistantTrigger
     /// <summary>True when the assistant has as many unfinished jobs as it takes.</summary>
     Task<bool> BusyAsync(CancellationToken ct);
 
-    /// <summary>Adds the job for <paramref name="message"/> to the send's transaction (called once the message has its seq).</summary>
-    Task EnqueueAsync(Message message, CancellationToken ct);
+    /// <summary>Adds the job for <paramref name="message"/> to the send's transaction, on the writer's <paramref name="db"/>
+    /// (called once the message has its seq; the writer saves).</summary>
+    Task EnqueueAsync(Data.ChatDbContext db, Message message, CancellationToken ct);
 
     /// <summary>After the commit of a transaction that enqueued work: wakes the publisher of the job.</summary>
     void Committed();

@@ -79,43 +79,39 @@ public sealed partial class MessageService(
             Attachments = [.. attachments.Distinct()],
             Mentions = await mentions.ResolveAsync(channelId, content, ct),
         };
-        // Plain sends go through group commit, which checks access under its lock; a mention, an ask, or a channel in
-        // AI mode (the writer hands those back) take the single-message path that also creates the assistant job.
-        var wantsAssistant = askAssistant || assistant.IsCalledBy(content);
-        var (stored, created) = wantsAssistant ? (null, false) : await writer.WriteAsync(message, caller, ct);
+        // Every send goes through the one write path (group commit), which checks access under its lock. A mention or an
+        // ask decides on the assistant's job first; a plain send in a channel with AI mode on is handed back to do the same.
         var assistantBusy = false;
-        var batched = stored is not null;
-        if (stored is null)
+        var written = askAssistant || assistant.IsCalledBy(content)
+            ? new MessageWriter.Written(null, null, false)
+            : await writer.WriteAsync(message, caller, with: null, handBackAiMode: true, ct);
+        if (written.Message is null)
         {
-            // The channel is in AI mode: the assistant's work is always traced, so an unsampled send starts a trace now.
+            // The assistant's work is always traced: an unsampled send (AI mode on) starts a trace now.
             using var assistantTrace = highVolume && activity is not { Recorded: true } ? StartAssistantTrace(channelId) : null;
-            await access.WritableAsync(channelId, caller, ct);
             assistantBusy = await assistant.BusyAsync(ct);
             if (assistantBusy && askAssistant)
             {
+                await access.WritableAsync(channelId, caller, ct); // a refusal for access comes before one for load
                 throw new ChatException(ChatErrorKind.RateLimited, assistant.BusyText, TimeSpan.FromSeconds(30));
             }
-            (stored, created) = await PersistAsync(message, ct, assistantBusy ? null : assistant.EnqueueAsync);
+            var job = assistantBusy ? null : new MessageWriter.InTransaction(assistant.EnqueueAsync, assistant.Committed);
+            written = await writer.WriteAsync(message, caller, job, handBackAiMode: false, ct);
         }
-        if (!created)
+        if (!written.Created)
         {
             activity?.SetTag("chat.duplicate", true);
-            var original = await db.Messages.AsNoTracking().Include(m => m.Reactions).FirstAsync(m => m.Id == stored.Id, ct);
-            return (await ToDtoAsync(original, ct), false);
+            return (await StoredAsync(written.Message!.Id, ct), false);
         }
+        var (stored, dto) = (written.Message!, written.Dto!);
         activity?.SetTag("chat.seq", stored.Seq);
         activity?.SetTag("chat.message_type", type);
         activity?.SetTag("chat.message_length", content.Length);
         telemetry.MessageSent(caller.Role, type);
         LogMessageSent(logger, caller.UserId, channelId, content.Length, stored.Seq);
-        var dto = await ToDtoAsync(stored, ct);
         if (stored.Attachments.Count > 0)
         {
             await visibility.ChangedAsync(); // the channel's readers now see these files
-        }
-        if (!batched)
-        {
-            await notifier.MessageCreatedAsync(dto); // the writer announces what it commits itself, in seq order
         }
         if (assistantBusy)
         {
@@ -124,52 +120,9 @@ public sealed partial class MessageService(
         return (dto, true);
     }
 
-    /// <summary>
-    /// Inserts a message with the channel's next sequence number in one transaction, together with whatever
-    /// <paramref name="alsoInTransaction"/> adds (an assistant job and its outbox row). When the sender already sent
-    /// this client message id, nothing is written and the original is returned.
-    /// </summary>
-    /// <remarks>Public for features that post messages with transactional work of their own (the assistant's replies).</remarks>
-    public async Task<(Message Message, bool Created)> PersistAsync(Message message, CancellationToken ct, Func<Message, CancellationToken, Task>? alsoInTransaction)
-    {
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
-        // One round trip: bump the channel's counter (locking its row, so sends to one channel serialise, numbers stay
-        // gap-free and a retried client id is seen by the second of two concurrent attempts) and move the sender's read mark.
-        var seq = (await db.Database.SqlQuery<long>($"""
-            WITH bump AS (UPDATE channels SET "LastSeq" = "LastSeq" + 1 WHERE "Id" = {message.ChannelId} RETURNING "LastSeq"),
-                 mark AS (UPDATE channel_members SET "LastReadSeq" = (SELECT "LastSeq" FROM bump)
-                          WHERE "ChannelId" = {message.ChannelId} AND "UserId" = {message.SenderId})
-            SELECT "LastSeq" AS "Value" FROM bump
-            """).ToListAsync(ct)).Single();
-        if (message.ClientMessageId is { } clientId && await FindSentAsync(message.ChannelId, message.SenderId, clientId, ct) is { } existing)
-        {
-            await tx.RollbackAsync(ct);
-            return (existing, false);
-        }
-        if (message.ReplyToId is { } replyTo && !await db.Messages.AnyAsync(m => m.Id == replyTo && m.ChannelId == message.ChannelId, ct))
-        {
-            throw ChatException.Invalid("The message replied to is not in this channel.");
-        }
-        var stored = new Message
-        {
-            Id = message.Id, ChannelId = message.ChannelId, Seq = seq, SenderId = message.SenderId, ClientMessageId = message.ClientMessageId,
-            Type = message.Type, Content = message.Content, ReplyToId = message.ReplyToId, Attachments = message.Attachments, Citations = message.Citations,
-            Mentions = message.Mentions,
-        };
-        db.Messages.Add(stored);
-        await db.SaveChangesAsync(ct);
-        if (alsoInTransaction is not null)
-        {
-            await alsoInTransaction(stored, ct);
-            await db.SaveChangesAsync(ct);
-        }
-        await tx.CommitAsync(ct);
-        if (alsoInTransaction is not null)
-        {
-            assistant.Committed();
-        }
-        return (stored, true);
-    }
+    /// <summary>The DTO of a stored message (the original a retried send returns).</summary>
+    public async Task<MessageDto> StoredAsync(Guid messageId, CancellationToken ct) =>
+        await ToDtoAsync(await db.Messages.AsNoTracking().Include(m => m.Reactions).FirstAsync(m => m.Id == messageId, ct), ct);
 
     private static readonly KeyValuePair<string, object?>[] HighVolume = ChatAspire.ServiceDefaults.Observability.VolumeAwareSampler.HighVolumeTags;
 

@@ -8,13 +8,15 @@ using Npgsql;
 namespace Chat.Api.Messages;
 
 /// <summary>
-/// Group commit for plain sends: every send waiting at the same moment is written in one transaction of two round
-/// trips (lock the channels' counter rows in id order and look up retried client ids; then bump the counters, move the
-/// senders' read marks, insert every message, commit). Under load a transaction carries many messages instead of one,
-/// which is what lets the system go past one-transaction-per-message. Per-channel <c>seq</c> stays gap-free (numbers are
-/// taken under the row lock, in arrival order, only for messages that are inserted) and a retried
-/// <c>clientMessageId</c> returns the original (looked up under the same lock, and within the batch itself).
-/// Sends that create an assistant job, and assistant replies, take the single-message path, which locks the same rows.
+/// The one write path for every message (people's sends, the assistant's jobs and replies): group commit. Every write
+/// waiting at the same moment goes into one transaction of two round trips (lock the channels' counter rows in id order
+/// and look up retried client ids and reply targets; then bump the counters, move the senders' read marks, insert every
+/// message, commit). Under load a transaction carries many messages instead of one, which is what lets the system go
+/// past one-transaction-per-message. Per-channel <c>seq</c> stays gap-free (numbers are taken under the row lock, in
+/// arrival order, only for messages that are inserted) and a retried <c>clientMessageId</c> returns the original
+/// (looked up under the same lock, and within the batch itself). A write may carry work of its own for the same
+/// transaction (<see cref="InTransaction"/>: an assistant job, a job's completion), which then costs its own round trips
+/// before the commit. The writer builds each message's DTO once, answers the sender with it and announces it, in seq order.
 /// </summary>
 public sealed partial class MessageWriter(
     IServiceScopeFactory scopes, UserDirectory users, IMessageEvents notifier, DatabaseQueryObserver queries, ILogger<MessageWriter> logger)
@@ -27,34 +29,46 @@ public sealed partial class MessageWriter(
         System.Threading.Channels.Channel.CreateUnbounded<Pending>(new System.Threading.Channels.UnboundedChannelOptions { SingleReader = true });
 
     /// <summary>Committed batches, announced one after the other so that each channel's MessageCreated events leave in seq order.</summary>
-    private readonly System.Threading.Channels.Channel<Message[]> _committed =
-        System.Threading.Channels.Channel.CreateUnbounded<Message[]>(new System.Threading.Channels.UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+    private readonly System.Threading.Channels.Channel<MessageDto[]> _committed =
+        System.Threading.Channels.Channel.CreateUnbounded<MessageDto[]>(new System.Threading.Channels.UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
 
-    /// <summary>The outcome of one send: the stored message (new, or the original of a retry), or the refusal.</summary>
-    public readonly record struct Outcome(Message? Message, bool Created, ChatException? Refusal);
+    /// <summary>
+    /// Work that belongs in the message's transaction, run once the message has its seq (and only when it is inserted,
+    /// not for a retry), on the writer's context: add entities to it or run commands through it; the writer saves.
+    /// <paramref name="AfterCommit"/> runs once the transaction has committed.
+    /// </summary>
+    public sealed record InTransaction(Func<ChatDbContext, Message, CancellationToken, Task> Write, Action? AfterCommit = null);
 
-    private sealed record Pending(Message Message, Caller Sender, TaskCompletionSource<Outcome> Done);
+    /// <summary>
+    /// What became of a write: the stored message and its DTO when it was inserted (<c>Created</c>); for a retry, the
+    /// original's id only (<see cref="Message"/> without content; the caller loads it); a null message when the channel
+    /// has AI mode on and the write was asked to hand such sends back (nothing was written).
+    /// </summary>
+    public readonly record struct Written(Message? Message, MessageDto? Dto, bool Created);
+
+    private readonly record struct Outcome(Message? Message, bool Created, ChatException? Refusal);
+
+    private sealed record Pending(Message Message, Caller? Sender, InTransaction? With, bool HandBackAiMode, Activity? Origin,
+        TaskCompletionSource<Written> Done);
 
     /// <summary>
     /// Queues <paramref name="message"/> (its <c>Seq</c> is ignored) and completes when its transaction has committed.
-    /// The channel rule (<see cref="ChannelAccess.EnsureWritable"/>) is checked in the same transaction, under the lock.
-    /// A null message means the channel has AI mode on: the send must take the assistant path instead (nothing was written).
+    /// With a <paramref name="sender"/>, the channel rule (<see cref="ChannelAccess.EnsureWritable"/>) is checked in the
+    /// same transaction, under the lock; without one the message is the system's (the assistant's reply) and is not checked.
     /// </summary>
-    public async Task<(Message? Message, bool Created)> WriteAsync(Message message, Caller sender, CancellationToken ct)
+    /// <param name="handBackAiMode">A plain send: in a channel with AI mode on, write nothing and return a null message,
+    /// so that the caller decides on the assistant's job and writes again.</param>
+    public async Task<Written> WriteAsync(Message message, Caller? sender, InTransaction? with, bool handBackAiMode, CancellationToken ct)
     {
-        var pending = new Pending(message, sender, new TaskCompletionSource<Outcome>(TaskCreationOptions.RunContinuationsAsynchronously));
+        var pending = new Pending(message, sender, with, handBackAiMode, Activity.Current,
+            new TaskCompletionSource<Written>(TaskCreationOptions.RunContinuationsAsynchronously));
         if (!_queue.Writer.TryWrite(pending))
         {
             throw new ChatException(ChatErrorKind.Unavailable, "This server is shutting down; retry (with the same clientMessageId) and another one answers.",
                 TimeSpan.FromSeconds(1));
         }
         // Once queued the write happens whatever the caller does: waiting is what the token may cancel, not the write.
-        var outcome = await pending.Done.Task.WaitAsync(ct);
-        if (outcome.Refusal is { } refusal)
-        {
-            throw refusal;
-        }
-        return (outcome.Message, outcome.Created);
+        return await pending.Done.Task.WaitAsync(ct);
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -71,10 +85,9 @@ public sealed partial class MessageWriter(
         {
             try
             {
-                var names = await users.NamesAsync(messages.Select(m => m.SenderId), CancellationToken.None);
                 // Issued in seq order on the backplane's one Redis connection (which keeps the order) and awaited together:
                 // a batch costs one round trip, not one per message.
-                await Task.WhenAll(messages.Select(m => notifier.MessageCreatedAsync(MessageService.ToDto(m, names))).ToList());
+                await Task.WhenAll(messages.Select(notifier.MessageCreatedAsync).ToList());
             }
             catch (Exception ex)
             {
@@ -147,31 +160,62 @@ public sealed partial class MessageWriter(
         activity?.SetTag("messaging.batch.message_count", batch.Count);
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<ChatDbContext>();
+        db.Database.AutoTransactionBehavior = AutoTransactionBehavior.Never; // the batch's own BEGIN and COMMIT hold everything
         await db.Database.OpenConnectionAsync();
-        var connection = (NpgsqlConnection)db.Database.GetDbConnection();
+        Outcome[] outcomes;
         try
         {
             var started = Stopwatch.GetTimestamp();
-            var outcomes = await WriteAsync(connection, batch);
+            outcomes = await WriteAsync(db, batch);
             queries.Record("insert", Stopwatch.GetElapsedTime(started), ok: true);
-            var created = outcomes.Where(o => o.Created).Select(o => o.Message!).OrderBy(m => m.ChannelId).ThenBy(m => m.Seq).ToArray();
-            if (created.Length > 0)
-            {
-                _committed.Writer.TryWrite(created);
-            }
-            for (var i = 0; i < batch.Count; i++)
-            {
-                batch[i].Done.TrySetResult(outcomes[i]);
-            }
         }
         finally
         {
             await db.Database.CloseConnectionAsync();
         }
+        foreach (var (pending, outcome) in batch.Zip(outcomes))
+        {
+            if (outcome.Created)
+            {
+                pending.With?.AfterCommit?.Invoke();
+            }
+        }
+
+        // Each new message's DTO, built once: the sender's answer and the announcement are the same object.
+        var created = outcomes.Where(o => o.Created).Select(o => o.Message!).ToArray();
+        Dictionary<Guid, MessageDto> dtos;
+        try
+        {
+            var names = await users.NamesAsync(created.Select(m => m.SenderId), CancellationToken.None);
+            dtos = created.ToDictionary(m => m.Id, m => MessageService.ToDto(m, names));
+        }
+        catch (Exception ex)
+        {
+            // Committed but not described: the senders are told, and their retries (same client id) get the originals.
+            LogAnnounceFailed(logger, created.Length, ex);
+            foreach (var (pending, outcome) in batch.Zip(outcomes))
+            {
+                _ = outcome.Created ? pending.Done.TrySetException(ex) : Complete(pending, outcome, null);
+            }
+            return;
+        }
+        if (created.Length > 0)
+        {
+            _committed.Writer.TryWrite([.. created.OrderBy(m => m.ChannelId).ThenBy(m => m.Seq).Select(m => dtos[m.Id])]);
+        }
+        foreach (var (pending, outcome) in batch.Zip(outcomes))
+        {
+            Complete(pending, outcome, outcome.Created ? dtos[outcome.Message!.Id] : null);
+        }
     }
 
-    private static async Task<Outcome[]> WriteAsync(NpgsqlConnection connection, IReadOnlyList<Pending> batch)
+    private static bool Complete(Pending pending, Outcome outcome, MessageDto? dto) => outcome.Refusal is { } refusal
+        ? pending.Done.TrySetException(refusal)
+        : pending.Done.TrySetResult(new Written(outcome.Message, dto, outcome.Created));
+
+    private static async Task<Outcome[]> WriteAsync(ChatDbContext db, IReadOnlyList<Pending> batch)
     {
+        var connection = (NpgsqlConnection)db.Database.GetDbConnection();
         var messages = batch.Select(p => p.Message).ToArray();
         var callers = batch.Select(p => p.Sender).ToArray();
         var channelIds = messages.Select(m => m.ChannelId).Distinct().Order().ToArray();
@@ -239,7 +283,10 @@ public sealed partial class MessageWriter(
             var channel = channels[m.ChannelId];
             try
             {
-                ChannelAccess.EnsureWritable(callers[i], channel.Kind, channel.Archived, members.Contains((m.ChannelId, m.SenderId)));
+                if (callers[i] is { } caller)
+                {
+                    ChannelAccess.EnsureWritable(caller, channel.Kind, channel.Archived, members.Contains((m.ChannelId, m.SenderId)));
+                }
             }
             catch (ChatException refused)
             {
@@ -261,7 +308,7 @@ public sealed partial class MessageWriter(
                 }
                 firstInBatch[key] = i;
             }
-            if (channel.AiMode)
+            if (channel.AiMode && batch[i].HandBackAiMode)
             {
                 outcomes[i] = new(null, false, null); // the assistant path writes it, with its job
                 continue;
@@ -311,10 +358,38 @@ public sealed partial class MessageWriter(
                     inserted.Select(m => m.CreatedAt).ToArray(),
                     inserted.Select(m => "{" + string.Join(',', m.Mentions) + "}").ToArray()));
             }
-            write.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
+            // Work of the writes' own (an assistant job, a job's completion) goes in before the commit, in their round trips.
+            var extras = batch.Select((p, i) => (p.With, p.Origin, Stored: outcomes[i].Created ? outcomes[i].Message : null))
+                .Where(e => e.With is not null && e.Stored is not null).ToList();
+            if (extras.Count == 0)
+            {
+                write.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
+            }
             try
             {
-                await write.ExecuteNonQueryAsync();
+                if (write.BatchCommands.Count > 0)
+                {
+                    await write.ExecuteNonQueryAsync();
+                }
+                if (extras.Count > 0)
+                {
+                    var current = Activity.Current;
+                    foreach (var (with, origin, stored) in extras)
+                    {
+                        Activity.Current = origin; // what the work records (an outbox row's trace parent) belongs to the send's trace
+                        try
+                        {
+                            await with!.Write(db, stored!, CancellationToken.None);
+                        }
+                        finally
+                        {
+                            Activity.Current = current;
+                        }
+                    }
+                    await db.SaveChangesAsync(CancellationToken.None);
+                    await using var commit = new NpgsqlCommand("COMMIT", connection);
+                    await commit.ExecuteNonQueryAsync();
+                }
             }
             catch
             {

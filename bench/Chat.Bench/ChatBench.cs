@@ -745,7 +745,7 @@ internal static class PgBench
                 await cmd.ExecuteNonQueryAsync();
             }
         }
-        // Chat.Api's send before group commit, statement for statement (see MessageService.PersistAsync).
+        // Chat.Api's send before group commit, statement for statement (one transaction per message; chat-profile.md, "Before").
         var script = Path.Combine(Path.GetTempPath(), $"chat-send-{Guid.NewGuid():N}.sql");
         await File.WriteAllTextAsync(script, $$"""
             \set k random(0, {{world.Users.Count - 1}})

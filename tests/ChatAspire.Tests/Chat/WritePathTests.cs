@@ -1,5 +1,6 @@
 using Chat.Api.Messages;
 using ChatAspire.Tests.Infrastructure;
+using System.Text.Json;
 using Microsoft.AspNetCore.SignalR.Client;
 
 namespace ChatAspire.Tests.Chat;
@@ -64,6 +65,56 @@ public sealed class WritePathTests(AppHostFixture fixture)
         {
             await hub.DisposeAsync();
         }
+    }
+
+    [Fact]
+    public async Task Questions_to_the_assistant_plain_sends_and_the_assistants_replies_share_one_gap_free_seq_with_one_job_per_question()
+    {
+        var replicas = await AppHostFixture.ReplicaUrlsAsync(fixture.App, ResourceNames.Api);
+        var owner = await ChatUsers.RegisterAsync(Api, "mixed");
+        var channel = await owner.CreateChannelAsync();
+        var members = new List<ChatUser> { owner };
+        for (var i = 0; i < 3; i++)
+        {
+            var member = await ChatUsers.RegisterAsync(Api, "mixed");
+            await owner.InviteAsync(channel, member);
+            members.Add(member);
+        }
+
+        // Each member sends 4 plain messages and 2 questions at once, through both replicas, and retries each question
+        // at the same moment through the other replica: 24 messages, 8 of them questions, 32 sends in flight.
+        var sends = members.SelectMany((member, i) =>
+        {
+            var plain = Enumerable.Range(0, 4).Select(n => member.PostAsync(channel, $"plain {i}.{n}", Guid.NewGuid(), replicas[n % replicas.Count]));
+            var questions = Enumerable.Range(0, 2).Select(_ => Guid.NewGuid()).SelectMany(id => new[]
+            {
+                member.PostAsync(channel, $"@assistant question {id}?", id, replicas[i % replicas.Count]),
+                member.PostAsync(channel, $"@assistant question {id}?", id, replicas[(i + 1) % replicas.Count]),
+            });
+            return plain.Concat(questions);
+        }).ToArray();
+        var responses = await Task.WhenAll(sends);
+        Assert.All(responses, r => Assert.True(r.StatusCode is HttpStatusCode.OK or HttpStatusCode.Created, r.StatusCode.ToString()));
+        var questionIds = (await Task.WhenAll(responses.Select(r => r.Content.ReadFromJsonAsync<MessageDto>())))
+            .Where(m => m!.Content.StartsWith("@assistant", StringComparison.Ordinal)).Select(m => m!.Id).ToHashSet();
+        foreach (var response in responses)
+        {
+            response.Dispose();
+        }
+        Assert.Equal(8, questionIds.Count); // a question and its retry answer with one message
+
+        // Every question gets exactly one reply, and the replies take their numbers from the same sequence.
+        JsonElement[] history = [];
+        await Poll.UntilAsync(async () =>
+        {
+            history = await owner.HistoryAsync(channel, "?limit=100");
+            return history.Count(m => m.GetProperty("type").GetString() == "ai") >= 8;
+        }, TimeSpan.FromSeconds(90), "a reply to each of the 8 questions");
+        history = await owner.HistoryAsync(channel, "?limit=100");
+        Assert.Equal(Enumerable.Range(1, history.Length).Select(n => (long)n), history.Select(m => m.GetProperty("seq").GetInt64()));
+        Assert.Equal(24, history.Count(m => m.GetProperty("type").GetString() != "ai"));
+        var replies = history.Where(m => m.GetProperty("type").GetString() == "ai").ToList();
+        Assert.Equal(questionIds.Order(), replies.Select(r => r.GetProperty("replyToId").GetGuid()).Order());
     }
 
     [Fact]

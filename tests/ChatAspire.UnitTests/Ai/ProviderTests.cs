@@ -75,9 +75,11 @@ public sealed class ProviderTests : IAsyncLifetime
     [Fact]
     public async Task A_provider_that_never_sends_a_first_token_times_out_and_is_retried()
     {
-        _server.DelayBeforeFirstByte = TimeSpan.FromSeconds(10);
+        _server.DelayBeforeFirstByte = TimeSpan.FromSeconds(30);
         var options = Options(ProviderOptions.OpenAi, "m");
-        options.FirstTokenTimeout = TimeSpan.FromMilliseconds(500);
+        // Long enough for each request to reach the server on a loaded machine (with 500 ms a cold first connection
+        // sometimes did not, and the server saw one attempt), far shorter than the server's silence.
+        options.FirstTokenTimeout = TimeSpan.FromSeconds(3);
         options.Retries = 1;
         using var client = ChatClientFactory.Create(options, new ProviderHealth());
         var error = await Assert.ThrowsAsync<ProviderUnavailableException>(() => DrainAsync(client));
