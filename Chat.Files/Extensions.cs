@@ -1,7 +1,7 @@
-using ChatAspire.ServiceDefaults.Validation;
+using ChatAspire.Rules;
 using Chat.Files.Data;
 using ChatAspire.Contracts;
-using ChatAspire.ServiceDefaults.Messaging;
+using ChatAspire.Messaging;
 using Chat.Files.Storage;
 
 namespace Chat.Files;

@@ -1,7 +1,7 @@
 using Chat.RagService.Access;
 using Chat.RagService.Retrieval;
 using ChatAspire.Contracts;
-using ChatAspire.ServiceDefaults.Validation;
+using ChatAspire.Rules;
 using Chat.RagService.Data;
 using Chat.RagService.Documents;
 using Chat.RagService.Ingestion;

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using ChatAspire.Contracts;
-using ChatAspire.ServiceDefaults.Messaging;
+using ChatAspire.Messaging;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 

@@ -1,5 +1,5 @@
 using ChatAspire.Contracts;
-using ChatAspire.ServiceDefaults.Messaging;
+using ChatAspire.Messaging;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 

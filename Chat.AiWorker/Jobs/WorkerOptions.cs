@@ -1,6 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using ChatAspire.Contracts;
-using ChatAspire.ServiceDefaults.Messaging;
+using ChatAspire.Messaging;
 
 namespace Chat.AiWorker.Jobs;
 

@@ -2,7 +2,7 @@ using System.Security.Claims;
 using System.Text.RegularExpressions;
 using Chat.Api.Data;
 using ChatAspire.ServiceDefaults.Auth;
-using ChatAspire.ServiceDefaults.Validation;
+using ChatAspire.Rules;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;

@@ -1,6 +1,6 @@
 using System.Collections.Frozen;
 using Chat.Api.Data;
-using ChatAspire.ServiceDefaults.Validation;
+using ChatAspire.Rules;
 using Microsoft.EntityFrameworkCore;
 
 namespace Chat.Api.Accounts;

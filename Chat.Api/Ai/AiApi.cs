@@ -25,7 +25,7 @@ internal static class AiApi
         app.MapGet("/api/ai/jobs/{id:guid}", GetJob).WithTags("Assistant").WithName("GetAiJob").WithSummary("Status of an assistant job.");
         app.MapPost("/api/ai/jobs/{id:guid}/cancel", Cancel).WithTags("Assistant").WithName("CancelAiJob")
             .WithSummary("Stop a reply in progress (any member who may post in the channel); 409 when the reply has already finished.")
-            .ProducesProblem(StatusCodes.Status409Conflict);
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
         app.MapPost("/api/ai/replies", PostReply).WithTags("Assistant").WithName("PostAiReply")
             .WithSummary("The AI worker posts a job's final reply (service token only); idempotent per job. A reply longer than a message is stored as consecutive messages that join to it exactly.");
         return app;
@@ -58,14 +58,9 @@ internal static class AiApi
         return TypedResults.Ok(AiJobDto.From(job));
     }
 
-    private static async Task<Results<Accepted, ProblemHttpResult>> Cancel(Guid id, ClaimsPrincipal user, ChatDbContext db, ChannelAccess access, AiStreams streams, CancellationToken ct)
+    private static async Task<Accepted> Cancel(Guid id, ClaimsPrincipal user, AiStreams streams, CancellationToken ct)
     {
-        if (await db.AiJobs.AsNoTracking().FirstOrDefaultAsync(j => j.Id == id, ct) is not { } job)
-        {
-            return ChatProblem.Of(ChatErrorKind.NotFound, "No such assistant job.");
-        }
-        await access.WritableAsync(job.ChannelId, user.Caller(), ct);
-        await streams.CancelAsync(job);
+        await streams.CancelAsync(id, user.Caller(), ct);
         return TypedResults.Accepted($"/api/ai/jobs/{id}");
     }
 

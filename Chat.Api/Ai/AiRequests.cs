@@ -2,7 +2,7 @@ using System.Text.RegularExpressions;
 using Chat.Api.Data;
 using Chat.Api.Messages;
 using ChatAspire.Contracts;
-using ChatAspire.ServiceDefaults.Messaging;
+using ChatAspire.Messaging;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 

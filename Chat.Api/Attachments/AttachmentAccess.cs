@@ -2,6 +2,7 @@ using Chat.Api.Channels;
 using Chat.Api.Data;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using ChatAspire.Rules;
 
 namespace Chat.Api.Attachments;
 
@@ -20,14 +21,7 @@ public sealed class AttachmentAccess(ChatDbContext db, IOptions<AttachmentOption
             return;
         }
         var ids = fileIds.Distinct().ToArray();
-        var known = await KnownAsync(ids, ct);
-        // A file uploaded a moment ago may not have reached this service yet (its event is on the way): wait a little.
-        var deadline = clock.GetUtcNow() + options.Value.NewFileWait;
-        while (known.Count < ids.Length && clock.GetUtcNow() < deadline)
-        {
-            await Task.Delay(TimeSpan.FromMilliseconds(100), clock, ct);
-            known = await KnownAsync(ids, ct);
-        }
+        var known = await NewFiles.WaitAsync(token => KnownAsync(ids, token), k => k.Count == ids.Length, options.Value.NewFileWait, clock, ct);
         foreach (var id in ids)
         {
             if (!known.TryGetValue(id, out var file) || !await MaySeeAsync(file, caller.UserId, ct))

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using Chat.Api.Data;
 using ChatAspire.Contracts;
-using ChatAspire.ServiceDefaults.Messaging;
+using ChatAspire.Messaging;
 using Microsoft.EntityFrameworkCore;
 using StackExchange.Redis;
 

@@ -1,5 +1,5 @@
 using Chat.Api.Presence;
-using ChatAspire.ServiceDefaults.Validation;
+using ChatAspire.Rules;
 using System.Security.Claims;
 using Chat.Api.Data;
 using Microsoft.AspNetCore.Http.HttpResults;

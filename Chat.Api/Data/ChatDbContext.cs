@@ -1,6 +1,6 @@
 using Chat.Api.Accounts;
 using Chat.Api.Ai;
-using ChatAspire.ServiceDefaults.Messaging;
+using ChatAspire.Messaging;
 using Chat.Api.Channels;
 using Chat.Api.Messages;
 using Microsoft.EntityFrameworkCore;

@@ -1,4 +1,4 @@
-using ChatAspire.ServiceDefaults.Validation;
+using ChatAspire.Rules;
 using System.Diagnostics;
 using Chat.Api.Channels;
 using Chat.Api.Data;

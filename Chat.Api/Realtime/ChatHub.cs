@@ -71,13 +71,7 @@ public sealed class ChatHub(
         messages.HistoryAsync(Caller, channelId, before: null, after: afterSeq, limit, Context.ConnectionAborted);
 
     /// <summary>Stops an assistant reply in progress, whichever replica and worker it runs on.</summary>
-    public async Task CancelAiReply(Guid jobId)
-    {
-        var job = await db.AiJobs.AsNoTracking().FirstOrDefaultAsync(j => j.Id == jobId, Context.ConnectionAborted)
-            ?? throw ChatException.NotFound("No such assistant job.");
-        await access.WritableAsync(job.ChannelId, Caller, Context.ConnectionAborted);
-        await aiStreams.CancelAsync(job);
-    }
+    public Task CancelAiReply(Guid jobId) => aiStreams.CancelAsync(jobId, Caller, Context.ConnectionAborted);
 
     /// <summary>Assistant replies streaming in a channel right now with their text so far (call after joining or reconnecting).</summary>
     public async Task<IReadOnlyList<ChatAspire.Contracts.AiReplyDelta>> GetActiveAiReplies(Guid channelId)

@@ -1,4 +1,4 @@
-using ChatAspire.ServiceDefaults.Messaging;
+using ChatAspire.Messaging;
 using Chat.Files.Storage;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Design;

@@ -1,6 +1,6 @@
 using System.IO.Compression;
 using System.Text;
-using ChatAspire.ServiceDefaults.Validation;
+using ChatAspire.Rules;
 
 namespace Chat.Files.Storage;
 

@@ -1,5 +1,5 @@
 using System.Text;
-using ChatAspire.ServiceDefaults.Validation;
+using ChatAspire.Rules;
 
 namespace Chat.Files.Storage;
 

@@ -93,8 +93,8 @@ internal static class FilesApi
     }
 
     /// <summary>
-    /// The uploader sees a file, and so do services (ingestion); anyone else needs a download grant from Chat.Api, which
-    /// alone decides who may see a file (channels and membership are its data). Verified here with the shared key: no call.
+    /// Who sees a file is <see cref="FileGrants.MaySeeAsync"/>'s rule (the uploader, services, a grant from Chat.Api, which
+    /// alone decides who may see a file); grants are verified here with the shared key: no call.
     /// </summary>
     private static async Task<Visibility> VisibleAsync(Guid id, string? grant, ClaimsPrincipal user, FilesDbContext db, FileGrants grants, CancellationToken ct)
     {
@@ -107,10 +107,6 @@ internal static class FilesApi
         {
             return Visibility.Hidden;
         }
-        if (authenticated && (user.IsService() || file.OwnerId == user.UserId()))
-        {
-            return new(file);
-        }
-        return await grants.AllowsAsync(grant, id) ? new(file) : Visibility.Hidden;
+        return await grants.MaySeeAsync(user, file.OwnerId, id, grant) ? new(file) : Visibility.Hidden;
     }
 }

@@ -1,8 +1,8 @@
 using ChatAspire.Contracts;
 using System.Diagnostics;
 using Chat.Files.Data;
-using ChatAspire.ServiceDefaults.Messaging;
-using ChatAspire.ServiceDefaults.Validation;
+using ChatAspire.Messaging;
+using ChatAspire.Rules;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;

@@ -4,6 +4,7 @@ using ChatAspire.ServiceDefaults.Auth;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using ChatAspire.Rules;
 
 namespace Chat.RagService.Documents;
 
@@ -81,22 +82,14 @@ internal static class DocumentsApi
         IOptions<DocumentsOptions> options, TimeProvider clock, CancellationToken ct) =>
         VisibleAsync(token => db.Documents.AsNoTracking().FirstOrDefaultAsync(d => d.FileId == fileId, token), options.Value.NewFileWait, grant, user, grants, clock, ct);
 
-    /// <summary>Visible to the uploader, services, and holders of a download grant for the file (Chat.Api issues them); 404 for anyone else.</summary>
+    /// <summary>Visible as its file is (<see cref="FileGrants.MaySeeAsync"/>); 404 for anyone else.</summary>
     private static async Task<Results<Ok<DocumentStatusDto>, NotFound>> VisibleAsync(Func<CancellationToken, Task<Document?>> find, TimeSpan wait, string? grant,
         ClaimsPrincipal user, FileGrants grants, TimeProvider clock, CancellationToken ct)
     {
-        var deadline = clock.GetUtcNow() + wait;
-        var d = await find(ct);
-        while (d is null && clock.GetUtcNow() < deadline)
-        {
-            await Task.Delay(TimeSpan.FromMilliseconds(50), clock, ct);
-            d = await find(ct);
-        }
-        if (d is null)
+        if (await NewFiles.WaitAsync(find, found => found is not null, wait, clock, ct) is not { } d)
         {
             return TypedResults.NotFound();
         }
-        var visible = d.OwnerId == user.UserId() || user.IsService() || await grants.AllowsAsync(grant, d.FileId);
-        return visible ? TypedResults.Ok(DocumentStatusDto.From(d)) : TypedResults.NotFound();
+        return await grants.MaySeeAsync(user, d.OwnerId, d.FileId, grant) ? TypedResults.Ok(DocumentStatusDto.From(d)) : TypedResults.NotFound();
     }
 }

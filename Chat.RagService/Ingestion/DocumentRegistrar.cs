@@ -2,7 +2,7 @@ using System.Diagnostics;
 using Chat.RagService.Data;
 using Chat.RagService.Documents;
 using ChatAspire.Contracts;
-using ChatAspire.ServiceDefaults.Messaging;
+using ChatAspire.Messaging;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;

@@ -1,5 +1,5 @@
 using System.ComponentModel.DataAnnotations;
-using ChatAspire.ServiceDefaults.Messaging;
+using ChatAspire.Messaging;
 
 namespace Chat.RagService.Ingestion;
 

@@ -23,7 +23,7 @@ public sealed partial class IngestionPipeline(
     IEmbeddingGenerator<string, Embedding<float>> embedder,
     IOptions<IngestionOptions> options,
     IOptions<EmbeddingOptions> embedding,
-    IOptions<ChatAspire.ServiceDefaults.Validation.ArchiveLimits> archiveLimits,
+    IOptions<ChatAspire.Rules.ArchiveLimits> archiveLimits,
     IndexSync index,
     IConnectionMultiplexer redis,
     RagTelemetry telemetry,

@@ -56,7 +56,7 @@ internal static class SearchApi
         {
             errors["query"] = [$"A query has at most {MaxQueryLength} characters."];
         }
-        else if (!ChatAspire.ServiceDefaults.Validation.TextRules.IsAcceptableText(request.Query))
+        else if (!ChatAspire.Rules.TextRules.IsAcceptableText(request.Query))
         {
             errors["query"] = ["The query contains a control character (such as NUL)."];
         }

@@ -38,7 +38,7 @@ public static class AuthExtensions
                 {
                     OnMessageReceived = context =>
                     {
-                        if (context.Request.Path.StartsWithSegments("/hubs") && context.Request.Query["access_token"] is { Count: > 0 } token)
+                        if (BearerToken.FromHubQuery(context.Request) is { } token)
                         {
                             context.Token = token;
                         }

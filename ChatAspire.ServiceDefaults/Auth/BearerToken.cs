@@ -13,6 +13,10 @@ public static class BearerToken
         {
             return header[7..].Trim();
         }
-        return context.Request.Path.StartsWithSegments("/hubs") && context.Request.Query["access_token"] is { Count: > 0 } token ? token.ToString() : "";
+        return FromHubQuery(context.Request) ?? "";
     }
+
+    /// <summary>A hub request's token from the query (<c>access_token</c>): browsers cannot set headers on WebSockets. Null elsewhere.</summary>
+    public static string? FromHubQuery(HttpRequest request) =>
+        request.Path.StartsWithSegments("/hubs") && request.Query["access_token"] is { Count: > 0 } token ? token.ToString() : null;
 }

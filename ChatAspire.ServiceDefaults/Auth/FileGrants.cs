@@ -46,6 +46,13 @@ public sealed class FileGrants(IOptions<TokenOptions> options, TokenRevocations 
         return (grant, expires);
     }
 
+    /// <summary>
+    /// The rule every service outside Chat.Api applies to a file (Chat.Files' bytes, the RAG service's document): its
+    /// uploader sees it, services see it, and so does whoever holds a grant for it from Chat.Api; nobody else.
+    /// </summary>
+    public async ValueTask<bool> MaySeeAsync(ClaimsPrincipal user, Guid ownerId, Guid fileId, string? grant) =>
+        user.Identity?.IsAuthenticated == true && (user.IsService() || ownerId == user.UserId()) || await AllowsAsync(grant, fileId);
+
     /// <summary>True when <paramref name="grant"/> is a valid, unexpired, unrevoked grant for <paramref name="fileId"/>.</summary>
     public async ValueTask<bool> AllowsAsync(string? grant, Guid fileId)
     {

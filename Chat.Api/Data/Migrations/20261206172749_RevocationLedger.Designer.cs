@@ -406,7 +406,7 @@ namespace Chat.Api.Data.Migrations
                     b.ToTable("reactions", (string)null);
                 });
 
-            modelBuilder.Entity("ChatAspire.ServiceDefaults.Messaging.OutboxMessage", b =>
+            modelBuilder.Entity("ChatAspire.Messaging.OutboxMessage", b =>
                 {
                     b.Property<Guid>("Id")
                         .ValueGeneratedOnAdd()

@@ -62,7 +62,7 @@ namespace Chat.Files.Data.Migrations
                     b.ToTable("files", (string)null);
                 });
 
-            modelBuilder.Entity("ChatAspire.ServiceDefaults.Messaging.OutboxMessage", b =>
+            modelBuilder.Entity("ChatAspire.Messaging.OutboxMessage", b =>
                 {
                     b.Property<Guid>("Id")
                         .ValueGeneratedOnAdd()

@@ -1,5 +1,5 @@
 using Chat.Files.Data;
-using ChatAspire.ServiceDefaults.Messaging;
+using ChatAspire.Messaging;
 using Chat.Files.Storage;
 using ChatAspire.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using ChatAspire.ServiceDefaults.Messaging;
+using ChatAspire.Messaging;
 using ChatAspire.Tests.Infrastructure;
 using Microsoft.Extensions.Logging.Abstractions;
 using StackExchange.Redis;

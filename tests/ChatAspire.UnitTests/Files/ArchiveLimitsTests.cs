@@ -1,6 +1,6 @@
 using Chat.Files.Storage;
 using Chat.RagService.Ingestion;
-using ChatAspire.ServiceDefaults.Validation;
+using ChatAspire.Rules;
 
 namespace ChatAspire.Tests.Files;
 

@@ -1,6 +1,6 @@
 using StackExchange.Redis;
 
-namespace ChatAspire.ServiceDefaults.Messaging;
+namespace ChatAspire.Messaging;
 
 /// <summary>
 /// A stream's doorbell: producers publish on <c>{stream}:bell</c> (Redis pub/sub) right after adding entries, and idle

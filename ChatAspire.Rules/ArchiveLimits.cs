@@ -2,7 +2,7 @@ using System.ComponentModel.DataAnnotations;
 using System.IO.Compression;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace ChatAspire.ServiceDefaults.Validation;
+namespace ChatAspire.Rules;
 
 /// <summary>
 /// Bounds for zip-based uploads (DOCX today, any zip-based format tomorrow), section <c>Archives</c>: Chat.Files refuses

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using StackExchange.Redis;
 
-namespace ChatAspire.ServiceDefaults.Messaging;
+namespace ChatAspire.Messaging;
 
 /// <summary>Settings of one consumer group on a Redis stream.</summary>
 public sealed class StreamConsumerOptions

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace ChatAspire.ServiceDefaults.Validation;
+namespace ChatAspire.Rules;
 
 /// <summary>
 /// The one place that says which characters client text may hold. Postgres cannot store NUL (error 22021), control

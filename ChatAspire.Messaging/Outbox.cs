@@ -6,7 +6,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using StackExchange.Redis;
 
-namespace ChatAspire.ServiceDefaults.Messaging;
+namespace ChatAspire.Messaging;
 
 /// <summary>An integration event waiting to be published, written in the same transaction as the change it reports.</summary>
 public sealed class OutboxMessage

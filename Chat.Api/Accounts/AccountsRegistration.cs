@@ -1,0 +1,31 @@
+using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.Options;
+
+namespace Chat.Api.Accounts;
+
+internal static class AccountsRegistration
+{
+    /// <summary>Sign-up, sign-in, tokens and their revocation ledger, and the per-address limit on the auth routes.</summary>
+    public static IHostApplicationBuilder AddAccounts(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<AccountsOptions>().BindConfiguration(AccountsOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<IPasswordHasher<User>, PasswordHasher<User>>();
+        builder.Services.AddSingleton<TokenService>();
+        builder.Services.AddSingleton<RevocationLedger>();
+        builder.Services.AddSingleton<ChatAspire.ServiceDefaults.Auth.IRevocationSource>(sp => sp.GetRequiredService<RevocationLedger>());
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<RevocationLedger>());
+        builder.Services.AddSingleton<PasswordPolicy>();
+        builder.Services.AddSingleton<LoginThrottle>();
+        builder.Services.AddOptions<RateLimiterOptions>().Configure<IOptions<AccountsOptions>>((limiter, accounts) =>
+        {
+            // Per client address: slows password guessing across many user names.
+            var perMinute = accounts.Value.AuthRequestsPerMinute;
+            limiter.AddPolicy(AccountsApi.AuthRateLimitPolicy, context => RateLimitPartition.GetFixedWindowLimiter(
+                context.Connection.RemoteIpAddress?.ToString() ?? "unknown",
+                _ => new FixedWindowRateLimiterOptions { PermitLimit = perMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 }));
+        });
+        return builder;
+    }
+}
