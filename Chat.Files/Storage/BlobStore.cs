@@ -42,6 +42,7 @@ public sealed class BlobStore(IOptions<FilesOptions> options)
                     hash.AppendData(buffer, 0, read);
                     await file.WriteAsync(buffer.AsMemory(0, read), ct);
                 }
+                file.Flush(flushToDisk: true); // the bytes are on disk before anything refers to them
             }
             complete = true;
             return new Received(temp, size, Convert.ToHexStringLower(hash.GetHashAndReset()));
@@ -55,11 +56,17 @@ public sealed class BlobStore(IOptions<FilesOptions> options)
         }
     }
 
-    /// <summary>Moves an accepted temp file to its blob path, or drops it when the same content is already stored.</summary>
+    /// <summary>
+    /// Moves an accepted temp file to its blob path, or drops it when the same content is already stored. When this
+    /// returns, the blob's directory entry is on disk too (the bytes were flushed on receipt), so a row that names the
+    /// blob, committed next, never outlives it in a crash.
+    /// </summary>
     public void Commit(Received received)
     {
         var target = BlobPath(received.Sha256);
-        Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+        var directory = Path.GetDirectoryName(target)!;
+        var created = !Directory.Exists(directory);
+        Directory.CreateDirectory(directory);
         try
         {
             File.Move(received.TempPath, target, overwrite: false);
@@ -67,6 +74,11 @@ public sealed class BlobStore(IOptions<FilesOptions> options)
         catch (IOException) when (File.Exists(target))
         {
             File.Delete(received.TempPath); // identical content already stored
+        }
+        DirectorySync.Flush(directory);
+        if (created)
+        {
+            DirectorySync.Flush(Path.GetDirectoryName(directory)!); // the new fan-out directory's own entry
         }
     }
 

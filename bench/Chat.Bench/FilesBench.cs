@@ -6,7 +6,8 @@ namespace Chat.Bench;
 
 /// <summary>
 /// Upload throughput of a 20 MB file through Chat.Files (multipart, streamed, hashed, type-checked, stored, outbox event),
-/// beside a same-run baseline: writing the same bytes straight to a file on the same disk.
+/// beside a same-run baseline: writing the same bytes straight to a file on the same disk, made durable the way an upload
+/// is before its 201 (the file flushed, then its directory: Chat.Files.Storage.BlobStore).
 /// </summary>
 internal static class FilesBench
 {
@@ -37,7 +38,9 @@ internal static class FilesBench
             await using (var file = new FileStream(Path.Combine(scratch, $"{round}.txt"), FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, useAsync: true))
             {
                 await file.WriteAsync(bytes);
+                file.Flush(flushToDisk: true);
             }
+            Chat.Files.Storage.DirectorySync.Flush(scratch);
             baselines.Add(baseline.Elapsed.TotalSeconds);
 
             using var form = new MultipartFormDataContent { { new ByteArrayContent(bytes), "file", $"bench-{round}.txt" } };
@@ -56,12 +59,12 @@ internal static class FilesBench
         var report = string.Create(CultureInfo.InvariantCulture, $"""
             # Upload benchmark
 
-            {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores. {Rounds} rounds of a fresh 20 MB text file; medians.
+            {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, commit {Repo.Git("rev-parse --short HEAD")}, {Environment.ProcessorCount} cores. {Rounds} rounds of a fresh 20 MB text file; medians.
 
             | measure | value |
             |---|---|
-            | Chat.Files upload (multipart over loopback, streamed to disk, SHA-256, type check, DB row + outbox) | {uploadRate:F0} MB/s ({Median(uploads) * 1000:F0} ms) |
-            | baseline: the same bytes written straight to a file | {baselineRate:F0} MB/s ({Median(baselines) * 1000:F0} ms) |
+            | Chat.Files upload (multipart over loopback, streamed to disk and flushed, SHA-256, type check, DB row + outbox) | {uploadRate:F0} MB/s ({Median(uploads) * 1000:F0} ms) |
+            | baseline: the same bytes written straight to a file, flushed with its directory | {baselineRate:F0} MB/s ({Median(baselines) * 1000:F0} ms) |
             | upload / baseline | {uploadRate / baselineRate:F2} |
             """);
         Console.WriteLine(report);
