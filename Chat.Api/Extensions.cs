@@ -7,6 +7,7 @@ using Chat.Api.Messages;
 using Chat.Api.Presence;
 using Chat.Api.Realtime;
 using Chat.Api.Web;
+using Chat.Api.Webhooks;
 using ChatAspire.Contracts;
 using Scalar.AspNetCore;
 
@@ -32,6 +33,7 @@ internal static class Extensions
         builder.AddAttachments();
         builder.AddAssistant();
         builder.AddPresence();
+        builder.AddWebhooks();
         builder.AddRealtime();
     }
 
@@ -50,6 +52,7 @@ internal static class Extensions
         app.MapMessagesApi();
         app.MapFileAccessApi();
         app.MapAiApi();
+        app.MapWebhooksApi();
         app.MapHub<ChatHub>("/hubs/chat", hub => hub.AllowStatefulReconnects = true);
 
         if (app.Environment.IsDevelopment())

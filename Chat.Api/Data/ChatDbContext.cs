@@ -21,6 +21,7 @@ public sealed class ChatDbContext(DbContextOptions<ChatDbContext> options) : DbC
     public DbSet<AiJob> AiJobs => Set<AiJob>();
     public DbSet<OutboxMessage> Outbox => Set<OutboxMessage>();
     public DbSet<Attachments.KnownFile> KnownFiles => Set<Attachments.KnownFile>();
+    public DbSet<Webhooks.IncomingWebhook> IncomingWebhooks => Set<Webhooks.IncomingWebhook>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -84,6 +85,7 @@ public sealed class ChatDbContext(DbContextOptions<ChatDbContext> options) : DbC
             message.HasKey(m => m.Id);
             message.Property(m => m.Type).HasMaxLength(16);
             message.Property(m => m.Citations).HasColumnType("jsonb");
+            message.Property(m => m.AuthorName).HasMaxLength(User.MaxDisplayNameLength);
             message.HasIndex(m => new { m.ChannelId, m.Seq }).IsUnique();
             message.HasIndex(m => m.Attachments).HasMethod("GIN"); // "where was this file shared"
             message.HasIndex(m => m.Mentions).HasMethod("GIN"); // "where was I mentioned"
@@ -117,6 +119,16 @@ public sealed class ChatDbContext(DbContextOptions<ChatDbContext> options) : DbC
             file.Property(f => f.Id).ValueGeneratedNever();
             file.Property(f => f.Name).HasMaxLength(Attachments.KnownFile.MaxNameLength);
             file.Property(f => f.ContentType).HasMaxLength(128);
+        });
+        modelBuilder.Entity<Webhooks.IncomingWebhook>(webhook =>
+        {
+            webhook.ToTable("incoming_webhooks");
+            webhook.HasKey(w => w.Id);
+            webhook.Property(w => w.Name).HasMaxLength(Webhooks.IncomingWebhook.MaxNameLength);
+            webhook.Property(w => w.SecretHash).HasMaxLength(64);
+            webhook.HasIndex(w => w.ChannelId);
+            webhook.HasOne<Channel>().WithMany().HasForeignKey(w => w.ChannelId).OnDelete(DeleteBehavior.Cascade);
+            webhook.HasOne<User>().WithMany().HasForeignKey(w => w.BotUserId).OnDelete(DeleteBehavior.Restrict);
         });
     }
 }

@@ -10,7 +10,10 @@ public static class MessageTypes
     public const string Command = "command";
     public const string Notification = "notification";
 
-    public static readonly string[] All = [User, Ai, System, Command, Notification];
+    /// <summary>Posted by an integration (an incoming webhook) under its bot identity.</summary>
+    public const string Bot = "bot";
+
+    public static readonly string[] All = [User, Ai, System, Command, Notification, Bot];
 
     /// <summary>What people may send themselves; the rest are posted by the system or the assistant.</summary>
     public static readonly string[] ClientSendable = [User, Command];
@@ -34,6 +37,9 @@ public sealed class Message
 
     /// <summary>Members named with <c>@userName</c> in the content (resolved when sent or edited; see <see cref="Mentions"/>).</summary>
     public List<Guid> Mentions { get; set; } = [];
+
+    /// <summary>The name an integration posted under (a webhook's <c>username</c>), shown instead of the sender's; null otherwise.</summary>
+    public string? AuthorName { get; init; }
 
     /// <summary>Sources of an assistant reply (JSON array of <c>AiCitation</c>), null for other messages.</summary>
     public string? Citations { get; init; }

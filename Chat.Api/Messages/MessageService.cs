@@ -120,6 +120,33 @@ public sealed partial class MessageService(
         return (dto, true);
     }
 
+    /// <summary>
+    /// A message from an integration's bot (an incoming webhook), through the same rules and write path as any send: the
+    /// text rules, the bot's own send limit, mentions, and the channel rule (the bot is a member; an archived channel
+    /// refuses). Shown under <paramref name="authorName"/> when given, else the bot's name; never asks the assistant.
+    /// </summary>
+    public async Task<MessageDto> PostAsBotAsync(Caller bot, Guid channelId, string? content, string? authorName, CancellationToken ct)
+    {
+        var text = Validate(content);
+        if (authorName is { Length: > 0 } && (authorName.Length > Accounts.User.MaxDisplayNameLength || !TextRules.IsAcceptableText(authorName) || authorName.Contains('\n')))
+        {
+            throw ChatException.Invalid($"The username must be one line of at most {Accounts.User.MaxDisplayNameLength} characters.");
+        }
+        if (await rateLimiter.TryAcquireAsync(bot.UserId, ct) is (false, var retryAfter))
+        {
+            throw new ChatException(ChatErrorKind.RateLimited, $"This webhook is posting too fast; wait {Math.Ceiling(retryAfter.TotalSeconds)} s.", retryAfter);
+        }
+        var message = new Message
+        {
+            ChannelId = channelId, Seq = 0, SenderId = bot.UserId, Type = MessageTypes.Bot, Content = text,
+            AuthorName = authorName is { Length: > 0 } ? authorName.Trim() : null,
+            Mentions = await mentions.ResolveAsync(channelId, text, ct),
+        };
+        var written = await writer.WriteAsync(message, bot, with: null, handBackAiMode: false, ct);
+        telemetry.MessageSent(bot.Role, MessageTypes.Bot);
+        return written.Dto!;
+    }
+
     /// <summary>The DTO of a stored message (the original a retried send returns).</summary>
     public async Task<MessageDto> StoredAsync(Guid messageId, CancellationToken ct) =>
         await ToDtoAsync(await db.Messages.AsNoTracking().Include(m => m.Reactions).FirstAsync(m => m.Id == messageId, ct), ct);
@@ -331,7 +358,7 @@ public sealed partial class MessageService(
 
     /// <summary>The client's view of a stored message, with its sender's display name and how many replies it has.</summary>
     internal static MessageDto ToDto(Message m, IReadOnlyDictionary<Guid, string> names, int replyCount = 0) =>
-        new(m.Id, m.ChannelId, m.Seq, m.SenderId, names.GetValueOrDefault(m.SenderId, "unknown"), m.Type,
+        new(m.Id, m.ChannelId, m.Seq, m.SenderId, m.AuthorName ?? names.GetValueOrDefault(m.SenderId, "unknown"), m.Type,
             m.DeletedAt is null ? m.Content : "", m.ReplyToId, m.ClientMessageId, m.Attachments, m.CreatedAt, m.EditedAt, m.DeletedAt is not null,
             Count(m.Reactions), m.Citations is null || m.DeletedAt is not null ? null
                 : System.Text.Json.JsonSerializer.Deserialize<List<AiCitation>>(m.Citations, System.Text.Json.JsonSerializerOptions.Web),

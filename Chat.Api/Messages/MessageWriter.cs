@@ -322,7 +322,7 @@ public sealed partial class MessageWriter(
             {
                 Id = m.Id, ChannelId = m.ChannelId, Seq = last + 1, SenderId = m.SenderId, ClientMessageId = m.ClientMessageId,
                 Type = m.Type, Content = m.Content, ReplyToId = m.ReplyToId, Attachments = m.Attachments, Citations = m.Citations, CreatedAt = m.CreatedAt,
-                Mentions = m.Mentions,
+                Mentions = m.Mentions, AuthorName = m.AuthorName,
             };
             lastSeq[m.ChannelId] = last + 1;
             inserted.Add(stored);
@@ -344,10 +344,10 @@ public sealed partial class MessageWriter(
                     WHERE m."ChannelId" = v.c AND m."UserId" = v.u AND m."LastReadSeq" < v.seq
                     """, marks.Select(k => k.ChannelId).ToArray(), marks.Select(k => k.SenderId).ToArray(), marks.Select(k => k.Seq).ToArray()));
                 write.BatchCommands.Add(Command("""
-                    INSERT INTO messages ("Id", "ChannelId", "Seq", "SenderId", "ClientMessageId", "Type", "Content", "ReplyToId", "Attachments", "Citations", "CreatedAt", "Mentions")
-                    SELECT v.id, v.channel, v.seq, v.sender, v.client, v.type, v.content, v.reply, v.attachments::uuid[], v.citations::jsonb, v.created, v.mentions::uuid[]
-                    FROM unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::uuid[], $5::uuid[], $6::text[], $7::text[], $8::uuid[], $9::text[], $10::text[], $11::timestamptz[], $12::text[])
-                      AS v(id, channel, seq, sender, client, type, content, reply, attachments, citations, created, mentions)
+                    INSERT INTO messages ("Id", "ChannelId", "Seq", "SenderId", "ClientMessageId", "Type", "Content", "ReplyToId", "Attachments", "Citations", "CreatedAt", "Mentions", "AuthorName")
+                    SELECT v.id, v.channel, v.seq, v.sender, v.client, v.type, v.content, v.reply, v.attachments::uuid[], v.citations::jsonb, v.created, v.mentions::uuid[], v.author
+                    FROM unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::uuid[], $5::uuid[], $6::text[], $7::text[], $8::uuid[], $9::text[], $10::text[], $11::timestamptz[], $12::text[], $13::text[])
+                      AS v(id, channel, seq, sender, client, type, content, reply, attachments, citations, created, mentions, author)
                     """,
                     inserted.Select(m => m.Id).ToArray(), inserted.Select(m => m.ChannelId).ToArray(), inserted.Select(m => m.Seq).ToArray(),
                     inserted.Select(m => m.SenderId).ToArray(), inserted.Select(m => m.ClientMessageId).ToArray(),
@@ -356,7 +356,8 @@ public sealed partial class MessageWriter(
                     inserted.Select(m => "{" + string.Join(',', m.Attachments) + "}").ToArray(),
                     inserted.Select(m => m.Citations).ToArray(),
                     inserted.Select(m => m.CreatedAt).ToArray(),
-                    inserted.Select(m => "{" + string.Join(',', m.Mentions) + "}").ToArray()));
+                    inserted.Select(m => "{" + string.Join(',', m.Mentions) + "}").ToArray(),
+                    inserted.Select(m => m.AuthorName).ToArray()));
             }
             // Work of the writes' own (an assistant job, a job's completion) goes in before the commit, in their round trips.
             var extras = batch.Select((p, i) => (p.With, p.Origin, Stored: outcomes[i].Created ? outcomes[i].Message : null))

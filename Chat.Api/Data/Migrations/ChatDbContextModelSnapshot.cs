@@ -307,6 +307,10 @@ namespace Chat.Api.Data.Migrations
                         .IsRequired()
                         .HasColumnType("uuid[]");
 
+                    b.Property<string>("AuthorName")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
                     b.Property<Guid>("ChannelId")
                         .HasColumnType("uuid");
 
@@ -401,6 +405,43 @@ namespace Chat.Api.Data.Migrations
                     b.HasKey("MessageId", "UserId", "Emoji");
 
                     b.ToTable("reactions", (string)null);
+                });
+
+            modelBuilder.Entity("Chat.Api.Webhooks.IncomingWebhook", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<Guid>("BotUserId")
+                        .HasColumnType("uuid");
+
+                    b.Property<Guid>("ChannelId")
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<Guid>("CreatedBy")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<string>("SecretHash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("BotUserId");
+
+                    b.HasIndex("ChannelId");
+
+                    b.ToTable("incoming_webhooks", (string)null);
                 });
 
             modelBuilder.Entity("ChatAspire.Messaging.OutboxMessage", b =>
@@ -499,6 +540,21 @@ namespace Chat.Api.Data.Migrations
                     b.HasOne("Chat.Api.Messages.Message", null)
                         .WithMany("Reactions")
                         .HasForeignKey("MessageId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Chat.Api.Webhooks.IncomingWebhook", b =>
+                {
+                    b.HasOne("Chat.Api.Accounts.User", null)
+                        .WithMany()
+                        .HasForeignKey("BotUserId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+
+                    b.HasOne("Chat.Api.Channels.Channel", null)
+                        .WithMany()
+                        .HasForeignKey("ChannelId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
