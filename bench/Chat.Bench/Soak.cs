@@ -14,7 +14,8 @@ namespace Chat.Bench;
 /// <summary>
 /// A steady mixed load for N minutes on the whole AppHost as shipped (OTLP to the dashboard, Prometheus scraping,
 /// Information logs): 200 msg/s over both API replicas from 40 well-behaved clients, a latency probe (a sender on one
-/// replica, its reader on the other, 5 msg/s of those 200), 500 idle hub connections, an upload every 10 s and a
+/// replica, its reader on the other, 5 msg/s of those 200), 500 idle hub connections (50 people who are members of no
+/// busy channel, 10 connections each: held with keep-alives, receiving nothing of the load), an upload every 10 s and a
 /// question every 30 s. Watches the services' resident memory (summed), the probe's send→receive p99 per minute and
 /// the longest GC pause (gc_pause_max_seconds, from the runtime's GC events), and counts every error a user would see.
 ///   dotnet run -c Release --project bench/Chat.Bench -- soak [--minutes 60] [--save]
@@ -25,6 +26,7 @@ internal static partial class Soak
 {
     private const double Rate = 200;
     private const int IdleConnections = 500;
+    private const int IdleUsers = 50;
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -34,18 +36,26 @@ internal static partial class Soak
             ["Messages__SendBurst"] = "10000",
             ["Messages__SendPerSecond"] = "10000",
             ["Auth__AccessTokenLifetime"] = "1.00:00:00",
+            ["Accounts__AuthRequestsPerMinute"] = "1000", // the set-up registers 90 people from one address
         };
         await using var app = await BenchApp.StartAsync(environment, telemetry: true, [.. ResourceNames.Services]);
         var world = await DrillWorld.CreateAsync(app, clients: 40, channels: 8);
         var faults = new Faults(app);
         var pids = await faults.ServiceProcessesAsync();
         await using var probe = await LatencyProbe.StartAsync(app, world.ApiReplicaUrls);
+        // Idle means idle: people connected but in no channel with traffic. (Extra connections of the 40 senders would each
+        // receive their channel's messages: 500 of them multiplied the deliveries by 13, to 13,500 a second.)
+        var idleUsers = new List<string>();
+        for (var u = 0; u < IdleUsers; u++)
+        {
+            idleUsers.Add((await BenchApp.RegisterAsync(app, $"idle{u}")).Token);
+        }
         var idle = new List<HubConnection>();
         for (var i = 0; i < IdleConnections; i++)
         {
             var hub = new HubConnectionBuilder().WithUrl(new Uri(world.ApiReplicaUrls[i % world.ApiReplicaUrls.Count], "/hubs/chat"), o =>
             {
-                var token = world.Clients[i % world.Clients.Count].Token;
+                var token = idleUsers[i % idleUsers.Count];
                 o.AccessTokenProvider = () => Task.FromResult<string?>(token);
                 o.SkipNegotiation = true;
                 o.Transports = HttpTransportType.WebSockets;
@@ -128,7 +138,8 @@ internal static partial class Soak
             Command: `dotnet run -c Release --project bench/Chat.Bench -- soak --minutes {minutes} --save`. Whole AppHost in Release as shipped
             (OTLP to the dashboard, Prometheus scraping, Information logs), local-process Postgres and Redis (ephemeral).
             Load: {Rate:F0} msg/s over both API replicas ({world.Clients.Count} clients in {world.ChannelIds.Count} channels, plus a latency probe of
-            {LatencyProbe.PerSecond} msg/s sent on one replica and read on the other), {IdleConnections} idle hub connections, an upload every 10 s
+            {LatencyProbe.PerSecond} msg/s sent on one replica and read on the other), {IdleConnections} idle hub connections ({IdleUsers} people in no
+            busy channel, {IdleConnections / IdleUsers} connections each), an upload every 10 s
             ({documents.Count}) and a question every 30 s ({questions.Count}).
 
             | measure | value | target |
