@@ -21,6 +21,7 @@ internal static class Extensions
         builder.AddServiceRedis(ResourceNames.Redis);
         builder.AddServiceAuthentication();
         builder.Services.AddProblemDetails();
+        builder.Services.AddOpenApi();
 
         builder.Services.AddOptions<IngestionOptions>().BindConfiguration(IngestionOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddOptions<Documents.DocumentsOptions>().BindConfiguration(Documents.DocumentsOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
@@ -48,6 +49,11 @@ internal static class Extensions
         app.UseAuthorization();
         app.MapDocumentsApi();
         app.MapSearchApi();
+
+        if (app.Environment.IsDevelopment())
+        {
+            app.MapOpenApi().AllowAnonymous();
+        }
     }
 
     /// <summary>The configured embedding provider, with OpenTelemetry; MiniLM (built in) unless configured otherwise.</summary>

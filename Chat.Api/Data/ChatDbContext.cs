@@ -87,11 +87,15 @@ public sealed class ChatDbContext(DbContextOptions<ChatDbContext> options) : DbC
             message.Property(m => m.Citations).HasColumnType("jsonb");
             message.Property(m => m.AuthorName).HasMaxLength(User.MaxDisplayNameLength);
             message.HasIndex(m => new { m.ChannelId, m.Seq }).IsUnique();
-            message.HasIndex(m => m.Attachments).HasMethod("GIN"); // "where was this file shared"
-            message.HasIndex(m => m.Mentions).HasMethod("GIN"); // "where was I mentioned"
+            // GIN without the pending list (fastupdate off): with it, whichever insert finds the list past gin_pending_list_limit
+            // merges it into the index inside its own transaction, a stall of the whole group commit; as the table grows,
+            // autovacuum (which also empties the list) comes ever more rarely, so those stalls come more often the longer the system runs (PostgreSQL docs, "GIN Fast Update Technique").
+            message.HasIndex(m => m.Attachments).HasMethod("GIN").HasStorageParameter("fastupdate", false); // "where was this file shared"
+            message.HasIndex(m => m.Mentions).HasMethod("GIN").HasStorageParameter("fastupdate", false); // "where was I mentioned"
             message.HasIndex(m => m.ReplyToId).HasFilter("\"ReplyToId\" IS NOT NULL"); // a thread's replies, reply counts
             message.HasIndex(m => new { m.ChannelId, m.SenderId, m.ClientMessageId }).IsUnique().HasFilter("\"ClientMessageId\" IS NOT NULL");
-            message.HasGeneratedTsVectorColumn(m => m.SearchVector, "simple", m => new { m.Content }).HasIndex(m => m.SearchVector).HasMethod("GIN");
+            message.HasGeneratedTsVectorColumn(m => m.SearchVector, "simple", m => new { m.Content }).HasIndex(m => m.SearchVector).HasMethod("GIN")
+                .HasStorageParameter("fastupdate", false);
             message.HasOne<Channel>().WithMany().HasForeignKey(m => m.ChannelId).OnDelete(DeleteBehavior.Cascade);
             message.HasOne<User>().WithMany().HasForeignKey(m => m.SenderId).OnDelete(DeleteBehavior.Restrict);
             message.HasMany(m => m.Reactions).WithOne().HasForeignKey(r => r.MessageId).OnDelete(DeleteBehavior.Cascade);

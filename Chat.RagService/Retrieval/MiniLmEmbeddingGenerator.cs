@@ -18,6 +18,7 @@ namespace Chat.RagService.Retrieval;
 /// beside its Lucene query, where a second model thread only took the core Lucene was using.
 /// Each single-threaded session runs on its own dedicated thread: a batch computes for a second, and holding thread-pool
 /// threads that long makes the pool add threads, whose spinning for work costs the model CPU (seen in a profile).
+/// Those threads run at a lower priority (<see cref="BackgroundPriority"/>): under contention the chat comes first.
 /// </remarks>
 public sealed class MiniLmEmbeddingGenerator : IEmbeddingGenerator<string, Embedding<float>>
 {
@@ -51,6 +52,9 @@ public sealed class MiniLmEmbeddingGenerator : IEmbeddingGenerator<string, Embed
 
     private void Work(SentenceEncoder worker)
     {
+        // Ingestion is batch work: it yields the cores to the chat beside it (BackgroundPriority). The query session
+        // (_short) runs on the caller's thread at normal priority: a search waits for it.
+        BackgroundPriority.LowerCurrentThread();
         while (_batches.Reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
         {
             while (_batches.Reader.TryRead(out var batch))

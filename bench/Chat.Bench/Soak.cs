@@ -19,7 +19,8 @@ namespace Chat.Bench;
 /// question every 30 s. Watches the services' resident memory (summed), the probe's send→receive p99 per minute and
 /// the longest GC pause (gc_pause_max_seconds, from the runtime's GC events), and counts every error a user would see.
 ///   dotnet run -c Release --project bench/Chat.Bench -- soak [--minutes 60] [--save]
-/// Targets: memory growth (first 10 minutes against the last 10; a third each for shorter runs) at most 10 %, last p99 at
+/// Targets: memory growth (the first 10 minutes after a minute of warm-up against the last 10; half the rest each for
+/// shorter runs) at most 10 %, last p99 at
 /// most 1.2 x the first, no GC pause over 100 ms, no errors.
 /// </summary>
 internal static partial class Soak
@@ -27,6 +28,7 @@ internal static partial class Soak
     private const double Rate = 200;
     private const int IdleConnections = 500;
     private const int IdleUsers = 50;
+    private const int WarmUpMinutes = 1;
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -38,7 +40,7 @@ internal static partial class Soak
             ["Auth__AccessTokenLifetime"] = "1.00:00:00",
             ["Accounts__AuthRequestsPerMinute"] = "1000", // the set-up registers 90 people from one address
         };
-        await using var app = await BenchApp.StartAsync(environment, telemetry: true, [.. ResourceNames.Services]);
+        await using var app = await BenchApp.StartAsync(BenchApp.WithExtraEnvironment(environment), telemetry: true, [.. ResourceNames.Services]);
         var world = await DrillWorld.CreateAsync(app, clients: 40, channels: 8);
         var faults = new Faults(app);
         var pids = await faults.ServiceProcessesAsync();
@@ -65,7 +67,8 @@ internal static partial class Soak
         }
         Console.WriteLine($"soak: {minutes} min; {Rate} msg/s over {world.Clients.Count} clients, {IdleConnections} idle connections, {pids.Count} service processes");
 
-        var gcBefore = await GcPauseBucketsAsync(app);
+        var gcBefore = await GcPauseBucketsAsync(app, GcPauseBucket());
+        var suspensionBefore = await GcPauseBucketsAsync(app, GcSuspensionBucket());
         using var stop = new CancellationTokenSource();
         var load = world.LoadAsync(Rate - LatencyProbe.PerSecond, stop.Token);
         var probing = probe.RunAsync(stop.Token);
@@ -73,6 +76,7 @@ internal static partial class Soak
         var documents = new ConcurrentBag<Guid>();
         var sideErrors = 0;
         var rss = new List<(double Minute, long Bytes)>();
+        var byProcess = pids.ToDictionary(pid => pid, _ => new List<(double Minute, long Anon, long File)>());
         var clock = Stopwatch.StartNew();
         var next = TimeSpan.Zero;
         var tick = 0;
@@ -84,6 +88,11 @@ internal static partial class Soak
                 {
                     documents.Add(await world.UploadAsync(DrillWorld.Document(30), "text/markdown", $"soak-{Guid.NewGuid():N}.md"));
                     rss.Add((clock.Elapsed.TotalMinutes, pids.Sum(ResidentBytes)));
+                    foreach (var pid in pids)
+                    {
+                        var (anon, file) = ResidentSplit(pid);
+                        byProcess[pid].Add((clock.Elapsed.TotalMinutes, anon, file));
+                    }
                 }
                 if (tick % 30 == 0)
                 {
@@ -118,15 +127,27 @@ internal static partial class Soak
         }
         var verdict = await world.VerifyAsync();
         var (repliesNotOnce, documentsNotOnce) = await world.NotExactlyOnceAsync(questions, documents);
-        var (maxGcPause, gcWhere) = LongestPauseBucket(gcBefore, await GcPauseBucketsAsync(app));
+        var (maxGcPause, gcWhere) = LongestPauseBucket(gcBefore, await GcPauseBucketsAsync(app, GcPauseBucket()));
+        var (maxSuspension, suspensionWhere) = LongestPauseBucket(suspensionBefore, await GcPauseBucketsAsync(app, GcSuspensionBucket()));
 
-        var window = Math.Min(10.0, minutes / 3.0);
-        var first = rss.Where(r => r.Minute < window).Select(r => (double)r.Bytes).DefaultIfEmpty(double.NaN).Average();
+        // The first minute is warm-up (JIT, connection pools, the first GCs sizing the heaps): the first window starts after it,
+        // so a slow start can neither hide growth nor excuse a slow end.
+        var window = Math.Min(10.0, (minutes - WarmUpMinutes) / 2.0);
+        var first = rss.Where(r => r.Minute >= WarmUpMinutes && r.Minute < WarmUpMinutes + window).Select(r => (double)r.Bytes).DefaultIfEmpty(double.NaN).Average();
         var last = rss.Where(r => r.Minute >= minutes - window).Select(r => (double)r.Bytes).DefaultIfEmpty(double.NaN).Average();
         var growth = (last / first - 1) * 100;
         var windowMinutes = (int)Math.Max(1, Math.Floor(window));
-        var p99First = probe.P99Over(0, windowMinutes);
-        var p99Last = probe.P99Over(probe.Minutes - windowMinutes, probe.Minutes);
+        // Where the growth is: each process's anonymous memory (heaps, native allocations) and file-backed pages (the
+        // binaries, memory-mapped files such as the search index), first window against the last.
+        var processRows = string.Join("\n", byProcess.Select(p =>
+        {
+            double Mean(Func<(double Minute, long Anon, long File), long> pick, bool early) => p.Value
+                .Where(r => early ? r.Minute >= WarmUpMinutes && r.Minute < WarmUpMinutes + window : r.Minute >= minutes - window).Select(r => (double)pick(r)).DefaultIfEmpty(double.NaN).Average() / 1048576;
+            return string.Create(CultureInfo.InvariantCulture,
+                $"| {ProcessName(p.Key)} ({p.Key}) | {Mean(r => r.Anon, true):F0} → {Mean(r => r.Anon, false):F0} | {Mean(r => r.File, true):F0} → {Mean(r => r.File, false):F0} |");
+        }));
+        var p99First = probe.P99Over(WarmUpMinutes, WarmUpMinutes + windowMinutes);
+        var p99Last = probe.P99Over(minutes - windowMinutes, minutes);
         var errors = world.Snapshot().UncleanRefusals + sideErrors + repliesNotOnce + documentsNotOnce + verdict.Lost + verdict.Duplicated + verdict.Gaps
             + dropped + probe.Lost;
         var summary = string.Create(CultureInfo.InvariantCulture,
@@ -144,11 +165,18 @@ internal static partial class Soak
 
             | measure | value | target |
             |---|---|---|
-            | resident memory of the {pids.Count} service processes, first {window:F0} min → last {window:F0} min | {first / 1048576:F0} → {last / 1048576:F0} MiB ({growth:+0.0;-0.0} %) | ≤ 10 % |
-            | probe send→receive p99, first {windowMinutes} min → last {windowMinutes} min | {p99First:F1} → {p99Last:F1} ms | last ≤ 1.2 × first |
+            | resident memory of the {pids.Count} service processes, minutes {WarmUpMinutes}–{WarmUpMinutes + window:F0} → last {window:F0} min | {first / 1048576:F0} → {last / 1048576:F0} MiB ({growth:+0.0;-0.0} %) | ≤ 10 % |
+            | probe send→receive p99, minutes {WarmUpMinutes}–{WarmUpMinutes + windowMinutes} → last {windowMinutes} min | {p99First:F1} → {p99Last:F1} ms | last ≤ 1.2 × first |
             | longest GC pause of any service during the load (upper bound of the highest `gc_pause_duration_seconds` bucket that grew; {gcWhere}) | ≤ {maxGcPause * 1000:F0} ms | ≤ 100 ms |
+            | the longest suspension, the first part of a pause (until every managed thread had stopped; {suspensionWhere}) | ≤ {maxSuspension * 1000:F0} ms | |
             | errors: unclean hub refusals, failed uploads or questions, replies or documents not exactly once, lost / duplicated / gap messages, dropped idle connections, probe messages never received | {errors} | 0 |
             | messages acknowledged | {verdict.Acked} | |
+
+            Resident memory by process, MiB, minutes {WarmUpMinutes}–{WarmUpMinutes + window:F0} → last {window:F0} min:
+
+            | process | anonymous | file-backed |
+            |---|---|---|
+            {processRows}
 
             Probe p99 by minute (ms): {string.Join(", ", Enumerable.Range(0, probe.Minutes).Select(m => probe.P99Of(m).ToString("F0", CultureInfo.InvariantCulture)))}.
 
@@ -156,7 +184,8 @@ internal static partial class Soak
 
             `{summary}`
             """));
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"soak: longest GC pause in {gcWhere}"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"soak: longest GC pause in {gcWhere}; longest suspension ≤ {maxSuspension * 1000:F0} ms in {suspensionWhere}"));
+        Console.WriteLine($"soak: resident memory by process, MiB (anonymous, file-backed), first → last window:\n{processRows}");
         Console.WriteLine(summary);
         await world.DisposeAsync();
         var ok = growth <= 10 && p99Last <= 1.2 * p99First && maxGcPause <= 0.1 && errors == 0;
@@ -176,8 +205,37 @@ internal static partial class Soak
         }
     }
 
-    /// <summary>Every service instance's <c>gc_pause_duration_seconds</c> buckets (cumulative counts by upper bound), by instance URL.</summary>
-    private static async Task<Dictionary<string, Dictionary<double, double>>> GcPauseBucketsAsync(Aspire.Hosting.DistributedApplication app)
+    private static (long Anon, long File) ResidentSplit(int pid)
+    {
+        try
+        {
+            long Field(string name) => File.ReadLines($"/proc/{pid}/status").Where(l => l.StartsWith(name, StringComparison.Ordinal))
+                .Select(l => long.Parse(l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024).FirstOrDefault();
+            return (Field("RssAnon:"), Field("RssFile:") + Field("RssShmem:"));
+        }
+        catch (IOException)
+        {
+            return (0, 0);
+        }
+    }
+
+    /// <summary>The service's entry assembly (<c>Chat.Api</c>, …) from the process's command line.</summary>
+    private static string ProcessName(int pid)
+    {
+        try
+        {
+            var args = File.ReadAllText($"/proc/{pid}/cmdline").Split('\0', StringSplitOptions.RemoveEmptyEntries);
+            var entry = Path.GetFileName(args.FirstOrDefault(a => a.EndsWith(".dll", StringComparison.Ordinal)) ?? args.FirstOrDefault() ?? "?");
+            return entry.EndsWith(".dll", StringComparison.Ordinal) ? entry[..^4] : entry;
+        }
+        catch (IOException)
+        {
+            return "?";
+        }
+    }
+
+    /// <summary>Every service instance's <c>gc_pause_duration_seconds</c> buckets (cumulative counts by upper bound), by instance and series (generation, kind).</summary>
+    private static async Task<Dictionary<string, Dictionary<double, double>>> GcPauseBucketsAsync(Aspire.Hosting.DistributedApplication app, Regex histogram)
     {
         var result = new Dictionary<string, Dictionary<double, double>>();
         using var http = new HttpClient();
@@ -186,13 +244,18 @@ internal static partial class Soak
             foreach (var url in await BenchApp.ReplicaUrlsAsync(app, service))
             {
                 var text = await http.GetStringAsync(new Uri(url, "/metrics"));
-                var buckets = new Dictionary<double, double>();
-                foreach (Match m in GcPauseBucket().Matches(text))
+                // One histogram per generation and kind of collection: each its own series of buckets.
+                foreach (Match m in histogram.Matches(text))
                 {
-                    var le = m.Groups[1].Value == "+Inf" ? double.PositiveInfinity : double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture);
-                    buckets[le] = double.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture);
+                    var labels = string.Join(",", m.Groups[1].Value.Split(',').Where(l => !l.StartsWith("le=", StringComparison.Ordinal) && !l.StartsWith("otel_scope", StringComparison.Ordinal)));
+                    var le = m.Groups[2].Value == "+Inf" ? double.PositiveInfinity : double.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture);
+                    var series = $"{service} {url.Port} {labels}";
+                    if (!result.TryGetValue(series, out var buckets))
+                    {
+                        result[series] = buckets = [];
+                    }
+                    buckets[le] = double.Parse(m.Groups[3].Value, CultureInfo.InvariantCulture);
                 }
-                result[$"{service} {url.Port}"] = buckets;
             }
         }
         return result;
@@ -222,8 +285,11 @@ internal static partial class Soak
         return longest;
     }
 
-    [GeneratedRegex(@"^gc_pause_duration_seconds_bucket\{[^}]*le=""([^""]+)""[^}]*\} ([0-9.eE+-]+)", RegexOptions.Multiline)]
+    [GeneratedRegex(@"^gc_pause_duration_seconds_bucket\{([^}]*le=""([^""]+)""[^}]*)\} ([0-9.eE+-]+)", RegexOptions.Multiline)]
     private static partial Regex GcPauseBucket();
+
+    [GeneratedRegex(@"^gc_suspension_duration_seconds_bucket\{([^}]*le=""([^""]+)""[^}]*)\} ([0-9.eE+-]+)", RegexOptions.Multiline)]
+    private static partial Regex GcSuspensionBucket();
 
     /// <summary>A sender on one API replica and its reader on the other: send→receive latency through the backplane.</summary>
     private sealed class LatencyProbe : IAsyncDisposable
@@ -273,6 +339,7 @@ internal static partial class Soak
 
         public async Task RunAsync(CancellationToken stop)
         {
+            _clock.Restart(); // minute 0 is the load's first minute, as in the soak's own clock
             var next = _clock.Elapsed;
             while (!stop.IsCancellationRequested)
             {

@@ -360,18 +360,21 @@ namespace Chat.Api.Data.Migrations
 
                     b.HasKey("Id");
 
-                    b.HasIndex("Attachments");
+                    b.HasIndex("Attachments")
+                        .HasAnnotation("Npgsql:StorageParameter:fastupdate", false);
 
                     NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("Attachments"), "GIN");
 
-                    b.HasIndex("Mentions");
+                    b.HasIndex("Mentions")
+                        .HasAnnotation("Npgsql:StorageParameter:fastupdate", false);
 
                     NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("Mentions"), "GIN");
 
                     b.HasIndex("ReplyToId")
                         .HasFilter("\"ReplyToId\" IS NOT NULL");
 
-                    b.HasIndex("SearchVector");
+                    b.HasIndex("SearchVector")
+                        .HasAnnotation("Npgsql:StorageParameter:fastupdate", false);
 
                     NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("SearchVector"), "GIN");
 
