@@ -1,8 +1,10 @@
+using Chat.Api.Audit;
 using Chat.Api.Accounts;
 using Chat.Api.Ai;
 using Chat.Api.Attachments;
 using Chat.Api.Channels;
 using Chat.Api.Data;
+using Chat.Api.Export;
 using Chat.Api.Messages;
 using Chat.Api.Presence;
 using Chat.Api.Realtime;
@@ -34,6 +36,8 @@ internal static class Extensions
         builder.AddAssistant();
         builder.AddPresence();
         builder.AddWebhooks();
+        builder.AddAudit();
+        builder.AddExport();
         builder.AddRealtime();
     }
 
@@ -53,6 +57,8 @@ internal static class Extensions
         app.MapFileAccessApi();
         app.MapAiApi();
         app.MapWebhooksApi();
+        app.MapAuditApi();
+        app.MapExportApi();
         app.MapHub<ChatHub>("/hubs/chat", hub => hub.AllowStatefulReconnects = true);
 
         if (app.Environment.IsDevelopment())

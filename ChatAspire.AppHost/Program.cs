@@ -35,13 +35,16 @@ var api = builder.AddProject<Projects.Chat_Api>(ResourceNames.Api)
     .WithSigningKey(jwtKey)
     .WithHttpHealthCheck("/health/ready");
 
-// Chat.Api owns "who may see which file" (it learns files from files:events and never calls Chat.Files); it hands out
-// signed download grants that Chat.Files verifies with the shared key, so Chat.Files never calls Chat.Api either.
+// Chat.Api owns "who may see which file" (it learns files from files:events; no send or history call reaches Chat.Files);
+// it hands out signed download grants that Chat.Files verifies with the shared key, so Chat.Files never calls Chat.Api.
+// Chat.Api reads files from Chat.Files for one thing, a channel's export (GET /api/channels/{id}/export): a reference
+// one way, no cycle.
 // The web chat's origin (configuration, not a call: a callback, so no reference is drawn).
 files.WithEnvironment(context => context.EnvironmentVariables["Cors__AllowedOrigins__0"] = api.GetEndpoint("http"));
 // Not a dependency: the address the web page (served by Chat.Api) uploads to. Chat.Api hands it to the browser and
 // never calls it, so it is configuration for the page rather than a reference (which would draw a cycle that no call makes).
 api.WithEnvironment(context => context.EnvironmentVariables["Web__FilesUrl"] = files.GetEndpoint("http"));
+api.WithReference(files);
 
 // The RAG service downloads files to ingest them and asks Chat.Api which files a caller may search.
 rag.WithReference(files).WithReference(api);

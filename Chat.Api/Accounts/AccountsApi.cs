@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using System.Text.RegularExpressions;
+using Chat.Api.Audit;
 using Chat.Api.Data;
 using ChatAspire.ServiceDefaults.Auth;
 using ChatAspire.Rules;
@@ -44,7 +45,7 @@ internal static partial class AccountsApi
 
     private static async Task<Results<Created<AuthResponse>, ValidationProblem, ProblemHttpResult>> Register(
         RegisterRequest request, ChatDbContext db, TokenService tokens, IPasswordHasher<User> hasher, PasswordPolicy passwords,
-        IOptions<AccountsOptions> options, CancellationToken ct)
+        IOptions<AccountsOptions> options, AuditLog audit, CancellationToken ct)
     {
         if (!options.Value.AllowRegistration)
         {
@@ -97,11 +98,12 @@ internal static partial class AccountsApi
         await db.SaveChangesAsync(ct);
         var pair = await tokens.IssueAsync(db, user, ct);
         await tx.CommitAsync(ct);
+        await audit.RecordAsync(db, new AuditRecord(AuditActions.AccountCreated, user.Id, user.UserName, AuditTargets.User, user.Id, Detail: $"role {user.Role}"), ct);
         return TypedResults.Created("/api/auth/me", new AuthResponse(UserDto.From(user), pair));
     }
 
     private static async Task<Results<Ok<AuthResponse>, ProblemHttpResult>> Login(
-        LoginRequest request, ChatDbContext db, TokenService tokens, IPasswordHasher<User> hasher, LoginThrottle throttle, CancellationToken ct)
+        LoginRequest request, ChatDbContext db, TokenService tokens, IPasswordHasher<User> hasher, LoginThrottle throttle, AuditLog audit, CancellationToken ct)
     {
         var userName = (request.UserName ?? "").Trim().ToLowerInvariant();
         if (userName.Length is 0 or > User.MaxUserNameLength || string.IsNullOrEmpty(request.Password))
@@ -110,6 +112,7 @@ internal static partial class AccountsApi
         }
         if (await throttle.LockedForAsync(userName) is { } lockedFor)
         {
+            await audit.RecordAsync(db, SignInFailure(null, userName, "locked out after repeated failures"), ct);
             return TypedResults.Problem($"Too many failed attempts; try again in {Math.Ceiling(lockedFor.TotalMinutes)} minutes.",
                 statusCode: StatusCodes.Status429TooManyRequests);
         }
@@ -121,10 +124,13 @@ internal static partial class AccountsApi
         if (user is null || verified == PasswordVerificationResult.Failed)
         {
             await throttle.FailedAsync(userName);
+            // An unknown name is not kept: people type their password into the name field often enough.
+            await audit.RecordAsync(db, SignInFailure(user?.Id, user?.UserName, user is null ? "unknown user name" : "wrong password"), ct);
             return TypedResults.Problem(GenericLoginFailure, statusCode: StatusCodes.Status401Unauthorized);
         }
         if (user.DisabledAt is not null)
         {
+            await audit.RecordAsync(db, SignInFailure(user.Id, userName, "account disabled"), ct);
             return TypedResults.Problem("This account is disabled; ask an administrator.", statusCode: StatusCodes.Status403Forbidden);
         }
         if (verified == PasswordVerificationResult.SuccessRehashNeeded)
@@ -132,8 +138,13 @@ internal static partial class AccountsApi
             user.PasswordHash = hasher.HashPassword(user, request.Password);
         }
         await throttle.SucceededAsync(userName);
-        return TypedResults.Ok(new AuthResponse(UserDto.From(user), await tokens.IssueAsync(db, user, ct)));
+        var pair = await tokens.IssueAsync(db, user, ct);
+        await audit.RecordAsync(db, new AuditRecord(AuditActions.SignIn, user.Id, user.UserName, AuditTargets.User, user.Id), ct);
+        return TypedResults.Ok(new AuthResponse(UserDto.From(user), pair));
     }
+
+    private static AuditRecord SignInFailure(Guid? userId, string? userName, string why) =>
+        new(AuditActions.SignIn, userId, userName, AuditTargets.User, userId, AuditOutcomes.Failure, why);
 
     private static async Task<Results<Ok<AuthResponse>, ProblemHttpResult>> Refresh(RefreshRequest request, ChatDbContext db, TokenService tokens, CancellationToken ct)
     {
@@ -145,7 +156,8 @@ internal static partial class AccountsApi
     }
 
     /// <summary>Ends the caller's sign-in (the <c>sid</c> of the access token) and the sign-in of the refresh token given, if it is the caller's.</summary>
-    private static async Task<NoContent> Logout(RefreshRequest? request, ClaimsPrincipal principal, ChatDbContext db, TokenService tokens, CancellationToken ct)
+    private static async Task<NoContent> Logout(RefreshRequest? request, ClaimsPrincipal principal, ChatDbContext db, TokenService tokens, AuditLog audit,
+        CancellationToken ct)
     {
         var userId = principal.UserId();
         var families = new HashSet<Guid>();
@@ -164,6 +176,7 @@ internal static partial class AccountsApi
         foreach (var family in families)
         {
             await tokens.RevokeFamilyAsync(db, userId, family, ct);
+            await audit.RecordAsync(db, AuditRecord.By(principal, AuditActions.SignOut, AuditTargets.Session, family), ct);
         }
         return TypedResults.NoContent();
     }
@@ -189,7 +202,7 @@ internal static partial class AccountsApi
     }
 
     private static async Task<Results<Ok<UserDto>, NotFound, ValidationProblem>> ChangeRole(
-        Guid id, ChangeRoleRequest request, ChatDbContext db, TokenService tokens, CancellationToken ct)
+        Guid id, ChangeRoleRequest request, ClaimsPrincipal principal, ChatDbContext db, TokenService tokens, AuditLog audit, CancellationToken ct)
     {
         if (request?.Role is not { } role || !Roles.All.Contains(role))
         {
@@ -201,15 +214,18 @@ internal static partial class AccountsApi
         }
         if (user.Role != role)
         {
+            var before = user.Role;
             user.Role = role;
             // Tokens carry the role: the old ones go, the user's next refresh brings the new role.
             await tokens.RevokeUserAsync(db, user, signOut: false, ct);
+            await audit.RecordAsync(db, AuditRecord.By(principal, AuditActions.RoleChanged, AuditTargets.User, user.Id, $"{user.UserName}: {before} → {role}"), ct);
         }
         return TypedResults.Ok(UserDto.From(user));
     }
 
     private static async Task<Results<Ok<UserDto>, NotFound, ProblemHttpResult>> SetDisabled(
-        Guid id, SetDisabledRequest request, ClaimsPrincipal principal, ChatDbContext db, TokenService tokens, TimeProvider clock, CancellationToken ct)
+        Guid id, SetDisabledRequest request, ClaimsPrincipal principal, ChatDbContext db, TokenService tokens, TimeProvider clock, AuditLog audit,
+        CancellationToken ct)
     {
         if (await db.Users.FirstOrDefaultAsync(u => u.Id == id && !u.IsSystem, ct) is not { } user)
         {
@@ -223,11 +239,13 @@ internal static partial class AccountsApi
         {
             user.DisabledAt = clock.GetUtcNow();
             await tokens.RevokeUserAsync(db, user, signOut: true, ct);
+            await audit.RecordAsync(db, AuditRecord.By(principal, AuditActions.UserDisabled, AuditTargets.User, user.Id, user.UserName), ct);
         }
         else if (!request.Disabled && user.DisabledAt is not null)
         {
             user.DisabledAt = null;
             await db.SaveChangesAsync(ct);
+            await audit.RecordAsync(db, AuditRecord.By(principal, AuditActions.UserEnabled, AuditTargets.User, user.Id, user.UserName), ct);
         }
         return TypedResults.Ok(UserDto.From(user));
     }

@@ -14,7 +14,8 @@ public sealed record TokenPair(string AccessToken, DateTimeOffset AccessTokenExp
 /// refresh token belongs to the family of one sign-in (its access tokens carry the family as <c>sid</c>): presenting a
 /// token that was already rotated means two parties hold that sign-in, so the whole family ends (RFC 9700 §4.14.2).
 /// </summary>
-public sealed partial class TokenService(IOptions<TokenOptions> options, TimeProvider clock, RevocationLedger revocations, ILogger<TokenService> logger)
+public sealed partial class TokenService(IOptions<TokenOptions> options, TimeProvider clock, RevocationLedger revocations, Audit.AuditLog audit,
+    ILogger<TokenService> logger)
 {
     private readonly JsonWebTokenHandler _handler = new();
 
@@ -55,6 +56,8 @@ public sealed partial class TokenService(IOptions<TokenOptions> options, TimePro
         {
             await RevokeFamilyAsync(db, token.UserId, token.FamilyId, ct);
             LogRefreshTokenReuse(logger, token.UserId, token.FamilyId);
+            await audit.RecordAsync(db, new Audit.AuditRecord(Audit.AuditActions.RefreshTokenReuse, token.UserId, null, Audit.AuditTargets.Session, token.FamilyId,
+                Audit.AuditOutcomes.Failure, "a rotated refresh token was presented again: the sign-in is ended"), ct);
             return null;
         }
         var user = await db.Users.SingleAsync(u => u.Id == token.UserId, ct);

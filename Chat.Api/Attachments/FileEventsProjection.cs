@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using Chat.Api.Audit;
 using Chat.Api.Data;
 using ChatAspire.Contracts;
 using ChatAspire.Messaging;
@@ -11,7 +12,7 @@ namespace Chat.Api.Attachments;
 /// <summary>
 /// Consumer group <c>api</c> on <c>files:events</c>: keeps <see cref="KnownFile"/> in step with Chat.Files, so that
 /// attachment checks need no call to Chat.Files (which would make the two services call each other). Idempotent:
-/// an upload event inserts once, a delete event leaves a tombstone.
+/// an upload event inserts once, a delete event leaves a tombstone (and an audit entry, <c>file_deleted</c>).
 /// </summary>
 public sealed class FileEventsProjection(IServiceScopeFactory scopes, IConnectionMultiplexer redis, ILogger<FileEventsProjection> logger)
     : StreamConsumerService(redis, logger)
@@ -40,10 +41,17 @@ public sealed class FileEventsProjection(IServiceScopeFactory scopes, IConnectio
             case FileEvents.Deleted:
                 var deleted = message.PayloadAs<FileDeleted>();
                 var now = DateTimeOffset.UtcNow;
-                await db.Database.ExecuteSqlAsync($"""
+                // Only the first delivery tombstones the file (a replayed event changes nothing), and only it is audited.
+                var tombstoned = await db.Database.ExecuteSqlAsync($"""
                     INSERT INTO known_files ("Id", "OwnerId", "Name", "ContentType", "Size", "DeletedAt") VALUES ({deleted.FileId}, {deleted.OwnerId}, '', '', 0, {now})
-                    ON CONFLICT ("Id") DO UPDATE SET "DeletedAt" = EXCLUDED."DeletedAt"
+                    ON CONFLICT ("Id") DO UPDATE SET "DeletedAt" = EXCLUDED."DeletedAt" WHERE known_files."DeletedAt" IS NULL
                     """, ct);
+                if (tombstoned > 0)
+                {
+                    // Chat.Files lets only the owner delete: the owner is the actor.
+                    await scope.ServiceProvider.GetRequiredService<AuditLog>().RecordAsync(db,
+                        new AuditRecord(AuditActions.FileDeleted, deleted.OwnerId, null, AuditTargets.File, deleted.FileId), ct);
+                }
                 break;
         }
     }

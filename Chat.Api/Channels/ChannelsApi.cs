@@ -5,6 +5,7 @@ using Chat.Api.Data;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Chat.Api.Accounts;
+using Chat.Api.Audit;
 
 namespace Chat.Api.Channels;
 
@@ -47,7 +48,7 @@ internal static class ChannelsApi
     }
 
     private static async Task<Results<Created<ChannelDto>, ValidationProblem, ProblemHttpResult>> CreateChannel(
-        CreateChannelRequest request, ClaimsPrincipal user, ChatDbContext db, ChatTelemetry telemetry, CancellationToken ct)
+        CreateChannelRequest request, ClaimsPrincipal user, ChatDbContext db, ChatTelemetry telemetry, AuditLog audit, CancellationToken ct)
     {
         var caller = user.Caller();
         if (caller.Role == Roles.Guest)
@@ -94,6 +95,7 @@ internal static class ChannelsApi
             return ChatProblem.Of(ChatErrorKind.Conflict, "A channel with that name exists.");
         }
         telemetry.ChannelCreated(kind);
+        await audit.RecordAsync(db, AuditRecord.By(user, AuditActions.ChannelCreated, AuditTargets.Channel, channel.Id, $"{kind} {name}"), ct);
         return TypedResults.Created($"/api/channels/{channel.Id}", ChannelDto.From(channel, owner));
     }
 
@@ -125,7 +127,7 @@ internal static class ChannelsApi
     }
 
     private static async Task<Results<Ok<ChannelDto>, ProblemHttpResult>> Join(Guid id, ClaimsPrincipal user, ChannelAccess access, ChatDbContext db, IChannelEvents notifier,
-        VisibilityEpoch visibility, CancellationToken ct)
+        VisibilityEpoch visibility, AuditLog audit, CancellationToken ct)
     {
         var caller = user.Caller();
         var (channel, member) = await access.ReadableAsync(id, caller, ct);
@@ -140,26 +142,33 @@ internal static class ChannelsApi
             await db.SaveChangesAsync(ct);
             await visibility.ChangedAsync();
             await notifier.MemberJoinedAsync(id, caller.UserId);
+            await audit.RecordAsync(db, AuditRecord.By(user, AuditActions.MemberJoined, AuditTargets.Channel, id), ct);
         }
         return TypedResults.Ok(ChannelDto.From(channel, member));
     }
 
-    private static async Task<NoContent> Leave(Guid id, ClaimsPrincipal user, ChatDbContext db, IChannelEvents notifier, VisibilityEpoch visibility, CancellationToken ct)
+    private static async Task<NoContent> Leave(Guid id, ClaimsPrincipal user, ChatDbContext db, IChannelEvents notifier, VisibilityEpoch visibility, AuditLog audit,
+        CancellationToken ct)
     {
         var me = user.UserId();
         if (await db.Members.Where(m => m.ChannelId == id && m.UserId == me).ExecuteDeleteAsync(ct) > 0)
         {
             await visibility.ChangedAsync();
             await notifier.MemberLeftAsync(id, me);
+            await audit.RecordAsync(db, AuditRecord.By(user, AuditActions.MemberLeft, AuditTargets.Channel, id), ct);
         }
         return TypedResults.NoContent();
     }
 
-    private static async Task<Ok<ChannelDto>> Archive(Guid id, ClaimsPrincipal user, ChannelAccess access, ChatDbContext db, IChannelEvents notifier, CancellationToken ct)
+    private static async Task<Ok<ChannelDto>> Archive(Guid id, ClaimsPrincipal user, ChannelAccess access, ChatDbContext db, IChannelEvents notifier, AuditLog audit,
+        CancellationToken ct)
     {
         var (channel, member) = await access.ManageableAsync(id, user.Caller(), ct);
         channel.ArchivedAt ??= DateTimeOffset.UtcNow;
-        await db.Channels.Where(c => c.Id == id && c.ArchivedAt == null).ExecuteUpdateAsync(s => s.SetProperty(c => c.ArchivedAt, channel.ArchivedAt), ct);
+        if (await db.Channels.Where(c => c.Id == id && c.ArchivedAt == null).ExecuteUpdateAsync(s => s.SetProperty(c => c.ArchivedAt, channel.ArchivedAt), ct) > 0)
+        {
+            await audit.RecordAsync(db, AuditRecord.By(user, AuditActions.ChannelArchived, AuditTargets.Channel, id, channel.Name), ct);
+        }
         var dto = ChannelDto.From(channel, member);
         await notifier.ChannelUpdatedAsync(dto with { MyRole = null, UnreadCount = null });
         return TypedResults.Ok(dto);
@@ -178,7 +187,7 @@ internal static class ChannelsApi
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> Invite(Guid id, InviteRequest request, ClaimsPrincipal user, ChannelAccess access,
-        ChatDbContext db, IChannelEvents notifier, VisibilityEpoch visibility, CancellationToken ct)
+        ChatDbContext db, IChannelEvents notifier, VisibilityEpoch visibility, AuditLog audit, CancellationToken ct)
     {
         var (channel, _) = await access.ManageableAsync(id, user.Caller(), ct);
         if (channel.Kind == ChannelKinds.Direct)
@@ -195,6 +204,7 @@ internal static class ChannelsApi
             await db.SaveChangesAsync(ct);
             await visibility.ChangedAsync();
             await notifier.MemberJoinedAsync(id, request.UserId);
+            await audit.RecordAsync(db, AuditRecord.By(user, AuditActions.MemberAdded, AuditTargets.Channel, id, $"user {request.UserId}"), ct);
         }
         return TypedResults.NoContent();
     }

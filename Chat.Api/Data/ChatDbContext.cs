@@ -22,6 +22,7 @@ public sealed class ChatDbContext(DbContextOptions<ChatDbContext> options) : DbC
     public DbSet<OutboxMessage> Outbox => Set<OutboxMessage>();
     public DbSet<Attachments.KnownFile> KnownFiles => Set<Attachments.KnownFile>();
     public DbSet<Webhooks.IncomingWebhook> IncomingWebhooks => Set<Webhooks.IncomingWebhook>();
+    public DbSet<Audit.AuditEntry> AuditEntries => Set<Audit.AuditEntry>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -133,6 +134,24 @@ public sealed class ChatDbContext(DbContextOptions<ChatDbContext> options) : DbC
             webhook.HasIndex(w => w.ChannelId);
             webhook.HasOne<Channel>().WithMany().HasForeignKey(w => w.ChannelId).OnDelete(DeleteBehavior.Cascade);
             webhook.HasOne<User>().WithMany().HasForeignKey(w => w.BotUserId).OnDelete(DeleteBehavior.Restrict);
+        });
+        modelBuilder.Entity<Audit.AuditEntry>(entry =>
+        {
+            // No foreign keys: an entry outlives whatever it names (a deleted channel, a revoked webhook).
+            entry.ToTable("audit_entries");
+            entry.HasKey(e => e.Id);
+            entry.Property(e => e.Id).UseIdentityAlwaysColumn();
+            entry.Property(e => e.Action).HasMaxLength(32);
+            entry.Property(e => e.ActorName).HasMaxLength(Audit.AuditEntry.MaxNameLength);
+            entry.Property(e => e.TargetType).HasMaxLength(16);
+            entry.Property(e => e.TargetId).HasMaxLength(64);
+            entry.Property(e => e.Source).HasMaxLength(64);
+            entry.Property(e => e.Outcome).HasMaxLength(16);
+            entry.Property(e => e.Detail).HasMaxLength(Audit.AuditEntry.MaxDetailLength);
+            entry.Property(e => e.TraceId).HasMaxLength(32);
+            entry.HasIndex(e => new { e.Action, e.Id }); // ?action=, newest first
+            entry.HasIndex(e => new { e.ActorId, e.Id }); // ?actor=<id>
+            entry.HasIndex(e => new { e.ActorName, e.Id }); // ?actor=<name>
         });
     }
 }

@@ -10,7 +10,8 @@ using Microsoft.EntityFrameworkCore;
 namespace Chat.Api.Webhooks;
 
 /// <summary>Creating, listing and revoking a channel's incoming webhooks (owner or admin), and posting through one.</summary>
-public sealed partial class IncomingWebhookService(ChatDbContext db, ChannelAccess access, MessageService messages, ILogger<IncomingWebhookService> logger)
+public sealed partial class IncomingWebhookService(ChatDbContext db, ChannelAccess access, MessageService messages, Audit.AuditLog audit,
+    ILogger<IncomingWebhookService> logger)
 {
     public async Task<(IncomingWebhook Webhook, string Secret)> CreateAsync(Caller caller, Guid channelId, string? name, CancellationToken ct)
     {
@@ -35,6 +36,8 @@ public sealed partial class IncomingWebhookService(ChatDbContext db, ChannelAcce
         db.IncomingWebhooks.Add(webhook);
         await db.SaveChangesAsync(ct);
         LogCreated(logger, webhook.Id, channelId, caller.UserId);
+        await audit.RecordAsync(db, new Audit.AuditRecord(Audit.AuditActions.WebhookCreated, caller.UserId, null, Audit.AuditTargets.Webhook, webhook.Id,
+            Detail: $"\"{display}\" in channel {channelId}"), ct);
         return (webhook, secret);
     }
 
@@ -54,6 +57,8 @@ public sealed partial class IncomingWebhookService(ChatDbContext db, ChannelAcce
         await db.Members.Where(m => m.ChannelId == channelId && m.UserId == webhook.BotUserId).ExecuteDeleteAsync(ct);
         await db.SaveChangesAsync(ct);
         LogRevoked(logger, webhook.Id, channelId, caller.UserId);
+        await audit.RecordAsync(db, new Audit.AuditRecord(Audit.AuditActions.WebhookRevoked, caller.UserId, null, Audit.AuditTargets.Webhook, webhook.Id,
+            Detail: $"\"{webhook.Name}\" in channel {channelId}"), ct);
     }
 
     /// <summary>The webhook with this id and secret; null (a 404 for the caller) when either is wrong, which look the same.</summary>

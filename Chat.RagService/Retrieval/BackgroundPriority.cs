@@ -15,9 +15,28 @@ public static partial class BackgroundPriority
     public const int Nice = 10;
     private const int PrioProcess = 0; // PRIO_PROCESS: on Linux, with a thread id, that one thread
 
-    /// <summary>True when the calling thread now runs at <see cref="Nice"/>.</summary>
-    public static bool LowerCurrentThread() =>
-        OperatingSystem.IsLinux() && SetPriority(PrioProcess, GetThreadId(), Nice) == 0;
+    /// <summary>
+    /// True when the calling thread now runs at <see cref="Nice"/> or lower still. Never raises a priority: a service
+    /// started at a lower one (nice 19) stays there.
+    /// </summary>
+    public static bool LowerCurrentThread()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return false;
+        }
+        var tid = GetThreadId();
+        Marshal.SetLastPInvokeError(0);
+        var current = GetPriority(PrioProcess, tid); // -1 is also a valid nice value: errno tells them apart
+        if (Marshal.GetLastPInvokeError() == 0 && current >= Nice)
+        {
+            return true;
+        }
+        return SetPriority(PrioProcess, tid, Nice) == 0;
+    }
+
+    [LibraryImport("libc", EntryPoint = "getpriority", SetLastError = true)]
+    private static partial int GetPriority(int which, int who);
 
     [LibraryImport("libc", EntryPoint = "setpriority", SetLastError = true)]
     private static partial int SetPriority(int which, int who, int priority);

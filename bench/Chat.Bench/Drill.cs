@@ -22,8 +22,6 @@ namespace Chat.Bench;
 /// </summary>
 internal static partial class Drill
 {
-    private static readonly TimeSpan ClientTimeout = TimeSpan.FromSeconds(15);
-
     public static async Task<int> RunAsync(string[] args)
     {
         var quick = args.Contains("--quick");

@@ -127,7 +127,9 @@ internal static partial class Soak
         }
         var verdict = await world.VerifyAsync();
         var (repliesNotOnce, documentsNotOnce) = await world.NotExactlyOnceAsync(questions, documents);
-        var (maxGcPause, gcWhere) = LongestPauseBucket(gcBefore, await GcPauseBucketsAsync(app, GcPauseBucket()));
+        var gcAfter = await GcPauseBucketsAsync(app, GcPauseBucket());
+        var (maxGcPause, gcWhere) = LongestPauseBucket(gcBefore, gcAfter);
+        var pauseCounts = PausesOver(gcBefore, gcAfter);
         var (maxSuspension, suspensionWhere) = LongestPauseBucket(suspensionBefore, await GcPauseBucketsAsync(app, GcSuspensionBucket()));
 
         // The first minute is warm-up (JIT, connection pools, the first GCs sizing the heaps): the first window starts after it,
@@ -168,6 +170,7 @@ internal static partial class Soak
             | resident memory of the {pids.Count} service processes, minutes {WarmUpMinutes}–{WarmUpMinutes + window:F0} → last {window:F0} min | {first / 1048576:F0} → {last / 1048576:F0} MiB ({growth:+0.0;-0.0} %) | ≤ 10 % |
             | probe send→receive p99, minutes {WarmUpMinutes}–{WarmUpMinutes + windowMinutes} → last {windowMinutes} min | {p99First:F1} → {p99Last:F1} ms | last ≤ 1.2 × first |
             | longest GC pause of any service during the load (upper bound of the highest `gc_pause_duration_seconds` bucket that grew; {gcWhere}) | ≤ {maxGcPause * 1000:F0} ms | ≤ 100 ms |
+            | GC pauses during the load, by service | {pauseCounts} | |
             | the longest suspension, the first part of a pause (until every managed thread had stopped; {suspensionWhere}) | ≤ {maxSuspension * 1000:F0} ms | |
             | errors: unclean hub refusals, failed uploads or questions, replies or documents not exactly once, lost / duplicated / gap messages, dropped idle connections, probe messages never received | {errors} | 0 |
             | messages acknowledged | {verdict.Acked} | |
@@ -185,6 +188,7 @@ internal static partial class Soak
             `{summary}`
             """));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"soak: longest GC pause in {gcWhere}; longest suspension ≤ {maxSuspension * 1000:F0} ms in {suspensionWhere}"));
+        Console.WriteLine($"soak: GC pauses by service: {pauseCounts}");
         Console.WriteLine($"soak: resident memory by process, MiB (anonymous, file-backed), first → last window:\n{processRows}");
         Console.WriteLine(summary);
         await world.DisposeAsync();
@@ -262,6 +266,22 @@ internal static partial class Soak
     }
 
     /// <summary>The upper bound (seconds) of the highest bucket whose count grew between the snapshots, and where.</summary>
+    /// <summary>Per service (all its instances and series): pauses in all, and those longer than 50 ms and 100 ms, during the load.</summary>
+    private static string PausesOver(Dictionary<string, Dictionary<double, double>> before, Dictionary<string, Dictionary<double, double>> after)
+    {
+        var rows = new SortedDictionary<string, (double All, double Over50, double Over100)>(StringComparer.Ordinal);
+        foreach (var (series, buckets) in after)
+        {
+            var earlier = before.GetValueOrDefault(series) ?? [];
+            double Grown(double le) => buckets.GetValueOrDefault(le) - earlier.GetValueOrDefault(le);
+            var all = Grown(double.PositiveInfinity);
+            var service = series.Split(' ')[0];
+            var row = rows.GetValueOrDefault(service);
+            rows[service] = (row.All + all, row.Over50 + all - Grown(0.05), row.Over100 + all - Grown(0.1));
+        }
+        return string.Join("; ", rows.Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.Key} {r.Value.All:F0} pauses, {r.Value.Over50:F0} over 50 ms, {r.Value.Over100:F0} over 100 ms")));
+    }
+
     private static (double Seconds, string Where) LongestPauseBucket(Dictionary<string, Dictionary<double, double>> before,
         Dictionary<string, Dictionary<double, double>> after)
     {

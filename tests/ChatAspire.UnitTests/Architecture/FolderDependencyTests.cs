@@ -119,7 +119,8 @@ public sealed partial class FolderDependencyTests
     /// <summary>The code without comments and string literals.</summary>
     private static string Code(string text) => Comment().Replace(Literal().Replace(text, "\"\""), "");
 
-    [GeneratedRegex(@"\b(?:class|record|struct|interface|enum)\s+([A-Z]\w*)")]
+    /// <summary>A type's declaration; a private nested type is left out (no other folder can name it).</summary>
+    [GeneratedRegex(@"(?<!\bprivate\s+(?:(?:readonly|sealed|static|partial|abstract|record)\s+)*)\b(?:class|record|struct|interface|enum)\s+([A-Z]\w*)")]
     private static partial Regex Declaration();
 
     [GeneratedRegex(@"\b(?:DbSet|Set|Entity)<(?:\w+\.)*([A-Z]\w*)>")]

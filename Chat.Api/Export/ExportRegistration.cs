@@ -1,0 +1,15 @@
+using ChatAspire.Contracts;
+using ChatAspire.ServiceDefaults.Auth;
+
+namespace Chat.Api.Export;
+
+internal static class ExportRegistration
+{
+    /// <summary>A channel's history as a zip, with its attachments read from Chat.Files.</summary>
+    public static IHostApplicationBuilder AddExport(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddScoped<ChannelExporter>();
+        builder.AddServiceClient<FilesDownloads>(ResourceNames.Files, ResourceNames.Api);
+        return builder;
+    }
+}

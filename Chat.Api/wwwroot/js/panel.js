@@ -1,0 +1,112 @@
+// The side panel: a thread, search results, my mentions.
+import { loadChannels, openChannel } from "./channels.js";
+import { $, el, showError } from "./dom.js";
+import { invoke } from "./hub.js";
+import { apply, countReply, keepFocus, renderMessage, renderMessages } from "./messages.js";
+import { api } from "./session.js";
+import { state } from "./state.js";
+
+// ---------- side panel: a thread, search results, my mentions ----------
+function showPanel(title) {
+  $("side-panel").hidden = false;
+  $("side-title").textContent = title;
+  $("side-summary").textContent = "";
+  $("side-list").replaceChildren();
+  $("thread-composer").hidden = true;
+  $("close-panel").focus();
+}
+
+export function closePanel() {
+  const hadFocus = $("side-panel").contains(document.activeElement);
+  state.panel = null;
+  $("side-panel").hidden = true;
+  $("side-list").replaceChildren();
+  if (hadFocus) $("message-input").focus();
+}
+
+/** A message and its replies, kept live: new replies, edits, deletions and reactions show as they happen. */
+export async function openThread(root) {
+  state.panel = { kind: "thread", root, replies: [] };
+  showPanel("Thread");
+  try {
+    const thread = await api(`/api/channels/${root.channelId}/messages/${root.id}/thread?limit=100`);
+    if (state.panel?.root !== root) return;
+    state.panel.root = Object.assign(root, thread.root);
+    for (const reply of thread.replies) if (!state.panel.replies.some((r) => r.id === reply.id)) state.panel.replies.push(reply);
+    state.panel.replies.sort((a, b) => a.seq - b.seq);
+    renderPanel();
+    const channel = state.channels.get(root.channelId);
+    $("thread-composer").hidden = !channel?.myRole || channel.archived;
+    $("thread-input").focus();
+  } catch (e) { showError(e.message); closePanel(); }
+}
+
+export async function searchMessages(query) {
+  state.panel = { kind: "search", query, results: [] };
+  showPanel("Search");
+  $("side-summary").textContent = "Searching…";
+  try {
+    const results = await api(`/api/messages/search?q=${encodeURIComponent(query)}&limit=30`);
+    if (state.panel?.query !== query) return;
+    state.panel.results = results;
+    renderPanel();
+  } catch (e) { $("side-summary").textContent = e.message; }
+}
+
+export async function showMentions() {
+  state.panel = { kind: "mentions", results: [] };
+  showPanel("Mentions");
+  try {
+    state.panel.results = await api("/api/mentions?limit=50");
+    renderPanel();
+  } catch (e) { $("side-summary").textContent = e.message; }
+}
+
+export function renderPanel() {
+  const panel = state.panel;
+  if (!panel) return;
+  const list = $("side-list");
+  if (panel.kind === "thread") {
+    keepFocus(list, () => list.replaceChildren(renderMessage(panel.root, true), ...panel.replies.map((reply) => renderMessage(reply, true))));
+    const n = panel.replies.filter((r) => !r.deleted).length;
+    $("side-summary").textContent = `${n} ${n === 1 ? "reply" : "replies"}`;
+    return;
+  }
+  list.replaceChildren();
+  const query = panel.kind === "search" ? panel.query : null;
+  $("side-summary").textContent = panel.results.length
+    ? `${panel.results.length} ${panel.results.length === 1 ? "message" : "messages"}${query ? ` for “${query}”` : " mention you"}`
+    : query ? `Nothing found for “${query}”.` : "Nobody has mentioned you yet.";
+  for (const m of panel.results) {
+    const channel = state.channels.get(m.channelId);
+    const where = channel ? (channel.kind === "direct" ? `@ ${channel.name}` : `# ${channel.name}`) : "a channel";
+    const body = el("span", { class: "hit-text" });
+    body.append(ChatMarkdown.render(m.content, state.session.user.userName));
+    if (query) ChatMarkdown.highlight(body, query);
+    list.append(el("li", { class: "hit" }, el("button", { type: "button", class: "hit-button", "data-id": m.id, onclick: () => jumpTo(m) },
+      el("span", { class: "meta", text: `${where} · ${m.senderName} · ${new Date(m.createdAt).toLocaleString()}` }), body)));
+  }
+}
+
+/** Opens the channel of a search hit or mention with the message in view. */
+async function jumpTo(m) {
+  if (!state.channels.has(m.channelId)) await loadChannels();
+  if (matchMedia("(max-width: 760px)").matches) closePanel();
+  await openChannel(m.channelId, m.seq);
+}
+
+export async function sendInThread(event) {
+  event.preventDefault();
+  const panel = state.panel;
+  const input = $("thread-input");
+  const content = input.value.trim();
+  if (!content || panel?.kind !== "thread") return;
+  try {
+    const message = await invoke("SendMessage", panel.root.channelId, { content, clientMessageId: crypto.randomUUID(), replyToId: panel.root.id, attachments: [] });
+    input.value = "";
+    if (apply(message)) countReply(message);
+    if (!panel.replies.some((r) => r.id === message.id)) panel.replies.push(message);
+    renderPanel();
+    if (message.channelId === state.current) renderMessages();
+  } catch (e) { showError(e.message.replace(/^.*HubException: /, "")); }
+}

@@ -1,0 +1,238 @@
+using ChatAspire.Tests.Infrastructure;
+using Deque.AxeCore.Playwright;
+using Microsoft.Playwright;
+
+namespace ChatAspire.Tests.Web;
+
+/// <summary>
+/// Reading the page (issue #36, part 1 and 3), in real Chromium: a day separator, consecutive messages grouped under one
+/// name, faces, the "New messages" line where the reader's unread messages begin, actions on hover and focus only,
+/// and the dark theme that survives a reload.
+/// </summary>
+[Collection(AppHostCollection.Name)]
+public sealed class WebReadingTests(AppHostFixture fixture) : IAsyncLifetime
+{
+    private IPlaywright _playwright = null!;
+    private IBrowser _browser = null!;
+    private ChatPages _pages = null!;
+
+    private string Url => fixture.ProxyClient(ResourceNames.Api).BaseAddress!.ToString().TrimEnd('/');
+
+    public async Task InitializeAsync()
+    {
+        (_playwright, _browser) = await Browsers.LaunchAsync();
+        _pages = new ChatPages(_browser, Url);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _browser.DisposeAsync();
+        _playwright.Dispose();
+    }
+
+    [Fact]
+    public async Task Messages_are_grouped_by_author_under_a_day_separator_and_the_new_messages_line_marks_what_came_while_away_after_a_reload()
+    {
+        var (alice, aliceName) = await _pages.SignUpAsync("ra");
+        var (bob, bobName) = await _pages.SignUpAsync("rb");
+        var channel = await ChatPages.CreateChannelAsync(alice, "read", bobName);
+        await ChatPages.OpenChannelAsync(bob, channel);
+        await ChatPages.SendAsync(alice, "first from alice");
+        await ChatPages.SendAsync(alice, "second from alice");
+        await ChatPages.SendAsync(bob, "bob answers");
+
+        // Alice moves to another channel; Bob writes three more while she is away.
+        var away = await ChatPages.CreateChannelAsync(alice, "away");
+        foreach (var text in new[] { "while away one", "while away two", "while away three" })
+        {
+            await ChatPages.SendAsync(bob, text);
+        }
+        await Expect(alice.Locator("#channel-list button", new() { HasText = channel }).Locator(".badge")).ToHaveTextAsync("3");
+
+        // A reload: what is unread comes from the server.
+        await alice.ReloadAsync();
+        await Expect(alice.Locator("#status")).ToHaveTextAsync("Connected");
+        await ChatPages.OpenChannelAsync(alice, channel);
+        var items = alice.Locator("#messages > li");
+        await Expect(alice.Locator("#messages .message")).ToHaveCountAsync(6);
+        var classes = await items.EvaluateAllAsync<string[]>("items => items.map(li => li.className.trim().replace(/\\s+/g, ' '))");
+        var seen = await alice.EvaluateAsync<string>("() => JSON.stringify({ line: window.__chat.unreadLine, current: window.__chat.current })");
+        var texts = await items.EvaluateAllAsync<string[]>("items => items.map(li => (li.querySelector('.content') || li).textContent.trim())");
+        Assert.Equal("day-separator", classes[0]);
+        Assert.Equal("Today", texts[0]);
+        // first from alice | second (grouped) | bob answers | New messages | while away one | two (grouped) | three (grouped)
+        Assert.True(texts.Contains("New messages"), $"no unread line: {seen}; {string.Join(" | ", texts)}");
+        Assert.Equal(["first from alice", "second from alice", "bob answers", "New messages", "while away one", "while away two", "while away three"], texts[1..]);
+        Assert.DoesNotContain("grouped", classes[1]);
+        Assert.Contains("grouped", classes[2]);
+        Assert.DoesNotContain("grouped", classes[3]);
+        Assert.Equal("new-messages", classes[4]);
+        Assert.DoesNotContain("grouped", classes[5]); // the line starts a new group
+        Assert.Contains("grouped", classes[6]);
+        Assert.Contains("grouped", classes[7]);
+
+        // Faces: initials on a colour that stays with the person; the grouped message keeps its author for screen readers.
+        var bobMessages = alice.Locator("#messages .message", new() { HasText = "while away" });
+        var words = bobName.Split([' ', '.', '_', '-'], StringSplitOptions.RemoveEmptyEntries);
+        await Expect(bobMessages.First.Locator(".avatar")).ToHaveTextAsync($"{words[0][0]}{(words.Length > 1 ? words[^1][0] : "")}".ToUpperInvariant());
+        var colours = await bobMessages.EvaluateAllAsync<string[]>("ms => ms.map(m => m.querySelector('.avatar').className)");
+        Assert.Single(colours.Distinct());
+        await Expect(bobMessages.Nth(1).Locator(".meta .sender")).ToHaveTextAsync(bobName);
+        await Expect(bobMessages.Nth(1).Locator(".meta time .visually-hidden")).ToContainTextAsync(DateTime.Now.Year.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.NotEqual(aliceName, bobName);
+
+        // The line stays while the channel is open; opening another channel and coming back (all read now) removes it.
+        await ChatPages.SendAsync(bob, "one more");
+        await Expect(alice.Locator("#messages .new-messages")).ToHaveCountAsync(1);
+        await ChatPages.OpenChannelAsync(alice, away);
+        await ChatPages.OpenChannelAsync(alice, channel);
+        await Expect(alice.Locator("#messages .message")).ToHaveCountAsync(7);
+        await Expect(alice.Locator("#messages .new-messages")).ToHaveCountAsync(0);
+    }
+
+    [Fact]
+    public async Task Message_actions_show_on_hover_and_keyboard_focus_only_and_every_one_is_reachable_by_tab()
+    {
+        var (alice, _) = await _pages.SignUpAsync("ha");
+        await ChatPages.CreateChannelAsync(alice, "hover");
+        await ChatPages.SendAsync(alice, "an ordinary message");
+        await ChatPages.SendAsync(alice, "another one");
+        var message = alice.Locator("#messages .message", new() { HasText = "an ordinary message" });
+        var actions = message.Locator(".actions");
+
+        await alice.Locator("#channel-title").HoverAsync();
+        Assert.Equal("0", await actions.EvaluateAsync<string>("a => getComputedStyle(a).opacity"));
+        await message.Locator(".content").HoverAsync();
+        Assert.Equal("1", await actions.EvaluateAsync<string>("a => getComputedStyle(a).opacity"));
+
+        // By keyboard: focus lands on the first action, the toolbar shows, and Tab walks through the rest.
+        await alice.Locator("#channel-title").HoverAsync();
+        await message.GetByRole(AriaRole.Button, new() { Name = "Reply in thread" }).FocusAsync();
+        Assert.Equal("1", await actions.EvaluateAsync<string>("a => getComputedStyle(a).opacity"));
+        var reached = new List<string>();
+        for (var i = 0; i < 5; i++)
+        {
+            reached.Add(await alice.EvaluateAsync<string>("() => document.activeElement.textContent"));
+            await alice.Keyboard.PressAsync("Tab");
+        }
+        Assert.Equal(["Reply in thread", "Reply", "React", "Edit", "Delete"], reached);
+    }
+
+    [Fact]
+    public async Task A_draft_stays_with_its_channel_across_a_reload_and_up_arrow_edits_my_last_message()
+    {
+        var (page, _) = await _pages.SignUpAsync("dr");
+        var first = await ChatPages.CreateChannelAsync(page, "draft");
+        await ChatPages.SendAsync(page, "my words as sent");
+        var second = await ChatPages.CreateChannelAsync(page, "other");
+        var composer = page.GetByLabel("Message", new() { Exact = true });
+        await composer.FillAsync("half a thought for the other channel");
+        await ChatPages.OpenChannelAsync(page, first);
+        await Expect(composer).ToHaveValueAsync("");
+
+        await page.ReloadAsync();
+        await Expect(page.Locator("#status")).ToHaveTextAsync("Connected");
+        await ChatPages.OpenChannelAsync(page, second);
+        await Expect(composer).ToHaveValueAsync("half a thought for the other channel");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Send" }).ClickAsync();
+        await Expect(page.Locator("#messages .message .content", new() { HasText = "half a thought" })).ToBeVisibleAsync();
+        await page.ReloadAsync();
+        await Expect(page.Locator("#status")).ToHaveTextAsync("Connected");
+        await ChatPages.OpenChannelAsync(page, second);
+        await Expect(composer).ToHaveValueAsync(""); // sent: no draft left
+
+        // Up arrow in the empty composer opens my last message for editing.
+        await ChatPages.OpenChannelAsync(page, first);
+        page.Dialog += async (_, dialog) =>
+        {
+            Assert.Equal("my words as sent", dialog.DefaultValue);
+            await dialog.AcceptAsync("my words, edited");
+        };
+        await composer.FocusAsync();
+        await composer.PressAsync("ArrowUp");
+        var edited = page.Locator("#messages .message", new() { HasText = "my words, edited" });
+        await Expect(edited.Locator(".meta .edited")).ToHaveTextAsync("(edited)");
+    }
+
+    [Fact]
+    public async Task Ctrl_K_opens_a_switcher_that_finds_a_channel_by_a_few_of_its_letters_in_order()
+    {
+        var (page, _) = await _pages.SignUpAsync("sw");
+        var target = await ChatPages.CreateChannelAsync(page, "quasar");
+        await ChatPages.CreateChannelAsync(page, "other");
+        await Expect(page.Locator("#channel-title")).Not.ToHaveTextAsync(target);
+
+        await page.Keyboard.PressAsync("Control+k");
+        var input = page.GetByRole(AriaRole.Combobox, new() { Name = "Channel name" });
+        await Expect(input).ToBeFocusedAsync();
+        await input.FillAsync($"qsr{target[7..10]}"); // letters in order, not next to each other: q-s-r from "quasar", then its id
+        await Expect(page.Locator("#switcher-list [role=option]").First).ToContainTextAsync(target);
+        await input.PressAsync("Enter");
+        await Expect(page.Locator("#channel-title")).ToHaveTextAsync(target);
+        await Expect(page.Locator("#switcher")).ToBeHiddenAsync();
+
+        // Escape closes it without switching.
+        await page.Keyboard.PressAsync("Control+k");
+        await Expect(input).ToBeFocusedAsync();
+        await page.Keyboard.PressAsync("Escape");
+        await Expect(page.Locator("#switcher")).ToBeHiddenAsync();
+        await Expect(page.Locator("#channel-title")).ToHaveTextAsync(target);
+    }
+
+    [Fact]
+    public async Task A_pasted_image_is_attached_with_a_preview_and_sent_with_the_message()
+    {
+        var (page, _) = await _pages.SignUpAsync("pa");
+        await ChatPages.CreateChannelAsync(page, "paste");
+        // What a screenshot pasted from the clipboard looks like to the page: a paste event carrying a PNG file.
+        await page.GetByLabel("Message", new() { Exact = true }).EvaluateAsync("""
+            input => {
+              const png = Uint8Array.from(atob("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="), c => c.charCodeAt(0));
+              const data = new DataTransfer();
+              data.items.add(new File([png], "screenshot.png", { type: "image/png" }));
+              input.dispatchEvent(new ClipboardEvent("paste", { clipboardData: data, bubbles: true, cancelable: true }));
+            }
+            """);
+        await Expect(page.Locator("#attachment")).ToContainTextAsync("screenshot.png — ready");
+        await Expect(page.Locator("#attachment-preview")).ToBeVisibleAsync();
+        await page.GetByLabel("Message", new() { Exact = true }).FillAsync("see the screenshot");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Send" }).ClickAsync();
+        var message = page.Locator("#messages .message", new() { HasText = "see the screenshot" });
+        await Expect(message.Locator("img.preview")).ToBeVisibleAsync();
+        await Expect(page.Locator("#attachment")).ToBeHiddenAsync();
+    }
+
+    [Fact]
+    public async Task The_dark_theme_follows_the_toggle_survives_a_reload_and_passes_axe()
+    {
+        var (page, _) = await _pages.SignUpAsync("dk");
+        var channel = await ChatPages.CreateChannelAsync(page, "dark");
+        await ChatPages.SendAsync(page, "**night** reading with `code` and a [link](https://example.org)", shows: "night");
+        var toggle = page.GetByRole(AriaRole.Button, new() { Name = "Dark theme" });
+        await Expect(toggle).ToHaveAttributeAsync("aria-pressed", "false"); // headless Chromium prefers light
+
+        await toggle.ClickAsync();
+        await Expect(page.Locator("html")).ToHaveAttributeAsync("data-theme", "dark");
+        await Expect(toggle).ToHaveAttributeAsync("aria-pressed", "true");
+        var background = await page.EvaluateAsync<string>("() => getComputedStyle(document.body).backgroundColor");
+        Assert.Equal("rgb(20, 23, 28)", background);
+
+        await page.ReloadAsync();
+        await Expect(page.Locator("html")).ToHaveAttributeAsync("data-theme", "dark");
+        await Expect(page.Locator("#status")).ToHaveTextAsync("Connected");
+        await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Dark theme" })).ToHaveAttributeAsync("aria-pressed", "true");
+        await ChatPages.OpenChannelAsync(page, channel);
+        await Expect(page.Locator("#messages .message")).ToHaveCountAsync(1);
+        var result = await page.RunAxe();
+        var bad = result.Violations.Where(v => v.Impact is "serious" or "critical")
+            .Select(v => $"{v.Id} ({v.Impact}): {string.Join("; ", v.Nodes.Select(n => string.Join(" ", n.Target)))}").ToList();
+        Assert.True(bad.Count == 0, string.Join(Environment.NewLine, bad));
+
+        // And back: the choice is remembered either way.
+        await page.GetByRole(AriaRole.Button, new() { Name = "Dark theme" }).ClickAsync();
+        await page.ReloadAsync();
+        await Expect(page.Locator("html")).ToHaveAttributeAsync("data-theme", "light");
+    }
+
+    private static ILocatorAssertions Expect(ILocator locator) => Assertions.Expect(locator);
+}
