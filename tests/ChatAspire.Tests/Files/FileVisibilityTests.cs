@@ -5,7 +5,10 @@ using ChatAspire.Tests.Infrastructure;
 
 namespace ChatAspire.Tests.Files;
 
-/// <summary>File visibility has one owner, Chat.Api, and no service calls back to its caller (issue #16).</summary>
+/// <summary>
+/// File visibility has one owner, Chat.Api, and no service calls back to its caller (issue #16). Chat.Api reads from
+/// Chat.Files only to export a channel (issue #35), never while people chat.
+/// </summary>
 [Collection(AppHostCollection.Name)]
 public sealed class FileVisibilityTests(AppHostFixture fixture)
 {
@@ -21,7 +24,9 @@ public sealed class FileVisibilityTests(AppHostFixture fixture)
         Assert.Contains((ResourceNames.Rag, ResourceNames.Files), references);
         Assert.DoesNotContain(references, r => references.Contains((r.To, r.From)));
         Assert.DoesNotContain((ResourceNames.Files, ResourceNames.Api), references); // grants are verified, not asked about
-        Assert.DoesNotContain(references, r => r.From == ResourceNames.Api && r.To is ResourceNames.Files or ResourceNames.Rag or ResourceNames.AiWorker);
+        // Chat.Api calls no service on the chat's paths (the next test); its one reference is Chat.Files, for a channel's
+        // export to read the attachments, and Chat.Files references nothing back.
+        Assert.DoesNotContain(references, r => r.From == ResourceNames.Api && r.To is ResourceNames.Rag or ResourceNames.AiWorker);
     }
 
     [Fact]
