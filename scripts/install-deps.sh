@@ -3,6 +3,7 @@
 #   redis-server   when no container runtime is healthy (the AppHost then runs Redis as a local process)
 #   prometheus     for promtool (tests) and the local Prometheus the AppHost can run
 #   chromium       for the browser tests (only with --tests)
+#   fonts-noto-color-emoji  colour emoji in the browser tests' screenshots and Lighthouse runs (only with --tests)
 # PostgreSQL 15 server binaries are expected in /usr/lib/postgresql/*/bin (or a container runtime).
 set -euo pipefail
 
@@ -14,6 +15,7 @@ fi
 if [ "$container_ok" = false ] && ! command -v redis-server >/dev/null 2>&1; then want+=(redis-server); fi
 if ! command -v promtool >/dev/null 2>&1; then want+=(prometheus); fi
 if [ "${1:-}" = "--tests" ] && ! command -v chromium >/dev/null 2>&1; then want+=(chromium); fi
+if [ "${1:-}" = "--tests" ] && ! fc-list 2>/dev/null | grep -qi "Noto Color Emoji"; then want+=(fonts-noto-color-emoji); fi
 if [ "$container_ok" = false ] && ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 && ! command -v postgres >/dev/null 2>&1; then
   want+=(postgresql)
 fi

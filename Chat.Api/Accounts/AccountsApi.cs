@@ -17,6 +17,7 @@ public sealed record RefreshRequest(string RefreshToken);
 public sealed record AuthResponse(UserDto User, TokenPair Tokens);
 public sealed record ChangeRoleRequest(string Role);
 public sealed record SetDisabledRequest(bool Disabled);
+public sealed record UpdateProfileRequest(string? DisplayName);
 
 internal static partial class AccountsApi
 {
@@ -36,6 +37,8 @@ internal static partial class AccountsApi
         var users = app.MapGroup("/api/users").WithTags("Accounts");
         users.MapGet("/", SearchUsers).WithName("SearchUsers")
             .WithSummary("Find users by name (for invites and direct messages). Roles and account state are shown to admins only.");
+        users.MapPut("/me", UpdateProfile).WithName("UpdateProfile")
+            .WithSummary("Change my display name (the same rules as at sign-up); people see it on their next page load.");
         users.MapPut("/{id:guid}/role", ChangeRole).RequireAuthorization(p => p.RequireRole(Roles.Admin))
             .WithName("ChangeRole").WithSummary("Admins change a user's system role (the user's current access tokens are revoked).");
         users.MapPut("/{id:guid}/disabled", SetDisabled).RequireAuthorization(p => p.RequireRole(Roles.Admin))
@@ -199,6 +202,29 @@ internal static partial class AccountsApi
         return principal.Role() == Roles.Admin
             ? TypedResults.Ok(users.Select(UserDto.From).ToArray())
             : TypedResults.Ok(users.Select(UserSummaryDto.From).ToArray());
+    }
+
+    private static async Task<Results<Ok<UserDto>, NotFound, ValidationProblem>> UpdateProfile(
+        UpdateProfileRequest request, ClaimsPrincipal principal, ChatDbContext db, UserDirectory names, AuditLog audit, CancellationToken ct)
+    {
+        if (await db.Users.FirstOrDefaultAsync(u => u.Id == principal.UserId() && !u.IsSystem, ct) is not { } user)
+        {
+            return TypedResults.NotFound();
+        }
+        var displayName = string.IsNullOrWhiteSpace(request?.DisplayName) ? user.UserName : request.DisplayName.Trim();
+        if ((DisplayNames.FormatRefusal(displayName) ?? await DisplayNames.ImpersonationRefusalAsync(db, displayName, user.UserName, user.Id, ct))
+            is { } refusal)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["displayName"] = [refusal] });
+        }
+        if (user.DisplayName != displayName)
+        {
+            user.DisplayName = displayName;
+            await db.SaveChangesAsync(ct);
+            await names.RenamedAsync(user.Id, displayName);
+            await audit.RecordAsync(db, AuditRecord.By(principal, AuditActions.DisplayNameChanged, AuditTargets.User, user.Id), ct);
+        }
+        return TypedResults.Ok(UserDto.From(user));
     }
 
     private static async Task<Results<Ok<UserDto>, NotFound, ValidationProblem>> ChangeRole(

@@ -18,6 +18,8 @@ internal static class AccountsRegistration
         builder.Services.AddHostedService(sp => sp.GetRequiredService<RevocationLedger>());
         builder.Services.AddSingleton<PasswordPolicy>();
         builder.Services.AddSingleton<LoginThrottle>();
+        builder.Services.AddSingleton<UserDirectory>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<UserDirectory>());
         builder.Services.AddOptions<RateLimiterOptions>().Configure<IOptions<AccountsOptions>>((limiter, accounts) =>
         {
             // Per client address: slows password guessing across many user names.

@@ -39,6 +39,7 @@ public static class AuditActions
     public const string SignOut = "sign_out";
     public const string RefreshTokenReuse = "refresh_token_reuse";
     public const string RoleChanged = "role_changed";
+    public const string DisplayNameChanged = "display_name_changed";
     public const string UserDisabled = "user_disabled";
     public const string UserEnabled = "user_enabled";
     public const string ChannelCreated = "channel_created";
@@ -52,7 +53,7 @@ public static class AuditActions
     public const string ChannelExported = "channel_exported";
 
     public static FrozenSet<string> All { get; } = FrozenSet.Create(StringComparer.Ordinal,
-        AccountCreated, SignIn, SignOut, RefreshTokenReuse, RoleChanged, UserDisabled, UserEnabled, ChannelCreated, ChannelArchived,
+        AccountCreated, SignIn, SignOut, RefreshTokenReuse, RoleChanged, DisplayNameChanged, UserDisabled, UserEnabled, ChannelCreated, ChannelArchived,
         MemberAdded, MemberJoined, MemberLeft, WebhookCreated, WebhookRevoked, FileDeleted, ChannelExported);
 }
 

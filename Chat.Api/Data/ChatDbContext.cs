@@ -18,6 +18,7 @@ public sealed class ChatDbContext(DbContextOptions<ChatDbContext> options) : DbC
     public DbSet<ChannelMember> Members => Set<ChannelMember>();
     public DbSet<Message> Messages => Set<Message>();
     public DbSet<Reaction> Reactions => Set<Reaction>();
+    public DbSet<MessageEdit> MessageEdits => Set<MessageEdit>();
     public DbSet<AiJob> AiJobs => Set<AiJob>();
     public DbSet<OutboxMessage> Outbox => Set<OutboxMessage>();
     public DbSet<Attachments.KnownFile> KnownFiles => Set<Attachments.KnownFile>();
@@ -100,6 +101,13 @@ public sealed class ChatDbContext(DbContextOptions<ChatDbContext> options) : DbC
             message.HasOne<Channel>().WithMany().HasForeignKey(m => m.ChannelId).OnDelete(DeleteBehavior.Cascade);
             message.HasOne<User>().WithMany().HasForeignKey(m => m.SenderId).OnDelete(DeleteBehavior.Restrict);
             message.HasMany(m => m.Reactions).WithOne().HasForeignKey(r => r.MessageId).OnDelete(DeleteBehavior.Cascade);
+        });
+        modelBuilder.Entity<MessageEdit>(edit =>
+        {
+            edit.ToTable("message_edits");
+            edit.HasKey(e => e.Id);
+            edit.HasIndex(e => e.MessageId);
+            edit.HasOne<Message>().WithMany().HasForeignKey(e => e.MessageId).OnDelete(DeleteBehavior.Cascade);
         });
         modelBuilder.Entity<Reaction>(reaction =>
         {

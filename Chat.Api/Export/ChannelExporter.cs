@@ -8,13 +8,16 @@ namespace Chat.Api.Export;
 /// <summary>One exported message: a line of <c>messages.jsonl</c>.</summary>
 public sealed record ExportedMessage(Guid Id, long Seq, DateTimeOffset CreatedAt, DateTimeOffset? EditedAt, DateTimeOffset? DeletedAt, Guid SenderId,
     string? SenderUserName, string? SenderName, string Type, string? Content, Guid? ReplyToId, IReadOnlyList<Guid> Attachments,
-    IReadOnlyList<Guid> Mentions, IReadOnlyList<ExportedReaction> Reactions, JsonElement? Citations);
+    IReadOnlyList<Guid> Mentions, IReadOnlyList<ExportedReaction> Reactions, JsonElement? Citations, IReadOnlyList<ExportedEdit> Edits);
+
+/// <summary>A text the message had before an edit (oldest first).</summary>
+public sealed record ExportedEdit(string Content, DateTimeOffset WrittenAt, DateTimeOffset ReplacedAt);
 
 public sealed record ExportedReaction(string Emoji, Guid UserId, DateTimeOffset CreatedAt);
 
 /// <summary>
 /// Writes a channel's history as a zip, streamed: <c>messages.jsonl</c> (every message in seq order with its author, time,
-/// thread, reactions and edit time; deleted messages keep their place without their text) and <c>files/&lt;id&gt;/&lt;name&gt;</c>
+/// thread, reactions and earlier texts; deleted messages keep their place without their text) and <c>files/&lt;id&gt;/&lt;name&gt;</c>
 /// (each attachment still on Chat.Files). Memory stays flat whatever the channel's size: messages are read in pages and
 /// written as they come, files are copied through.
 /// </summary>
@@ -45,6 +48,8 @@ public sealed class ChannelExporter(ChatDbContext db, FilesDownloads files)
                 var ids = page.Select(m => m.Id).ToList();
                 var reactions = (await db.Reactions.AsNoTracking().Where(r => ids.Contains(r.MessageId)).OrderBy(r => r.CreatedAt).ToListAsync(ct))
                     .ToLookup(r => r.MessageId);
+                var edits = (await db.MessageEdits.AsNoTracking().Where(e => ids.Contains(e.MessageId)).OrderBy(e => e.Id).ToListAsync(ct))
+                    .ToLookup(e => e.MessageId);
                 var unknown = page.Select(m => m.SenderId).Distinct().Where(id => !names.ContainsKey(id)).ToList();
                 foreach (var user in await db.Users.AsNoTracking().Where(u => unknown.Contains(u.Id)).Select(u => new { u.Id, u.UserName, u.DisplayName })
                     .ToListAsync(ct))
@@ -58,7 +63,8 @@ public sealed class ChannelExporter(ChatDbContext db, FilesDownloads files)
                     var line = new ExportedMessage(m.Id, m.Seq, m.CreatedAt, m.EditedAt, m.DeletedAt, m.SenderId, author.UserName,
                         m.AuthorName ?? author.DisplayName, m.Type, deleted ? null : m.Content, m.ReplyToId, deleted ? [] : m.Attachments, m.Mentions,
                         [.. reactions[m.Id].Select(r => new ExportedReaction(r.Emoji, r.UserId, r.CreatedAt))],
-                        m.Citations is null ? null : JsonSerializer.Deserialize<JsonElement>(m.Citations));
+                        m.Citations is null ? null : JsonSerializer.Deserialize<JsonElement>(m.Citations),
+                        [.. edits[m.Id].Select(e => new ExportedEdit(e.Content, e.WrittenAt, e.ReplacedAt))]);
                     await JsonSerializer.SerializeAsync(lines, line, JsonSerializerOptions.Web, ct);
                     await lines.WriteAsync(NewLine, ct);
                     if (!deleted)

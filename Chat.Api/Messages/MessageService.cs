@@ -1,5 +1,6 @@
 using ChatAspire.Rules;
 using System.Diagnostics;
+using Chat.Api.Accounts;
 using Chat.Api.Channels;
 using Chat.Api.Data;
 using Microsoft.EntityFrameworkCore;
@@ -263,13 +264,33 @@ public sealed partial class MessageService(
         {
             throw ChatException.Invalid("The message was deleted.");
         }
+        if (text == message.Content)
+        {
+            return (await ToDtosAsync([message], ct, countReplies: true))[0];
+        }
+        var now = DateTimeOffset.UtcNow;
+        db.MessageEdits.Add(new MessageEdit { MessageId = message.Id, Content = message.Content, WrittenAt = message.EditedAt ?? message.CreatedAt, ReplacedAt = now });
         message.Content = text;
         message.Mentions = await mentions.ResolveAsync(channelId, text, ct);
-        message.EditedAt = DateTimeOffset.UtcNow;
+        message.EditedAt = now;
         await db.SaveChangesAsync(ct);
         var dto = (await ToDtosAsync([message], ct, countReplies: true))[0];
         await notifier.MessageEditedAsync(dto);
         return dto;
+    }
+
+    /// <summary>A message's earlier texts, for whoever may read the channel; none once the message is deleted.</summary>
+    public async Task<MessageHistoryDto> EditsAsync(Caller caller, Guid channelId, Guid messageId, CancellationToken ct)
+    {
+        await access.ReadableAsync(channelId, caller, ct);
+        var message = await LoadAsync(channelId, messageId, ct);
+        if (message.DeletedAt is not null)
+        {
+            return new MessageHistoryDto(messageId, []);
+        }
+        var versions = await db.MessageEdits.AsNoTracking().Where(e => e.MessageId == messageId).OrderBy(e => e.Id)
+            .Select(e => new MessageVersionDto(e.Content, e.WrittenAt, e.ReplacedAt)).ToListAsync(ct);
+        return new MessageHistoryDto(messageId, versions);
     }
 
     public async Task DeleteAsync(Caller caller, Guid channelId, Guid messageId, CancellationToken ct)
@@ -285,7 +306,12 @@ public sealed partial class MessageService(
         {
             message.DeletedAt = DateTimeOffset.UtcNow;
             message.Content = "";
-            await db.SaveChangesAsync(ct);
+            await using (var tx = await db.Database.BeginTransactionAsync(ct))
+            {
+                await db.SaveChangesAsync(ct);
+                await db.MessageEdits.Where(e => e.MessageId == messageId).ExecuteDeleteAsync(ct);
+                await tx.CommitAsync(ct);
+            }
             if (message.Attachments.Count > 0)
             {
                 await visibility.ChangedAsync();

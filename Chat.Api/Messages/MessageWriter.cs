@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Chat.Api.Accounts;
 using Chat.Api.Channels;
 using Chat.Api.Data;
 using ChatAspire.ServiceDefaults.Data;

@@ -16,6 +16,8 @@ internal static class MessagesApi
         group.MapPost("/", Send).WithName("SendMessage")
             .WithSummary("Post a message. With a clientMessageId a retry returns the original message (200) instead of a duplicate (201).");
         group.MapPut("/{id:guid}", Edit).WithName("EditMessage").WithSummary("Edit my own message.");
+        group.MapGet("/{id:guid}/edits", Edits).WithName("MessageEdits")
+            .WithSummary("The texts a message had before its edits, oldest first (none once it is deleted).");
         group.MapDelete("/{id:guid}", Delete).WithName("DeleteMessage").WithSummary("Delete my own message, or any as a moderator.");
         group.MapPut("/{id:guid}/reactions/{emoji}", AddReaction).WithName("AddReaction").WithSummary("React to a message.");
         group.MapDelete("/{id:guid}/reactions/{emoji}", RemoveReaction).WithName("RemoveReaction").WithSummary("Remove my reaction.");
@@ -33,6 +35,9 @@ internal static class MessagesApi
     private static async Task<Ok<IReadOnlyList<MessageDto>>> History(Guid channelId, long? before, long? after, int? limit,
         ClaimsPrincipal user, MessageService messages, CancellationToken ct) =>
         TypedResults.Ok(await messages.HistoryAsync(user.Caller(), channelId, before, after, limit, ct));
+
+    private static async Task<Ok<MessageHistoryDto>> Edits(Guid channelId, Guid id, ClaimsPrincipal user, MessageService messages, CancellationToken ct) =>
+        TypedResults.Ok(await messages.EditsAsync(user.Caller(), channelId, id, ct));
 
     private static async Task<Results<Created<MessageDto>, Ok<MessageDto>>> Send(Guid channelId, SendMessageRequest request,
         HttpContext context, MessageService messages, CancellationToken ct)

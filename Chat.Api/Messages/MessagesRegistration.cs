@@ -7,7 +7,6 @@ internal static class MessagesRegistration
     {
         builder.Services.AddOptions<MessagesOptions>().BindConfiguration(MessagesOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<SendRateLimiter>();
-        builder.Services.AddSingleton<UserDirectory>();
         builder.Services.AddScoped<MessageService>();
         builder.Services.AddScoped<Mentions>();
         builder.Services.AddSingleton<MessageWriter>();

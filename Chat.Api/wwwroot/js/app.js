@@ -1,14 +1,15 @@
 // ChatAspire web chat: plain JavaScript ES modules by concern, no build step; this one wires the page's controls and
 // starts. dom (helpers, errors), state (shared), session (HTTP and sign-in), channels, messages (the list), composer,
-// switcher, panel (thread, search, mentions), assistant (streamed replies), hub (real time). Message text is rendered by
+// switcher, panel (thread, search, mentions), assistant (streamed replies), hub (real time), profile (display name). Message text is rendered by
 // markdown.js (sanitized Markdown) or set with textContent; never given to innerHTML.
 import { askAssistant } from "./assistant.js";
-import { enterChannel, findUser, loadChannels, loadMembers, openChannel, toggleSidebar } from "./channels.js";
+import { enterChannel, findUser, loadChannels, loadMembers, markRead, openChannel, toggleSidebar } from "./channels.js";
 import { attachFrom, clearAttachment, editLastMessage, saveDraft, send, suggest, suggestionKey, updateSuggestions, upload } from "./composer.js";
 import { $, showError } from "./dom.js";
 import { connect, updateNotificationButton } from "./hub.js";
-import { closePicker, loadOlder, log, renderMessages } from "./messages.js";
+import { closePicker, loadNewer, loadNewest, loadOlder, log, renderMessages } from "./messages.js";
 import { closePanel, searchMessages, sendInThread, showMentions } from "./panel.js";
+import { openProfile, saveProfile } from "./profile.js";
 import { api, logout, showView, submitAuth } from "./session.js";
 import { state } from "./state.js";
 import { openSwitcher, renderSwitcher, switchTo, switcher, updateSwitcher } from "./switcher.js";
@@ -17,6 +18,9 @@ import { openSwitcher, renderSwitcher, switchTo, switcher, updateSwitcher } from
 export async function start() {
   const session = state.session;
   showView("app");
+  // On a phone the channel list folds away once a channel opens; folded from the start, nothing jumps when it does.
+  const phone = matchMedia("(max-width: 760px)").matches;
+  if (phone) toggleSidebar(false);
   $("me-name").textContent = session.user.displayName;
   updateNotificationButton();
   // Set before the first await: a click on the page just shown (a send straight after sign-up) waits for all of it.
@@ -32,6 +36,7 @@ export async function start() {
     await loadChannels();
     const first = [...state.channels.values()].find((c) => c.myRole);
     if (first) await openChannel(first.id);
+    else if (phone) toggleSidebar(true); // nothing to open: the list (and its forms) is what there is to use
   } catch (e) {
     if (state.session === session) showError(e.message);
   }
@@ -58,6 +63,9 @@ function wire() {
   $("login-form").addEventListener("submit", (e) => submitAuth(e, "/api/auth/login"));
   $("register-form").addEventListener("submit", (e) => submitAuth(e, "/api/auth/register"));
   $("logout").addEventListener("click", logout);
+  $("edit-profile").addEventListener("click", openProfile);
+  $("profile-form").addEventListener("submit", saveProfile);
+  $("profile-cancel").addEventListener("click", () => { $("profile").close(); $("edit-profile").focus(); });
   $("composer").addEventListener("submit", send);
   $("ask-assistant").addEventListener("click", askAssistant);
   $("ai-mode").addEventListener("change", async (e) => {
@@ -114,11 +122,24 @@ function wire() {
   });
   $("remove-attachment").addEventListener("click", clearAttachment);
   $("toggle-sidebar").addEventListener("click", () => toggleSidebar());
+  // The window of messages moves with the reader: a page more above near the top, below near the bottom.
+  let paging = false;
   $("messages").addEventListener("scroll", async () => {
-    if ($("messages").scrollTop < 40 && state.current && log(state.current).hasMore) {
-      await loadOlder(state.current);
-      renderMessages(true);
-    }
+    const list = $("messages");
+    const channelId = state.current;
+    if (paging || !channelId || state.opening) return;
+    const l = log(channelId);
+    const nearTop = list.scrollTop < 200 && l.hasMore;
+    const nearBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 200 && !l.live;
+    if (!nearTop && !nearBottom) return;
+    paging = true;
+    try {
+      if (nearTop) await loadOlder(channelId); else await loadNewer(channelId);
+      if (state.current === channelId) renderMessages("anchor");
+    } catch (e) { showError(e.message); } finally { paging = false; }
+  });
+  $("jump-newest").addEventListener("click", async () => {
+    try { await loadNewest(state.current); renderMessages(); markRead(); $("message-input").focus(); } catch (e) { showError(e.message); }
   });
   $("create-channel-form").addEventListener("submit", async (e) => {
     e.preventDefault();

@@ -70,7 +70,7 @@ export async function askAssistant() {
   if (!question) { showError("Write the question first."); input.focus(); return; }
   try {
     const answer = await api(`/api/channels/${state.current}/ai/ask`, { method: "POST", json: { question, clientMessageId: crypto.randomUUID() } });
-    if (apply(answer.message)) { countReply(answer.message); renderMessages(); }
+    if (apply(answer.message)) { countReply(answer.message); renderMessages("follow"); }
     input.value = "";
   } catch (e) { showError(e.message); }
 }

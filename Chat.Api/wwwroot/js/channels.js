@@ -3,7 +3,7 @@ import { loadActiveReplies } from "./assistant.js";
 import { restoreDraft } from "./composer.js";
 import { $, el, showError } from "./dom.js";
 import { invoke } from "./hub.js";
-import { catchUp, loadAround, loadOlder, log, renderMessages } from "./messages.js";
+import { catchUp, loadAround, loadNewest, loadOlder, log, renderMessages } from "./messages.js";
 import { api } from "./session.js";
 import { state } from "./state.js";
 
@@ -50,6 +50,7 @@ export async function openChannel(id, aroundSeq) {
   $("invite-form").hidden = !(channel.myRole === "owner" || channel.myRole === "admin") || channel.kind === "direct";
   $("ai-mode-label").hidden = !(channel.myRole === "owner" || channel.myRole === "admin");
   $("ai-mode").checked = !!channel.aiMode;
+  state.opening = id; // the list is about to be emptied: its scroll events are not the reader's
   $("messages").replaceChildren();
   state.replyTo = null;
   $("replying").hidden = true;
@@ -58,16 +59,19 @@ export async function openChannel(id, aroundSeq) {
   // Idempotent: covers channels joined since this connection started.
   await invoke("Subscribe", id).catch((e) => showError(e.message));
   if (aroundSeq && !l.bySeq.has(aroundSeq)) await loadAround(id, aroundSeq);
+  else if (aroundSeq) { /* in the window already */ }
+  else if (!l.live) await loadNewest(id); // left far back in its history: a channel opens at its newest
   else if (l.bySeq.size === 0) await loadOlder(id);
   else await catchUp(id);
   // The "New messages" line: before the first of the messages that were unread as the channel opened. It stays while
   // the channel is open (reading marks them read at once) and goes when another channel is opened.
   // Opening the channel that is open already (a click on it, a reconnect) keeps the line where it was.
-  const unread = Math.min(channel.unreadCount || 0, l.bySeq.size);
-  const seqs = [...l.bySeq.keys()].sort((a, b) => a - b);
-  if (unread > 0) state.unreadLine = { channelId: id, seq: seqs[seqs.length - unread] };
+  // With more unread than the window holds, the line stands further back: it shows when scrolling reaches it.
+  const unread = channel.unreadCount || 0;
+  if (unread > 0) state.unreadLine = { channelId: id, seq: Math.max(1, Math.max(channel.lastSeq || 0, l.lastSeq) - unread + 1) };
   else if (state.unreadLine?.channelId !== id) state.unreadLine = null;
   renderMessages();
+  if (state.opening === id) state.opening = null;
   if (state.unreadLine && !aroundSeq) $("messages").querySelector(".new-messages")?.scrollIntoView({ block: "center" });
   await loadActiveReplies(id);
   await loadMembers();

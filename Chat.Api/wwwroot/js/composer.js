@@ -1,7 +1,7 @@
 // The composer: sending, drafts, keys, attachments and @ mentions.
 import { $, el, showError } from "./dom.js";
 import { accessToken, invoke } from "./hub.js";
-import { apply, countReply, editMessage, log, renderMessages } from "./messages.js";
+import { apply, countReply, editMessage, loadNewest, log, renderMessages } from "./messages.js";
 import { state } from "./state.js";
 
 export async function send(event) {
@@ -15,7 +15,9 @@ export async function send(event) {
     attachments: state.attachment ? [state.attachment.id] : [] };
   try {
     const message = await invoke("SendMessage", state.current, request);
-    if (apply(message)) { countReply(message); renderMessages(); }
+    if (!log(state.current).live) await loadNewest(state.current); // sent from far back in the history: to the newest, where it is
+    if (apply(message)) countReply(message);
+    renderMessages();
     input.value = "";
     saveDraft();
     state.replyTo = null;

@@ -25,7 +25,7 @@ function onMessage(message) {
   const mentionsMe = isNew && message.senderId !== me && (message.mentions || []).includes(me);
   if (mentionsMe) notifyMention(message, channel);
   if (message.channelId === state.current) {
-    renderMessages();
+    renderMessages("follow");
     markRead();
   } else if (isNew && channel && message.senderId !== me) {
     channel.unreadCount = (channel.unreadCount || 0) + 1;
@@ -49,6 +49,7 @@ function notifyMention(message, channel) {
 }
 
 function onChanged(message) {
+  state.versions.delete(message.id); // an open "(edited)" list would be out of date: a click shows the new one
   if (!log(message.channelId).bySeq.has(message.seq)) apply(message);
   updateShown(message.channelId, message.seq, (m) => Object.assign(m, message));
 }
@@ -73,6 +74,7 @@ export async function connect() {
         if (parent.id === m.replyToId && parent.replyCount > 0) parent.replyCount--;
       }
     }
+    state.versions.delete(id);
     updateShown(channelId, seq, (x) => { x.deleted = true; x.content = ""; });
   });
   connection.on("ReactionChanged", (channelId, id, seq, reactions) => updateShown(channelId, seq, (x) => { x.reactions = reactions; }));
@@ -151,7 +153,7 @@ async function resync() {
   await loadChannels();
   if (state.current) await state.connection.invoke("Subscribe", state.current).catch(() => {});
   for (const id of state.logs.keys()) await catchUp(id);
-  if (state.current) { renderMessages(); markRead(); await loadActiveReplies(state.current); await loadMembers(); }
+  if (state.current) { renderMessages("follow"); markRead(); await loadActiveReplies(state.current); await loadMembers(); }
 }
 
 function renderTyping() {

@@ -4,63 +4,117 @@ import { openThread, renderPanel } from "./panel.js";
 import { api } from "./session.js";
 import { ASSISTANT_ID, PICKER, state } from "./state.js";
 
+/**
+ * Each channel's messages by seq: a window of at most WINDOW of them, contiguous, that moves as the reader scrolls (pages
+ * load both ways, the far end is let go), so a channel of any size keeps the page small. <live>: the window reaches the
+ * channel's newest message, so what arrives live joins it; otherwise it is left for scrolling down to load.
+ */
+export const WINDOW = 250;
+const PAGE = 50;
+
 export function log(channelId) {
-  if (!state.logs.has(channelId)) state.logs.set(channelId, { bySeq: new Map(), lastSeq: 0, oldestSeq: null, hasMore: true });
+  if (!state.logs.has(channelId)) state.logs.set(channelId, { bySeq: new Map(), lastSeq: 0, oldestSeq: null, hasMore: true, live: true });
   return state.logs.get(channelId);
 }
 
 // ---------- messages ----------
+/** Adds or replaces a message in its channel's window; false when it was there already or lies beyond a window that is not live. */
 export function apply(message) {
   const l = log(message.channelId);
   const known = l.bySeq.has(message.seq);
+  if (!known && !l.live && message.seq > l.lastSeq) return false;
   l.bySeq.set(message.seq, message);
   if (message.seq > l.lastSeq) l.lastSeq = message.seq;
   if (l.oldestSeq === null || message.seq < l.oldestSeq) l.oldestSeq = message.seq;
   return !known;
 }
 
+/** Lets go of the window's oldest (<end> "old") or newest ("new") messages beyond <keep>. */
+function trim(l, end, keep = WINDOW) {
+  if (l.bySeq.size <= keep) return;
+  const seqs = [...l.bySeq.keys()].sort((a, b) => a - b);
+  const drop = end === "old" ? seqs.slice(0, seqs.length - keep) : seqs.slice(keep);
+  for (const seq of drop) l.bySeq.delete(seq);
+  const kept = end === "old" ? seqs.slice(seqs.length - keep) : seqs.slice(0, keep);
+  l.oldestSeq = kept[0];
+  l.lastSeq = kept[kept.length - 1];
+  if (end === "old") l.hasMore = true;
+  else l.live = false;
+}
+
+/** The page before the window (or the newest page of an empty one); the newest end goes when the window is full. */
 export async function loadOlder(channelId) {
   const l = log(channelId);
   if (!l.hasMore) return;
-  const query = l.oldestSeq ? `before=${l.oldestSeq}&limit=50` : "limit=50";
+  const query = l.oldestSeq ? `before=${l.oldestSeq}&limit=${PAGE}` : `limit=${PAGE}`;
   const page = await api(`/api/channels/${channelId}/messages?${query}`);
   page.forEach(apply);
-  if (page.length < 50) l.hasMore = false;
+  if (page.length < PAGE) l.hasMore = false;
+  trim(l, "new");
 }
 
-/** A window of history around <seq> replaces what was loaded, then everything after it is caught up (no gaps). */
+/** The page after a window that is not live; once it reaches the newest message the window is live again. */
+export async function loadNewer(channelId, limit = PAGE) {
+  const l = log(channelId);
+  if (l.live) return;
+  const page = await api(`/api/channels/${channelId}/messages?after=${l.lastSeq}&limit=${limit}`);
+  for (const m of page) { l.live = true; apply(m); l.live = false; }
+  if (page.length < limit) {
+    l.live = true;
+    await catchUp(channelId); // what arrived live while that page was on its way
+  }
+  trim(l, "old");
+}
+
+/** A window around <seq> (a search hit, a mention far back) replaces what was loaded; pages load both ways from there. */
 export async function loadAround(channelId, seq) {
   state.logs.delete(channelId);
   const l = log(channelId);
-  const page = await api(`/api/channels/${channelId}/messages?before=${seq + 26}&limit=50`);
-  page.forEach(apply);
-  l.hasMore = (l.oldestSeq ?? 1) > 1;
-  await catchUp(channelId);
+  l.live = false;
+  const before = await api(`/api/channels/${channelId}/messages?before=${seq + 1}&limit=${PAGE / 2}`);
+  before.forEach((m) => { l.live = true; apply(m); l.live = false; });
+  l.hasMore = before.length === PAGE / 2 && (l.oldestSeq ?? 1) > 1;
+  if (l.lastSeq === 0) l.lastSeq = seq;
+  await loadNewer(channelId, 100); // a hit near the end comes with everything after it: the window is live at once
 }
 
-/** Everything after the last applied seq, page by page: the catch-up contract of docs/realtime.md. */
+/** Everything after the window's last seq, page by page: the catch-up contract of docs/realtime.md (a live window only). */
 export async function catchUp(channelId) {
   const l = log(channelId);
+  if (!l.live) return;
   for (;;) {
     const page = await api(`/api/channels/${channelId}/messages?after=${l.lastSeq}&limit=100`);
     page.forEach(apply);
     if (page.length < 100) break;
   }
+  if (state.current !== channelId) trim(l, "old"); // a channel in the background keeps only its newest window
+}
+
+/** Back to the newest messages of the open channel (the "Jump to the newest" button). */
+export async function loadNewest(channelId) {
+  state.logs.delete(channelId);
+  await loadOlder(channelId);
+  await catchUp(channelId);
 }
 
 /**
  * The open channel's messages in seq order: a separator where the day changes, the "New messages" line before the
  * first message that was unread when the channel was opened, and consecutive messages of one author within a few
  * minutes grouped under one name and time.
+ * <scroll>: "bottom" (the default: the newest message in view), "anchor" (what is on screen stays where it is: pages
+ * loaded above or below, an edit), or "follow" (a new message: stay at the bottom if the reader was there, else anchor).
+ * true and false are "anchor" and "bottom".
  */
-export function renderMessages(keepScroll) {
+export function renderMessages(scroll = "bottom") {
+  const mode = scroll === true ? "anchor" : scroll === false ? "bottom" : scroll;
   const list = $("messages");
   const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
-  const previousHeight = list.scrollHeight;
-  const previousTop = list.scrollTop;
+  const l = log(state.current);
+  if (atBottom && l.live && mode !== "anchor") trim(l, "old"); // reading the newest: the oldest of a long session go
+  else if (l.bySeq.size > 2 * WINDOW) trim(l, "new", 2 * WINDOW); // reading far back while many arrive: let the newest go
+  const anchor = mode === "bottom" || (mode === "follow" && atBottom) ? null : firstVisible(list);
   keepFocus(list, () => {
     list.replaceChildren();
-    const l = log(state.current);
     const unreadFrom = state.unreadLine?.channelId === state.current ? state.unreadLine.seq : null;
     let previous = null;
     for (const seq of [...l.bySeq.keys()].sort((a, b) => a - b)) {
@@ -72,8 +126,20 @@ export function renderMessages(keepScroll) {
       previous = m;
     }
   });
-  if (keepScroll) list.scrollTop = previousTop + (list.scrollHeight - previousHeight); // older messages above, or an in-place change
-  else if (atBottom || !keepScroll) list.scrollTop = list.scrollHeight;
+  $("jump-newest").hidden = l.live;
+  if (!anchor) { list.scrollTop = list.scrollHeight; return; }
+  const again = list.querySelector(`li[data-seq="${anchor.seq}"]`);
+  if (again) list.scrollTop += again.getBoundingClientRect().top - list.getBoundingClientRect().top - anchor.offset;
+}
+
+/** The first message at least partly in view, and how far below the list's top edge it stands. */
+function firstVisible(list) {
+  const top = list.getBoundingClientRect().top;
+  for (const li of list.querySelectorAll("li[data-seq]")) {
+    const box = li.getBoundingClientRect();
+    if (box.bottom > top) return { seq: li.dataset.seq, offset: box.top - top };
+  }
+  return null;
 }
 
 /**
@@ -175,7 +241,6 @@ export function renderMessage(m, inThread = false, grouped = false) {
       el("span", { class: "system-icon", "aria-hidden": "true", text: "🤖" }), m.senderName, el("span", { class: "system-tag", text: "system" }))
     : el("span", { class: "sender", text: m.senderName });
   body.append(el("div", { class: "meta" }, sender, timeElement(m.createdAt),
-    m.editedAt && !m.deleted ? el("span", { class: "edited", title: `Edited ${new Date(m.editedAt).toLocaleString()}`, text: "(edited)" }) : null,
     m.type !== "user" && !system ? el("span", { text: m.type }) : null));
   if (m.replyToId && !inThread) {
     const parent = [...log(m.channelId).bySeq.values()].find((x) => x.id === m.replyToId);
@@ -186,6 +251,11 @@ export function renderMessage(m, inThread = false, grouped = false) {
   if (m.deleted) content.textContent = "message deleted";
   else content.append(ChatMarkdown.render(m.content, me.userName));
   body.append(content);
+  if (m.editedAt && !m.deleted) {
+    body.append(el("button", { type: "button", class: "edited", title: `Edited ${new Date(m.editedAt).toLocaleString()}: show the earlier text`,
+      "aria-expanded": String(state.versions.has(m.id)), "aria-label": "Edited: show the earlier text", onclick: () => toggleVersions(m), text: "(edited)" }));
+    if (state.versions.has(m.id)) body.append(renderVersions(state.versions.get(m.id)));
+  }
   for (const fileId of m.attachments || []) body.append(renderAttachment(fileId));
   if (m.citations?.length && !m.deleted) body.append(renderCitations(m.citations));
   if (!inThread && m.replyCount > 0) {
@@ -213,6 +283,27 @@ export function renderMessage(m, inThread = false, grouped = false) {
     if (pickerOpen) body.append(renderPicker(m));
   }
   return li;
+}
+
+// ---------- edits: the earlier texts behind "(edited)" ----------
+async function toggleVersions(m) {
+  if (state.versions.has(m.id)) state.versions.delete(m.id);
+  else {
+    try { state.versions.set(m.id, (await api(`/api/channels/${m.channelId}/messages/${m.id}/edits`)).versions); }
+    catch (e) { showError(e.message); return; }
+  }
+  rerender();
+}
+
+/** Earlier texts, newest first, as plain text (what was written, not what it rendered to). */
+function renderVersions(versions) {
+  const list = el("ol", { class: "versions", "aria-label": "Earlier versions" });
+  if (!versions.length) list.append(el("li", { text: "No earlier text is kept." }));
+  for (const v of [...versions].reverse()) {
+    list.append(el("li", {}, el("span", { class: "version-time", text: `Until ${new Date(v.replacedAt).toLocaleString([], { dateStyle: "medium", timeStyle: "short" })}: ` }),
+      el("span", { class: "version-text", text: v.content })));
+  }
+  return list;
 }
 
 // ---------- reactions ----------

@@ -107,6 +107,6 @@ export async function sendInThread(event) {
     if (apply(message)) countReply(message);
     if (!panel.replies.some((r) => r.id === message.id)) panel.replies.push(message);
     renderPanel();
-    if (message.channelId === state.current) renderMessages();
+    if (message.channelId === state.current) renderMessages("follow");
   } catch (e) { showError(e.message.replace(/^.*HubException: /, "")); }
 }

@@ -52,6 +52,12 @@ function saveSession(auth) {
   return state.session;
 }
 
+/** The signed-in user changed (a new display name): kept in the stored session too. */
+export function updateUser(user) {
+  state.session.user = { ...state.session.user, ...user };
+  localStorage.setItem("chataspire.session", JSON.stringify(state.session));
+}
+
 /** Trades the refresh token of <session> for a new session; concurrent callers share one request. Null when refused. */
 export function refresh(session = state.session) {
   if (!session) return Promise.resolve(null);

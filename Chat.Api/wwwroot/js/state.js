@@ -6,6 +6,7 @@ export const state = {
   channels: new Map(),     // id -> ChannelDto
   logs: new Map(),         // id -> { bySeq: Map, lastSeq, oldestSeq, hasMore }
   current: null,
+  opening: null,           // the channel being opened (its first page is on its way)
   online: new Set(),
   names: new Map(),
   replyTo: null,
@@ -18,6 +19,7 @@ export const state = {
   members: [],             // members of the open channel (for @ completion)
   panel: null,             // the side panel: { kind: "thread" | "search" | "mentions", ... }
   pickerFor: null,         // id of the message whose reaction picker is open
+  versions: new Map(),     // messageId -> earlier texts, for messages whose "(edited)" is open
   unreadLine: null,        // { channelId, seq }: where the "New messages" line stands in the open channel
 };
 

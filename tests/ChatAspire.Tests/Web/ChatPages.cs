@@ -1,3 +1,4 @@
+using Deque.AxeCore.Playwright;
 using ChatAspire.Tests.Infrastructure;
 using Microsoft.Playwright;
 
@@ -81,6 +82,15 @@ public sealed class ChatPages(IBrowser browser, string url)
         await page.GetByLabel("Message", new() { Exact = true }).FillAsync(text);
         await page.GetByRole(AriaRole.Button, new() { Name = "Send" }).ClickAsync();
         await Expect(page.Locator(".message .content", new() { HasTextString = shows ?? text }).First).ToBeVisibleAsync();
+    }
+
+    /// <summary>axe-core on the page as it is: no serious or critical finding.</summary>
+    public static async Task AxeCleanAsync(IPage page, string view)
+    {
+        var result = await page.RunAxe();
+        var bad = result.Violations.Where(v => v.Impact is "serious" or "critical")
+            .Select(v => $"{v.Id} ({v.Impact}): {string.Join("; ", v.Nodes.Select(n => string.Join(" ", n.Target)))}").ToList();
+        Assert.True(bad.Count == 0, $"{view}: {string.Join(Environment.NewLine, bad)}");
     }
 
     private static string Redact(string text) => System.Text.RegularExpressions.Regex.Replace(text, "access_token=[^&\\s.]+(\\.[^&\\s.]+)*", "access_token=…");

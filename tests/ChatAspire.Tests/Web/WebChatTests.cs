@@ -129,6 +129,7 @@ public sealed class WebChatTests(AppHostFixture fixture) : IAsyncLifetime
     {
         var (alice, _) = await SignUpAsync("as");
         await ChatPages.CreateChannelAsync(alice, "ask");
+        await BusyChannelAsync(alice);
         await alice.Locator("#file-input").SetInputFilesAsync(new FilePayload
         {
             Name = "policy.md", MimeType = "text/markdown",
@@ -188,6 +189,52 @@ public sealed class WebChatTests(AppHostFixture fixture) : IAsyncLifetime
         await Expect(page.Locator("#auth")).ToBeHiddenAsync();
     }
 
+    /// <summary>
+    /// What the team wrote in the open channel before (for the screenshots): yesterday's messages, grouped, then two from
+    /// this morning that are still unread, with emoji; straight into chatdb for their times. The page reloads and shows
+    /// the day separators and the "New messages" line.
+    /// </summary>
+    private async Task BusyChannelAsync(IPage page)
+    {
+        var ids = await page.EvaluateAsync<System.Text.Json.JsonElement>("() => ({ user: window.__chat.session.user.id, channel: window.__chat.current })");
+        var channel = Guid.Parse(ids.GetProperty("channel").GetString()!);
+        var me = Guid.Parse(ids.GetProperty("user").GetString()!);
+        var grace = await ChatUsers.RegisterAsync(fixture.ProxyClient(ResourceNames.Api).BaseAddress!, "grace");
+        await page.EvaluateAsync("([channel, user]) => window.__chat.api(`/api/channels/${channel}/members`, { method: 'POST', json: { userId: user } })",
+            new object[] { channel.ToString(), grace.Id.ToString() });
+        (Guid Sender, string Text, TimeSpan Ago)[] lines =
+        [
+            (grace.Id, "Travel is booked for the offsite 🚆", TimeSpan.FromHours(26)),
+            (grace.Id, "Hotel too: the one by the station 🏨", TimeSpan.FromHours(25.98)),
+            (grace.Id, "Receipts go to finance by **Friday**", TimeSpan.FromHours(25.95)),
+            (me, "Thanks! I'll put the policy in here 👍", TimeSpan.FromHours(25.5)),
+            (grace.Id, "Morning ☀️ did the policy land?", TimeSpan.FromHours(2)),
+            (grace.Id, "Ask the assistant about it 🎉", TimeSpan.FromHours(1.98)),
+        ];
+        await using var db = new Npgsql.NpgsqlConnection(await fixture.ConnectionStringAsync(ResourceNames.ChatDb));
+        await db.OpenAsync();
+        for (var i = 0; i < lines.Length; i++)
+        {
+            await using var insert = new Npgsql.NpgsqlCommand("""
+                INSERT INTO messages ("Id", "ChannelId", "Seq", "SenderId", "Type", "Content", "Attachments", "Mentions", "CreatedAt")
+                VALUES (gen_random_uuid(), @channel, @seq, @sender, 'user', @text, '{}', '{}', now() - @ago);
+                UPDATE channels SET "LastSeq" = @seq WHERE "Id" = @channel;
+                UPDATE channel_members SET "LastReadSeq" = 4 WHERE "ChannelId" = @channel AND "UserId" = @me;
+                """, db);
+            insert.Parameters.AddWithValue("channel", channel);
+            insert.Parameters.AddWithValue("seq", (long)i + 1);
+            insert.Parameters.AddWithValue("sender", lines[i].Sender);
+            insert.Parameters.AddWithValue("text", lines[i].Text);
+            insert.Parameters.AddWithValue("ago", lines[i].Ago);
+            insert.Parameters.AddWithValue("me", me);
+            await insert.ExecuteNonQueryAsync();
+        }
+        await page.ReloadAsync();
+        await Expect(page.Locator("#status")).ToHaveTextAsync("Connected");
+        await Expect(page.Locator("#messages .new-messages")).ToBeVisibleAsync();
+        Assert.True(await page.Locator("#messages .day-separator").CountAsync() >= 2, "yesterday's and today's messages are apart");
+    }
+
     private Task<(IPage Page, string UserName)> SignUpAsync(string prefix, ViewportSize? viewport = null, HubLink? link = null) =>
         new ChatPages(_browser, Url).SignUpAsync(prefix, viewport, link);
 
@@ -207,7 +254,11 @@ public sealed class WebChatTests(AppHostFixture fixture) : IAsyncLifetime
         await reply.GetByRole(AriaRole.Button, new() { Name = "React", Exact = true }).ClickAsync();
         await reply.GetByRole(AriaRole.Button, new() { Name = "React with 👍" }).ClickAsync();
         await Expect(reply.Locator(".reactions button")).ToHaveTextAsync("👍 1");
+        await page.Locator("#messages").EvaluateAsync("list => list.scrollTop = list.scrollHeight");
         await page.ScreenshotAsync(new() { Path = Path.Combine(dir, "chat-desktop.png") });
+        await page.GetByRole(AriaRole.Button, new() { Name = "Dark theme" }).ClickAsync();
+        await page.ScreenshotAsync(new() { Path = Path.Combine(dir, "chat-dark.png") });
+        await page.GetByRole(AriaRole.Button, new() { Name = "Dark theme" }).ClickAsync();
         await page.SetViewportSizeAsync(390, 844);
         if (await page.Locator("#toggle-sidebar").GetAttributeAsync("aria-expanded") == "true")
         {

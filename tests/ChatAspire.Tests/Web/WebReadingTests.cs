@@ -151,7 +151,17 @@ public sealed class WebReadingTests(AppHostFixture fixture) : IAsyncLifetime
         await composer.FocusAsync();
         await composer.PressAsync("ArrowUp");
         var edited = page.Locator("#messages .message", new() { HasText = "my words, edited" });
-        await Expect(edited.Locator(".meta .edited")).ToHaveTextAsync("(edited)");
+        var marker = edited.GetByRole(AriaRole.Button, new() { Name = "Edited: show the earlier text" });
+        await Expect(marker).ToHaveTextAsync("(edited)");
+
+        // The earlier text is a click away (and a keypress: the marker is a button), for everyone who reads the channel.
+        await marker.FocusAsync();
+        await page.Keyboard.PressAsync("Enter");
+        var versions = edited.GetByRole(AriaRole.List, new() { Name = "Earlier versions" });
+        await Expect(versions).ToContainTextAsync("my words as sent");
+        await Expect(marker).ToHaveAttributeAsync("aria-expanded", "true");
+        await marker.ClickAsync();
+        await Expect(versions).ToHaveCountAsync(0);
     }
 
     [Fact]
