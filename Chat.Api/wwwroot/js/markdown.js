@@ -84,13 +84,29 @@ window.ChatMarkdown = (() => {
   const cache = new Map();
   const MAX_CACHED = 1000;
 
+  // A line with nothing Markdown could make something of (most chat messages) is one paragraph of text: neither the
+  // parser nor the sanitizer is needed. Anything that could be markup, an entity, a link, a mention, a list or a second
+  // line takes the full path. (Opening a channel parsed and sanitized 50 such lines in one long task: bench/results/web-bench.md.)
+  const MAYBE_MARKUP = /[\\`*_~[\]<>#|!&:@\n\r\t]|^\s*(?:[-+=]|\d+[.)])(?:\s|$)|www\./;
+
+  function plainParagraph(text) {
+    const fragment = document.createDocumentFragment();
+    const p = document.createElement("p");
+    p.textContent = text;
+    fragment.append(p);
+    return fragment;
+  }
+
   /** The message text as a sanitized fragment (a fresh copy each call). */
   function render(text, myUserName) {
     const key = myUserName + "\u0000" + text;
     let fragment = cache.get(key);
+    if (!fragment && !MAYBE_MARKUP.test(text)) fragment = plainParagraph(text);
     if (!fragment) {
       fragment = DOMPurify.sanitize(parser.parse(text), policy);
       markMentions(fragment, myUserName);
+    }
+    if (!cache.has(key)) {
       if (cache.size >= MAX_CACHED) cache.delete(cache.keys().next().value);
       cache.set(key, fragment);
     }
