@@ -8,6 +8,7 @@ using Chat.Api.Export;
 using Chat.Api.Messages;
 using Chat.Api.Presence;
 using Chat.Api.Realtime;
+using Chat.Api.Retention;
 using Chat.Api.Web;
 using Chat.Api.Webhooks;
 using ChatAspire.Contracts;
@@ -38,6 +39,7 @@ internal static class Extensions
         builder.AddWebhooks();
         builder.AddAudit();
         builder.AddExport();
+        builder.AddRetention();
         builder.AddRealtime();
     }
 
@@ -59,6 +61,7 @@ internal static class Extensions
         app.MapWebhooksApi();
         app.MapAuditApi();
         app.MapExportApi();
+        app.MapRetentionApi();
         app.MapHub<ChatHub>("/hubs/chat", hub => hub.AllowStatefulReconnects = true);
 
         if (app.Environment.IsDevelopment())

@@ -51,10 +51,13 @@ public static class AuditActions
     public const string WebhookRevoked = "webhook_revoked";
     public const string FileDeleted = "file_deleted";
     public const string ChannelExported = "channel_exported";
+    public const string RetentionChanged = "retention_changed";
+    public const string RetentionRun = "retention_run";
 
     public static FrozenSet<string> All { get; } = FrozenSet.Create(StringComparer.Ordinal,
         AccountCreated, SignIn, SignOut, RefreshTokenReuse, RoleChanged, DisplayNameChanged, UserDisabled, UserEnabled, ChannelCreated, ChannelArchived,
-        MemberAdded, MemberJoined, MemberLeft, WebhookCreated, WebhookRevoked, FileDeleted, ChannelExported);
+        MemberAdded, MemberJoined, MemberLeft, WebhookCreated, WebhookRevoked, FileDeleted, ChannelExported,
+        RetentionChanged, RetentionRun);
 }
 
 public static class AuditOutcomes

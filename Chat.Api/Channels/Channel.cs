@@ -40,6 +40,13 @@ public sealed class Channel
     public long LastSeq { get; set; }
 
     public bool AiMode { get; set; }
+
+    /// <summary>
+    /// How long messages are kept: null follows the global default (<c>Retention:DefaultDays</c>), 0 keeps them forever,
+    /// N deletes what is older than N days (Chat.Api.Retention).
+    /// </summary>
+    public int? RetentionDays { get; set; }
+
     public DateTimeOffset CreatedAt { get; init; } = DateTimeOffset.UtcNow;
     public DateTimeOffset? ArchivedAt { get; set; }
 }

@@ -1,5 +1,6 @@
 using System.IO.Compression;
 using System.Text.Json;
+using Chat.Api.Attachments;
 using Chat.Api.Data;
 using Microsoft.EntityFrameworkCore;
 
@@ -21,7 +22,7 @@ public sealed record ExportedReaction(string Emoji, Guid UserId, DateTimeOffset 
 /// (each attachment still on Chat.Files). Memory stays flat whatever the channel's size: messages are read in pages and
 /// written as they come, files are copied through.
 /// </summary>
-public sealed class ChannelExporter(ChatDbContext db, FilesDownloads files)
+public sealed class ChannelExporter(ChatDbContext db, FilesClient files)
 {
     public const int PageSize = 500;
     private static readonly byte[] NewLine = "\n"u8.ToArray();

@@ -1,5 +1,3 @@
-using ChatAspire.Contracts;
-using ChatAspire.ServiceDefaults.Auth;
 
 namespace Chat.Api.Export;
 
@@ -9,7 +7,6 @@ internal static class ExportRegistration
     public static IHostApplicationBuilder AddExport(this IHostApplicationBuilder builder)
     {
         builder.Services.AddScoped<ChannelExporter>();
-        builder.AddServiceClient<FilesDownloads>(ResourceNames.Files, ResourceNames.Api);
         return builder;
     }
 }

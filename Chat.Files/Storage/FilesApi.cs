@@ -24,7 +24,7 @@ internal static class FilesApi
             .WithSummary("Metadata of a file I uploaded, or of any file with a download grant from Chat.Api (query `grant`).");
         group.MapGet("/{id:guid}/content", Download).AllowAnonymous().WithName("DownloadFile")
             .WithSummary("The file's bytes: for its uploader, or with a download grant from Chat.Api (query `grant`).");
-        group.MapDelete("/{id:guid}", Delete).WithName("DeleteFile").WithSummary("Delete a file I uploaded.");
+        group.MapDelete("/{id:guid}", Delete).WithName("DeleteFile").WithSummary("Delete a file I uploaded (services: any file, for retention).");
         return app;
     }
 
@@ -83,7 +83,7 @@ internal static class FilesApi
     }
 
     private static async Task<Results<NoContent, NotFound>> Delete(Guid id, ClaimsPrincipal user, UploadService uploads, CancellationToken ct) =>
-        await uploads.DeleteAsync(id, user.UserId(), ct) ? TypedResults.NoContent() : TypedResults.NotFound();
+        await uploads.DeleteAsync(id, user.IsService() ? null : user.UserId(), ct) ? TypedResults.NoContent() : TypedResults.NotFound();
 
     /// <summary>The outcome of a read: the file, or why not (no credentials at all get 401, the rest 404 so existence does not leak).</summary>
     private readonly record struct Visibility(StoredFile? File, bool IsAnonymous = false)

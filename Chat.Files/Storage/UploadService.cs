@@ -151,9 +151,10 @@ public sealed partial class UploadService(
     /// <summary>Advisory-lock key of an owner's quota (distinct from <see cref="BlobLock"/>'s keys, which come from a hash's first 15 hex digits).</summary>
     private static long QuotaLockKey(Guid ownerId) => BitConverter.ToInt64(ownerId.ToByteArray(), 8) | long.MinValue;
 
-    public async Task<bool> DeleteAsync(Guid fileId, Guid callerId, CancellationToken ct)
+    /// <summary>Deletes a file of <paramref name="callerId"/>'s, or any file when the caller is a service (null: Chat.Api's retention).</summary>
+    public async Task<bool> DeleteAsync(Guid fileId, Guid? callerId, CancellationToken ct)
     {
-        if (await db.Files.FirstOrDefaultAsync(f => f.Id == fileId && f.OwnerId == callerId, ct) is not { } file)
+        if (await db.Files.FirstOrDefaultAsync(f => f.Id == fileId && (callerId == null || f.OwnerId == callerId), ct) is not { } file)
         {
             return false;
         }
@@ -201,5 +202,5 @@ public sealed partial class UploadService(
     private static partial void LogRejected(ILogger logger, Guid userId, string reason);
 
     [LoggerMessage(EventId = 3003, EventName = "file_deleted", Level = LogLevel.Information, Message = "file_deleted {FileId} by {UserId}")]
-    private static partial void LogDeleted(ILogger logger, Guid fileId, Guid userId);
+    private static partial void LogDeleted(ILogger logger, Guid fileId, Guid? userId);
 }

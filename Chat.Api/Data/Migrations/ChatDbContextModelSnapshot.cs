@@ -314,6 +314,9 @@ namespace Chat.Api.Data.Migrations
                         .HasMaxLength(80)
                         .HasColumnType("character varying(80)");
 
+                    b.Property<int?>("RetentionDays")
+                        .HasColumnType("integer");
+
                     b.Property<string>("Topic")
                         .HasMaxLength(500)
                         .HasColumnType("character varying(500)");
