@@ -60,6 +60,7 @@ internal static class Extensions
         app.MapAiApi();
         app.MapWebhooksApi();
         app.MapAuditApi();
+        app.MapBotsApi();
         app.MapExportApi();
         app.MapRetentionApi();
         app.MapHub<ChatHub>("/hubs/chat", hub => hub.AllowStatefulReconnects = true);

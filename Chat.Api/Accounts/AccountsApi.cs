@@ -285,5 +285,5 @@ internal static partial class AccountsApi
     }
 
     [GeneratedRegex("^[a-z0-9._-]{3,32}$")]
-    private static partial Regex UserNamePattern();
+    internal static partial Regex UserNamePattern();
 }

@@ -19,6 +19,11 @@ internal static class AccountsRegistration
         builder.Services.AddSingleton<PasswordPolicy>();
         builder.Services.AddSingleton<LoginThrottle>();
         builder.Services.AddSingleton<UserDirectory>();
+        // Bot tokens beside JWTs: the default scheme looks at the bearer token and forwards it to the one that reads it.
+        builder.Services.AddSingleton<BotTokenStore>();
+        builder.Services.AddAuthentication(BotTokenHandler.Selector)
+            .AddPolicyScheme(BotTokenHandler.Selector, "Bearer JWT or bot token", o => o.ForwardDefaultSelector = BotTokenHandler.For)
+            .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, BotTokenHandler>(BotTokenHandler.SchemeName, null);
         builder.Services.AddHostedService(sp => sp.GetRequiredService<UserDirectory>());
         builder.Services.AddOptions<RateLimiterOptions>().Configure<IOptions<AccountsOptions>>((limiter, accounts) =>
         {

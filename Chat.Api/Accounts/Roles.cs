@@ -10,6 +10,13 @@ public static class Roles
     public const string User = "user";
     public const string Guest = "guest";
 
+    /// <summary>
+    /// A bot account (created by an admin, signing in with a bot token): it reads and posts only in the channels it was
+    /// added to, and creates none. Not assignable to a person.
+    /// </summary>
+    public const string Bot = "bot";
+
+    /// <summary>The roles an admin may give a person.</summary>
     public static readonly string[] All = [Admin, Moderator, User, Guest];
 
     /// <summary>The caller's system role; a token without one is a guest's.</summary>

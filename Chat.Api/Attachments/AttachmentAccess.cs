@@ -24,7 +24,7 @@ public sealed class AttachmentAccess(ChatDbContext db, IOptions<AttachmentOption
         var known = await NewFiles.WaitAsync(token => KnownAsync(ids, token), k => k.Count == ids.Length, options.Value.NewFileWait, clock, ct);
         foreach (var id in ids)
         {
-            if (!known.TryGetValue(id, out var file) || !await MaySeeAsync(file, caller.UserId, ct))
+            if (!known.TryGetValue(id, out var file) || !await MaySeeAsync(file, caller, ct))
             {
                 throw ChatException.Invalid($"Attachment {id} does not exist or is not yours to share.");
             }
@@ -32,16 +32,16 @@ public sealed class AttachmentAccess(ChatDbContext db, IOptions<AttachmentOption
     }
 
     /// <summary>The file, when it is live and <paramref name="userId"/> may see it; null otherwise.</summary>
-    public async Task<KnownFile?> VisibleAsync(Guid fileId, Guid userId, CancellationToken ct) =>
-        await db.KnownFiles.AsNoTracking().FirstOrDefaultAsync(f => f.Id == fileId, ct) is { } file && await MaySeeAsync(file, userId, ct) ? file : null;
+    public async Task<KnownFile?> VisibleAsync(Guid fileId, Caller caller, CancellationToken ct) =>
+        await db.KnownFiles.AsNoTracking().FirstOrDefaultAsync(f => f.Id == fileId, ct) is { } file && await MaySeeAsync(file, caller, ct) ? file : null;
 
-    private async Task<bool> MaySeeAsync(KnownFile file, Guid userId, CancellationToken ct) =>
-        file.DeletedAt is null && (file.OwnerId == userId || await IsSharedWithAsync(file.Id, userId, ct));
+    private async Task<bool> MaySeeAsync(KnownFile file, Caller caller, CancellationToken ct) =>
+        file.DeletedAt is null && (file.OwnerId == caller.UserId || await IsSharedWithAsync(file.Id, caller, ct));
 
-    /// <summary>True when <paramref name="userId"/> may read a channel in which a live message carries the file.</summary>
-    private Task<bool> IsSharedWithAsync(Guid fileId, Guid userId, CancellationToken ct) =>
+    /// <summary>True when <paramref name="caller"/> may read a channel in which a live message carries the file.</summary>
+    private Task<bool> IsSharedWithAsync(Guid fileId, Caller caller, CancellationToken ct) =>
         db.Messages.AnyAsync(m => m.DeletedAt == null && m.Attachments.Contains(fileId)
-            && ChannelAccess.ReadableBy(db, userId).Any(c => c.Id == m.ChannelId), ct);
+            && ChannelAccess.ReadableBy(db, caller.UserId, caller.Role).Any(c => c.Id == m.ChannelId), ct);
 
     private async Task<Dictionary<Guid, KnownFile>> KnownAsync(Guid[] ids, CancellationToken ct) =>
         await db.KnownFiles.AsNoTracking().Where(f => ids.Contains(f.Id)).ToDictionaryAsync(f => f.Id, ct);

@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using Chat.Api.Accounts;
 using Chat.Api.Channels;
 using Chat.Api.Data;
 using ChatAspire.ServiceDefaults.Auth;
@@ -25,7 +26,7 @@ internal static class FileAccessApi
     private static async Task<Results<Ok<FileGrantDto>, NotFound>> Grant(Guid fileId, ClaimsPrincipal user, AttachmentAccess attachments,
         FileGrants grants, CancellationToken ct)
     {
-        if (user.IsService() || await attachments.VisibleAsync(fileId, user.UserId(), ct) is not { } file)
+        if (user.IsService() || await attachments.VisibleAsync(fileId, user.Caller(), ct) is not { } file)
         {
             return TypedResults.NotFound();
         }
@@ -55,7 +56,7 @@ internal static class FileAccessApi
         }
         else
         {
-            var readable = ChannelAccess.ReadableBy(db, user.UserId()).Select(c => c.Id);
+            var readable = ChannelAccess.ReadableBy(db, user.UserId(), user.Role()).Select(c => c.Id);
             messages = messages.Where(m => readable.Contains(m.ChannelId));
         }
         var ids = await messages.SelectMany(m => m.Attachments).Distinct().ToArrayAsync(ct);

@@ -49,6 +49,8 @@ public static class AuditActions
     public const string MemberLeft = "member_left";
     public const string WebhookCreated = "webhook_created";
     public const string WebhookRevoked = "webhook_revoked";
+    public const string BotCreated = "bot_created";
+    public const string BotRevoked = "bot_revoked";
     public const string FileDeleted = "file_deleted";
     public const string ChannelExported = "channel_exported";
     public const string RetentionChanged = "retention_changed";
@@ -56,7 +58,7 @@ public static class AuditActions
 
     public static FrozenSet<string> All { get; } = FrozenSet.Create(StringComparer.Ordinal,
         AccountCreated, SignIn, SignOut, RefreshTokenReuse, RoleChanged, DisplayNameChanged, UserDisabled, UserEnabled, ChannelCreated, ChannelArchived,
-        MemberAdded, MemberJoined, MemberLeft, WebhookCreated, WebhookRevoked, FileDeleted, ChannelExported,
+        MemberAdded, MemberJoined, MemberLeft, WebhookCreated, WebhookRevoked, BotCreated, BotRevoked, FileDeleted, ChannelExported,
         RetentionChanged, RetentionRun);
 }
 

@@ -33,14 +33,20 @@ public sealed class ChannelAccess(ChatDbContext db)
         return (channel, member!);
     }
 
-    /// <summary>The read rule as a query: the channels <paramref name="userId"/> may read (every list and search starts here).</summary>
-    public static IQueryable<Channel> ReadableBy(ChatDbContext db, Guid userId) =>
-        db.Channels.Where(c => c.Kind == ChannelKinds.Public || db.Members.Any(m => m.ChannelId == c.Id && m.UserId == userId));
+    /// <summary>
+    /// The read rule as a query: the channels <paramref name="userId"/> may read (every list and search starts here). A bot
+    /// (<paramref name="role"/> <see cref="Roles.Bot"/>) reads only the channels it was added to, public or not.
+    /// </summary>
+    public static IQueryable<Channel> ReadableBy(ChatDbContext db, Guid userId, string role)
+    {
+        var publicToo = role != Roles.Bot;
+        return db.Channels.Where(c => (publicToo && c.Kind == ChannelKinds.Public) || db.Members.Any(m => m.ChannelId == c.Id && m.UserId == userId));
+    }
 
     /// <summary>The read rule on facts already loaded (the group-commit writer loads them under its lock).</summary>
     public static void EnsureReadable(Caller caller, string kind, bool isMember)
     {
-        if (!isMember && kind != ChannelKinds.Public && caller.Role != ChatAspire.ServiceDefaults.Auth.ServiceTokens.Role)
+        if (!isMember && (kind != ChannelKinds.Public || caller.Role == Roles.Bot) && caller.Role != ChatAspire.ServiceDefaults.Auth.ServiceTokens.Role)
         {
             throw ChatException.Forbidden("You are not a member of this channel.");
         }

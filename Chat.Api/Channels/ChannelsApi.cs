@@ -39,7 +39,7 @@ internal static class ChannelsApi
     private static async Task<Ok<ChannelDto[]>> ListChannels(ClaimsPrincipal user, ChatDbContext db, CancellationToken ct)
     {
         var me = user.UserId();
-        var rows = await (from c in ChannelAccess.ReadableBy(db, me).AsNoTracking()
+        var rows = await (from c in ChannelAccess.ReadableBy(db, me, user.Role()).AsNoTracking()
                           join m in db.Members.Where(m => m.UserId == me) on c.Id equals m.ChannelId into mine
                           from m in mine.DefaultIfEmpty()
                           orderby c.Name
@@ -51,9 +51,9 @@ internal static class ChannelsApi
         CreateChannelRequest request, ClaimsPrincipal user, ChatDbContext db, ChatTelemetry telemetry, AuditLog audit, CancellationToken ct)
     {
         var caller = user.Caller();
-        if (caller.Role == Roles.Guest)
+        if (caller.Role is Roles.Guest or Roles.Bot)
         {
-            return ChatProblem.Of(ChatErrorKind.Forbidden, "Guests cannot create channels.");
+            return ChatProblem.Of(ChatErrorKind.Forbidden, caller.Role == Roles.Bot ? "Bots cannot create channels." : "Guests cannot create channels.");
         }
         var name = (request.Name ?? "").Trim();
         var kind = request.Kind ?? ChannelKinds.Public;
@@ -221,9 +221,9 @@ internal static class ChannelsApi
         CancellationToken ct)
     {
         var caller = user.Caller();
-        if (caller.Role == Roles.Guest)
+        if (caller.Role is Roles.Guest or Roles.Bot)
         {
-            return ChatProblem.Of(ChatErrorKind.Forbidden, "Guests cannot open direct messages.");
+            return ChatProblem.Of(ChatErrorKind.Forbidden, caller.Role == Roles.Bot ? "Bots cannot open direct messages." : "Guests cannot open direct messages.");
         }
         if (userId == caller.UserId)
         {

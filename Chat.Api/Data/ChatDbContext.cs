@@ -13,6 +13,7 @@ public sealed class ChatDbContext(DbContextOptions<ChatDbContext> options) : DbC
 {
     public DbSet<User> Users => Set<User>();
     public DbSet<RefreshToken> RefreshTokens => Set<RefreshToken>();
+    public DbSet<BotToken> BotTokens => Set<BotToken>();
     public DbSet<RevokedToken> RevokedTokens => Set<RevokedToken>();
     public DbSet<Channel> Channels => Set<Channel>();
     public DbSet<ChannelMember> Members => Set<ChannelMember>();
@@ -44,6 +45,15 @@ public sealed class ChatDbContext(DbContextOptions<ChatDbContext> options) : DbC
                 IsSystem = true,
                 CreatedAt = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero),
             });
+        });
+        modelBuilder.Entity<BotToken>(token =>
+        {
+            token.ToTable("bot_tokens");
+            token.HasKey(t => t.Id);
+            token.Property(t => t.TokenHash).HasMaxLength(64);
+            token.HasIndex(t => t.TokenHash).IsUnique();
+            token.HasIndex(t => t.UserId);
+            token.HasOne<User>().WithMany().HasForeignKey(t => t.UserId).OnDelete(DeleteBehavior.Cascade);
         });
         modelBuilder.Entity<RefreshToken>(token =>
         {

@@ -51,6 +51,10 @@ public sealed partial class MessageService(
         {
             throw ChatException.Invalid($"Message type must be one of: {string.Join(", ", MessageTypes.ClientSendable)}.");
         }
+        if (caller.Role == Roles.Bot)
+        {
+            type = MessageTypes.Bot; // a bot account's messages are marked as a bot's, whatever it asks for
+        }
         var attachments = request.Attachments ?? [];
         if (attachments.Count > options.Value.MaxAttachments)
         {
@@ -204,7 +208,7 @@ public sealed partial class MessageService(
     public async Task<IReadOnlyList<MessageDto>> MentionsOfAsync(Caller caller, DateTimeOffset? before, int? limit, CancellationToken ct)
     {
         var take = Math.Clamp(limit ?? 50, 1, options.Value.MaxPageSize);
-        var readable = ChannelAccess.ReadableBy(db, caller.UserId).Select(c => c.Id);
+        var readable = ChannelAccess.ReadableBy(db, caller.UserId, caller.Role).Select(c => c.Id);
         var upper = before ?? DateTimeOffset.MaxValue;
         var me = caller.UserId;
         var found = await db.Messages.AsNoTracking().Include(m => m.Reactions)
@@ -236,7 +240,7 @@ public sealed partial class MessageService(
             throw ChatException.Invalid("The search query contains a control character (such as NUL).");
         }
         var take = Math.Clamp(limit ?? 20, 1, options.Value.MaxPageSize);
-        var readable = ChannelAccess.ReadableBy(db, caller.UserId).Select(c => c.Id);
+        var readable = ChannelAccess.ReadableBy(db, caller.UserId, caller.Role).Select(c => c.Id);
         var matches = db.Messages.AsNoTracking().Include(m => m.Reactions)
             .Where(m => m.DeletedAt == null && readable.Contains(m.ChannelId)
                 && m.SearchVector.Matches(EF.Functions.WebSearchToTsQuery("simple", query)));
