@@ -59,6 +59,7 @@ internal static class Extensions
         app.MapFileAccessApi();
         app.MapAiApi();
         app.MapWebhooksApi();
+        app.MapOutgoingWebhooksApi();
         app.MapAuditApi();
         app.MapBotsApi();
         app.MapExportApi();

@@ -24,6 +24,8 @@ public sealed class ChatDbContext(DbContextOptions<ChatDbContext> options) : DbC
     public DbSet<OutboxMessage> Outbox => Set<OutboxMessage>();
     public DbSet<Attachments.KnownFile> KnownFiles => Set<Attachments.KnownFile>();
     public DbSet<Webhooks.IncomingWebhook> IncomingWebhooks => Set<Webhooks.IncomingWebhook>();
+    public DbSet<Webhooks.OutgoingWebhook> OutgoingWebhooks => Set<Webhooks.OutgoingWebhook>();
+    public DbSet<Webhooks.OutgoingDelivery> OutgoingDeliveries => Set<Webhooks.OutgoingDelivery>();
     public DbSet<Audit.AuditEntry> AuditEntries => Set<Audit.AuditEntry>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
@@ -152,6 +154,25 @@ public sealed class ChatDbContext(DbContextOptions<ChatDbContext> options) : DbC
             webhook.HasIndex(w => w.ChannelId);
             webhook.HasOne<Channel>().WithMany().HasForeignKey(w => w.ChannelId).OnDelete(DeleteBehavior.Cascade);
             webhook.HasOne<User>().WithMany().HasForeignKey(w => w.BotUserId).OnDelete(DeleteBehavior.Restrict);
+        });
+        modelBuilder.Entity<Webhooks.OutgoingWebhook>(webhook =>
+        {
+            webhook.ToTable("outgoing_webhooks");
+            webhook.HasKey(w => w.Id);
+            webhook.Property(w => w.Url).HasMaxLength(Webhooks.OutgoingWebhook.MaxUrlLength);
+            webhook.HasIndex(w => w.ChannelId);
+            webhook.HasOne<Channel>().WithMany().HasForeignKey(w => w.ChannelId).OnDelete(DeleteBehavior.Cascade);
+            webhook.HasOne<User>().WithMany().HasForeignKey(w => w.BotUserId).OnDelete(DeleteBehavior.Restrict);
+        });
+        modelBuilder.Entity<Webhooks.OutgoingDelivery>(delivery =>
+        {
+            delivery.ToTable("outgoing_deliveries");
+            delivery.HasKey(d => d.Id);
+            delivery.Property(d => d.Status).HasMaxLength(16);
+            delivery.Property(d => d.LastError).HasMaxLength(300);
+            delivery.HasIndex(d => new { d.WebhookId, d.Id });
+            delivery.HasIndex(d => d.NextAttemptAt).HasFilter("\"Status\" = 'pending'"); // what is due
+            delivery.HasOne<Webhooks.OutgoingWebhook>().WithMany().HasForeignKey(d => d.WebhookId).OnDelete(DeleteBehavior.Cascade);
         });
         modelBuilder.Entity<Audit.AuditEntry>(entry =>
         {

@@ -570,6 +570,100 @@ namespace Chat.Api.Data.Migrations
                     b.ToTable("incoming_webhooks", (string)null);
                 });
 
+            modelBuilder.Entity("Chat.Api.Webhooks.OutgoingDelivery", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTimeOffset?>("DeliveredAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("LastError")
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)");
+
+                    b.Property<int?>("LastStatusCode")
+                        .HasColumnType("integer");
+
+                    b.Property<Guid>("MessageId")
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset>("NextAttemptAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<long>("Seq")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<Guid>("WebhookId")
+                        .HasColumnType("uuid");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("NextAttemptAt")
+                        .HasFilter("\"Status\" = 'pending'");
+
+                    b.HasIndex("WebhookId", "Id");
+
+                    b.ToTable("outgoing_deliveries", (string)null);
+                });
+
+            modelBuilder.Entity("Chat.Api.Webhooks.OutgoingWebhook", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<Guid>("BotUserId")
+                        .HasColumnType("uuid");
+
+                    b.Property<Guid>("ChannelId")
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<Guid>("CreatedBy")
+                        .HasColumnType("uuid");
+
+                    b.Property<long>("LastSeq")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Secret")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.PrimitiveCollection<List<string>>("TriggerWords")
+                        .IsRequired()
+                        .HasColumnType("text[]");
+
+                    b.Property<string>("Url")
+                        .IsRequired()
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("BotUserId");
+
+                    b.HasIndex("ChannelId");
+
+                    b.ToTable("outgoing_webhooks", (string)null);
+                });
+
             modelBuilder.Entity("ChatAspire.Messaging.OutboxMessage", b =>
                 {
                     b.Property<Guid>("Id")
@@ -689,6 +783,30 @@ namespace Chat.Api.Data.Migrations
                 });
 
             modelBuilder.Entity("Chat.Api.Webhooks.IncomingWebhook", b =>
+                {
+                    b.HasOne("Chat.Api.Accounts.User", null)
+                        .WithMany()
+                        .HasForeignKey("BotUserId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+
+                    b.HasOne("Chat.Api.Channels.Channel", null)
+                        .WithMany()
+                        .HasForeignKey("ChannelId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Chat.Api.Webhooks.OutgoingDelivery", b =>
+                {
+                    b.HasOne("Chat.Api.Webhooks.OutgoingWebhook", null)
+                        .WithMany()
+                        .HasForeignKey("WebhookId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Chat.Api.Webhooks.OutgoingWebhook", b =>
                 {
                     b.HasOne("Chat.Api.Accounts.User", null)
                         .WithMany()

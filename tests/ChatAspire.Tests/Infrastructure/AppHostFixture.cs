@@ -46,6 +46,8 @@ public sealed class AppHostFixture : IAsyncLifetime
                 context.EnvironmentVariables["Accounts__AdminUserName"] = ChatUsers.AdminUserName;
                 // Every test signs up from one address; the per-address limit on /api/auth is for real clients.
                 context.EnvironmentVariables["Accounts__AuthRequestsPerMinute"] = "100000";
+                // Outgoing webhooks call a receiver the tests run on 127.0.0.1 (the refusal itself: NetworkGuardTests).
+                context.EnvironmentVariables["Webhooks__AllowPrivateNetworks"] = "true";
             }));
         configure?.Invoke(builder);
         var app = await builder.BuildAsync();
