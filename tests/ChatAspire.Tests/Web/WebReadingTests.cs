@@ -213,6 +213,52 @@ public sealed class WebReadingTests(AppHostFixture fixture) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_file_dropped_on_the_conversation_is_attached_shift_enter_makes_a_new_line_and_escape_cancels_a_reply()
+    {
+        var (page, _) = await _pages.SignUpAsync("dd");
+        await ChatPages.CreateChannelAsync(page, "drop");
+        // What a file dragged from the desktop looks like to the page: dragover, then drop, carrying the file.
+        await page.Locator(".conversation").EvaluateAsync("""
+            area => {
+              const data = new DataTransfer();
+              data.items.add(new File(["minutes of the meeting"], "minutes.txt", { type: "text/plain" }));
+              area.dispatchEvent(new DragEvent("dragover", { dataTransfer: data, bubbles: true, cancelable: true }));
+              area.dispatchEvent(new DragEvent("drop", { dataTransfer: data, bubbles: true, cancelable: true }));
+            }
+            """);
+        await Expect(page.Locator("#attachment")).ToContainTextAsync("minutes.txt — ready");
+        await Expect(page.Locator("#attachment progress")).ToHaveAttributeAsync("value", "100");
+
+        // Shift+Enter is a new line in the message; Enter sends both lines as one message.
+        var composer = page.GetByLabel("Message", new() { Exact = true });
+        await composer.FocusAsync();
+        await page.Keyboard.TypeAsync("first line");
+        await page.Keyboard.PressAsync("Shift+Enter");
+        await page.Keyboard.TypeAsync("second line");
+        await Expect(composer).ToHaveValueAsync("first line\nsecond line");
+        await page.Keyboard.PressAsync("Enter");
+        var sent = page.Locator("#messages .message", new() { HasText = "second line" });
+        await Expect(sent.Locator(".content")).ToContainTextAsync("first line");
+        await Expect(sent.GetByRole(AriaRole.Link)).ToContainTextAsync("minutes.txt");
+        await Expect(composer).ToHaveValueAsync("");
+
+        // A recent message says how long ago in words; the full date and time are there on hover and for screen readers.
+        var time = sent.Locator("time");
+        await Expect(time.Locator(".short-time")).ToHaveTextAsync("just now");
+        Assert.Matches(@"\d{4}", await time.GetAttributeAsync("title") ?? "");
+        Assert.Matches(@"\d{4}", await time.Locator(".visually-hidden").TextContentAsync() ?? "");
+
+        // Reply, then Escape: the reply is cancelled and the composer keeps the focus.
+        await sent.Locator(".content").HoverAsync();
+        await sent.GetByRole(AriaRole.Button, new() { Name = "Reply", Exact = true }).ClickAsync();
+        await Expect(page.Locator("#replying")).ToBeVisibleAsync();
+        await Expect(composer).ToBeFocusedAsync();
+        await page.Keyboard.PressAsync("Escape");
+        await Expect(page.Locator("#replying")).ToBeHiddenAsync();
+        await Expect(composer).ToBeFocusedAsync();
+    }
+
+    [Fact]
     public async Task The_dark_theme_follows_the_toggle_survives_a_reload_and_passes_axe()
     {
         var (page, _) = await _pages.SignUpAsync("dk");
