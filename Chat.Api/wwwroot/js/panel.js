@@ -82,6 +82,8 @@ export function renderPanel() {
     const where = channel ? (channel.kind === "direct" ? `@ ${channel.name}` : `# ${channel.name}`) : "a channel";
     const body = el("span", { class: "hit-text" });
     body.append(ChatMarkdown.render(m.content, state.session.user.userName));
+    // The whole hit is one button: a link inside it would be a control within a control (axe: nested-interactive).
+    for (const a of body.querySelectorAll("a")) a.replaceWith(el("span", { class: "link-text", text: a.textContent }));
     if (query) ChatMarkdown.highlight(body, query);
     list.append(el("li", { class: "hit" }, el("button", { type: "button", class: "hit-button", "data-id": m.id, onclick: () => jumpTo(m) },
       el("span", { class: "meta", text: `${where} · ${m.senderName} · ${new Date(m.createdAt).toLocaleString()}` }), body)));
