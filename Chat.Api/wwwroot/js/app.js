@@ -35,7 +35,8 @@ export async function start() {
     // Channel events before the connection was ready (an invite while it opened) reached nobody: list again.
     await loadChannels();
     const first = [...state.channels.values()].find((c) => c.myRole);
-    if (first) await openChannel(first.id);
+    if (state.current) { /* the person opened a channel while the page was starting: it stays open */ }
+    else if (first) await openChannel(first.id);
     else if (phone) toggleSidebar(true); // nothing to open: the list (and its forms) is what there is to use
   } catch (e) {
     if (state.session === session) showError(e.message);
