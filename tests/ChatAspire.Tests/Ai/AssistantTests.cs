@@ -28,6 +28,7 @@ public sealed class AssistantTests(AppHostFixture fixture)
         var (jobId, messageId) = await AiScenario.AskAsync(alice, channel, "Which class are train tickets reimbursed in?");
 
         var reply = await events.ReplyAsync(messageId);
+        await events.CompletedAsync(jobId);
         var deltas = events.DeltasOf(jobId);
         Assert.True(deltas.Count(d => d.State == AiReplyDelta.Streaming) >= 3, $"expected several deltas, got {deltas.Count}");
         Assert.Single(deltas, d => d.State == AiReplyDelta.Completed);
@@ -160,6 +161,14 @@ public static class AiScenario
         public IReadOnlyList<AiReplyDelta> DeltasOf(Guid jobId) => [.. _deltas.Where(d => d.JobId == jobId)];
 
         public IReadOnlyList<AiReplyDelta> All => [.. _deltas];
+
+        /// <summary>
+        /// Waits for the job's last delta (<see cref="AiReplyDelta.Completed"/>). It and the posted reply travel different
+        /// ways (the delta relay and the message broadcast), so either may come first.
+        /// </summary>
+        public Task CompletedAsync(Guid jobId, TimeSpan? timeout = null) =>
+            Poll.UntilAsync(() => Task.FromResult(_deltas.Any(d => d.JobId == jobId && d.State == AiReplyDelta.Completed)),
+                timeout ?? TimeSpan.FromSeconds(30), "the job's completed delta");
 
         /// <summary>Waits for the assistant's message replying to <paramref name="messageId"/>.</summary>
         public async Task<JsonElement> ReplyAsync(Guid messageId, TimeSpan? timeout = null)
