@@ -27,17 +27,16 @@ public sealed class RetentionTests(AppHostFixture fixture)
 
         // In the channel to trim: an old message with a document, an old one with a reaction and an edit, a new one.
         var marker = $"zephyr{Guid.NewGuid():N}"[..16];
-        var file = await fixture.UploadAsync(owner, "minutes.md", System.Text.Encoding.UTF8.GetBytes($"# Minutes\n\nThe {marker} budget was approved.\n"));
-        var withFile = await SendAsync(http, trimmed, new { content = "the minutes", attachments = new[] { file } });
+        var file = await Ai.AiScenario.ShareDocumentAsync(fixture, owner, trimmed, "minutes.md", $"# Minutes\n\nThe {marker} budget was approved.\n");
+        var withFile = (await owner.HistoryAsync(trimmed)).Single(m => m.GetProperty("attachments").EnumerateArray().Any(a => a.GetGuid() == file));
         var reacted = await SendAsync(http, trimmed, new { content = "old and reacted" });
         (await member.Http().PutAsync($"/api/channels/{trimmed}/messages/{reacted.Id}/reactions/{Uri.EscapeDataString("👍")}", null)).EnsureSuccessStatusCode();
         (await http.PutAsJsonAsync($"/api/channels/{trimmed}/messages/{reacted.Id}", new { content = "old, reacted and edited" })).EnsureSuccessStatusCode();
         var recent = await SendAsync(http, trimmed, new { content = "still fresh" });
         var other = await SendAsync(http, kept, new { content = "old but kept forever" });
-        await WaitForDocumentAsync(owner, file);
         Assert.NotEmpty(await SearchAsync(owner, marker));
 
-        await BackdateAsync([withFile.Id, reacted.Id, other.Id], TimeSpan.FromDays(40));
+        await BackdateAsync([withFile.GetProperty("id").GetGuid(), reacted.Id, other.Id], TimeSpan.FromDays(40));
 
         // Only the owner (or an admin) sets it; days are 1..36500 or null (forever).
         using (var byMember = await member.Http().PutAsJsonAsync($"/api/channels/{trimmed}/retention", new { days = 30 }))
@@ -74,7 +73,7 @@ public sealed class RetentionTests(AppHostFixture fixture)
         Assert.True(result.GetProperty("files").GetInt32() >= 1, $"{result}");
 
         // History skips the deleted seqs; what is newer stays, and so does the channel kept forever.
-        var history = await owner.HistoryAsync(trimmed, $"?after={withFile.Seq - 1}&limit=50");
+        var history = await owner.HistoryAsync(trimmed, $"?after={withFile.GetProperty("seq").GetInt64() - 1}&limit=50");
         Assert.Equal([recent.Seq], history.Select(m => m.GetProperty("seq").GetInt64()));
         Assert.Single(await owner.HistoryAsync(kept), m => m.GetProperty("id").GetGuid() == other.Id);
         Assert.Equal(0L, await CountAsync("""SELECT count(*) FROM reactions WHERE "MessageId" = @id""", reacted.Id));
@@ -134,15 +133,6 @@ public sealed class RetentionTests(AppHostFixture fixture)
         client.DefaultRequestHeaders.Authorization = new("Bearer", user.Token);
         return client;
     }
-
-    private async Task WaitForDocumentAsync(ChatUser user, Guid fileId) =>
-        await Poll.UntilAsync(async () =>
-        {
-            using var rag = Rag(user);
-            using var response = await rag.GetAsync($"/api/rag/documents/by-file/{fileId}");
-            return response.IsSuccessStatusCode
-                && (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("status").GetString() == "ready";
-        }, TimeSpan.FromSeconds(120), "the document to be ready");
 
     private async Task<JsonElement[]> SearchAsync(ChatUser user, string query)
     {
