@@ -19,6 +19,12 @@ public sealed record ChangeRoleRequest(string Role);
 public sealed record SetDisabledRequest(bool Disabled);
 public sealed record UpdateProfileRequest(string? DisplayName);
 
+/// <summary>How people sign in here: with a password (<paramref name="LocalAccounts"/>) and/or single sign-on (null when not configured).</summary>
+public sealed record SignInMethods(bool LocalAccounts, SingleSignOnMethod? SingleSignOn);
+
+/// <summary>The provider's name for the button and where the button goes.</summary>
+public sealed record SingleSignOnMethod(string DisplayName, string Url);
+
 internal static partial class AccountsApi
 {
     public const string AuthRateLimitPolicy = "auth";
@@ -33,6 +39,9 @@ internal static partial class AccountsApi
         auth.MapPost("/logout", Logout).WithName("Logout")
             .WithSummary("End this sign-in: its refresh tokens and, on every service within seconds, its access tokens and hub connections.");
         auth.MapGet("/me", Me).WithName("CurrentUser").WithSummary("The logged-in user.");
+        auth.MapGet("/methods", Methods).AllowAnonymous().WithName("SignInMethods")
+            .WithSummary("How people sign in here: password accounts and/or single sign-on (its button text and address).");
+        app.MapSingleSignOn();
 
         var users = app.MapGroup("/api/users").WithTags("Accounts");
         users.MapGet("/", SearchUsers).WithName("SearchUsers")
@@ -46,10 +55,23 @@ internal static partial class AccountsApi
         return app;
     }
 
+    private static Ok<SignInMethods> Methods(IOptions<SignInOptions> signIn, IOptions<OidcOptions> oidc) =>
+        TypedResults.Ok(new SignInMethods(signIn.Value.LocalAccounts,
+            oidc.Value.Enabled ? new SingleSignOnMethod(oidc.Value.DisplayName, "/api/auth/oidc/login") : null));
+
+    /// <summary>The refusal of a password sign-up or sign-in where only single sign-on is on (<c>Auth:LocalAccounts=false</c>).</summary>
+    private static ProblemHttpResult? LocalAccountsOff(SignInOptions signIn, OidcOptions oidc) => signIn.LocalAccounts
+        ? null
+        : TypedResults.Problem($"Password accounts are turned off here; sign in with {oidc.DisplayName}.", statusCode: StatusCodes.Status403Forbidden);
+
     private static async Task<Results<Created<AuthResponse>, ValidationProblem, ProblemHttpResult>> Register(
         RegisterRequest request, ChatDbContext db, TokenService tokens, IPasswordHasher<User> hasher, PasswordPolicy passwords,
-        IOptions<AccountsOptions> options, AuditLog audit, CancellationToken ct)
+        IOptions<AccountsOptions> options, IOptions<SignInOptions> signIn, IOptions<OidcOptions> oidc, AuditLog audit, CancellationToken ct)
     {
+        if (LocalAccountsOff(signIn.Value, oidc.Value) is { } off)
+        {
+            return off;
+        }
         if (!options.Value.AllowRegistration)
         {
             return TypedResults.Problem("Registration is closed.", statusCode: StatusCodes.Status403Forbidden);
@@ -106,8 +128,13 @@ internal static partial class AccountsApi
     }
 
     private static async Task<Results<Ok<AuthResponse>, ProblemHttpResult>> Login(
-        LoginRequest request, ChatDbContext db, TokenService tokens, IPasswordHasher<User> hasher, LoginThrottle throttle, AuditLog audit, CancellationToken ct)
+        LoginRequest request, ChatDbContext db, TokenService tokens, IPasswordHasher<User> hasher, LoginThrottle throttle, AuditLog audit,
+        IOptions<SignInOptions> signIn, IOptions<OidcOptions> oidc, CancellationToken ct)
     {
+        if (LocalAccountsOff(signIn.Value, oidc.Value) is { } off)
+        {
+            return off;
+        }
         var userName = (request.UserName ?? "").Trim().ToLowerInvariant();
         if (userName.Length is 0 or > User.MaxUserNameLength || string.IsNullOrEmpty(request.Password))
         {

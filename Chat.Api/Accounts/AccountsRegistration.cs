@@ -25,6 +25,7 @@ internal static class AccountsRegistration
             .AddPolicyScheme(BotTokenHandler.Selector, "Bearer JWT or bot token", o => o.ForwardDefaultSelector = BotTokenHandler.For)
             .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, BotTokenHandler>(BotTokenHandler.SchemeName, null);
         builder.Services.AddHostedService(sp => sp.GetRequiredService<UserDirectory>());
+        builder.AddSingleSignOn();
         builder.Services.AddOptions<RateLimiterOptions>().Configure<IOptions<AccountsOptions>>((limiter, accounts) =>
         {
             // Per client address: slows password guessing across many user names.

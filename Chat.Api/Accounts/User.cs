@@ -24,6 +24,12 @@ public sealed class User
 
     /// <summary>Set by an admin: the account cannot log in or refresh, and its tokens are revoked.</summary>
     public DateTimeOffset? DisabledAt { get; set; }
+
+    /// <summary>The OpenID Connect issuer of an account made by single sign-on (with <see cref="ExternalSubject"/>, its identity there).</summary>
+    public string? ExternalIssuer { get; init; }
+
+    /// <summary>The provider's <c>sub</c>: stable, unlike names and e-mail addresses, so a renamed person keeps their account.</summary>
+    public string? ExternalSubject { get; init; }
 }
 
 /// <summary>A user as shown to themselves and to admins (with role and, for admins, whether the account is disabled).</summary>

@@ -3,13 +3,14 @@ using Chat.Api.Ai;
 using ChatAspire.Messaging;
 using Chat.Api.Channels;
 using Chat.Api.Messages;
+using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Design;
 
 namespace Chat.Api.Data;
 
 /// <summary>Chat.Api's database (<c>chatdb</c>).</summary>
-public sealed class ChatDbContext(DbContextOptions<ChatDbContext> options) : DbContext(options), IOutboxContext
+public sealed class ChatDbContext(DbContextOptions<ChatDbContext> options) : DbContext(options), IOutboxContext, IDataProtectionKeyContext
 {
     public DbSet<User> Users => Set<User>();
     public DbSet<RefreshToken> RefreshTokens => Set<RefreshToken>();
@@ -28,6 +29,9 @@ public sealed class ChatDbContext(DbContextOptions<ChatDbContext> options) : DbC
     public DbSet<Webhooks.OutgoingDelivery> OutgoingDeliveries => Set<Webhooks.OutgoingDelivery>();
     public DbSet<Audit.AuditEntry> AuditEntries => Set<Audit.AuditEntry>();
 
+    /// <summary>The key ring every replica shares (single sign-on's state and correlation cookies are protected with it).</summary>
+    public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         modelBuilder.Entity<User>(user =>
@@ -38,6 +42,9 @@ public sealed class ChatDbContext(DbContextOptions<ChatDbContext> options) : DbC
             user.Property(u => u.DisplayName).HasMaxLength(User.MaxDisplayNameLength);
             user.Property(u => u.Role).HasMaxLength(16);
             user.HasIndex(u => u.UserName).IsUnique();
+            user.Property(u => u.ExternalIssuer).HasMaxLength(256);
+            user.Property(u => u.ExternalSubject).HasMaxLength(256);
+            user.HasIndex(u => new { u.ExternalIssuer, u.ExternalSubject }).IsUnique().HasFilter("\"ExternalSubject\" IS NOT NULL");
             user.HasData(new User
             {
                 Id = User.AssistantId,
@@ -192,6 +199,7 @@ public sealed class ChatDbContext(DbContextOptions<ChatDbContext> options) : DbC
             entry.HasIndex(e => new { e.ActorId, e.Id }); // ?actor=<id>
             entry.HasIndex(e => new { e.ActorName, e.Id }); // ?actor=<name>
         });
+        modelBuilder.Entity<DataProtectionKey>().ToTable("data_protection_keys");
     }
 }
 

@@ -10,7 +10,7 @@ import { connect, updateNotificationButton } from "./hub.js";
 import { closePicker, loadNewer, loadNewest, loadOlder, log, renderMessages } from "./messages.js";
 import { closePanel, searchMessages, sendInThread, showMentions } from "./panel.js";
 import { openProfile, saveProfile } from "./profile.js";
-import { api, logout, showView, submitAuth } from "./session.js";
+import { api, finishSingleSignOn, loadSignInMethods, logout, showView, submitAuth } from "./session.js";
 import { state } from "./state.js";
 import { openSwitcher, renderSwitcher, switchTo, switcher, updateSwitcher } from "./switcher.js";
 
@@ -179,5 +179,8 @@ state.api = api;
 
 wire();
 
-if (state.session) start();
-else showView("auth");
+loadSignInMethods();
+finishSingleSignOn().then((signedIn) => {
+  if (signedIn || state.session) start();
+  else showView("auth");
+});

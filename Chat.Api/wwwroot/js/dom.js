@@ -16,12 +16,13 @@ export const el = (tag, props = {}, ...children) => {
 // ---------- errors and status ----------
 let errorTimer;
 
-export function showError(text) {
+/** Shows <text> for six seconds, or until the next message when <sticky> (a refused sign-in stays to be read). */
+export function showError(text, sticky = false) {
   const box = $("error");
   box.textContent = text;
   box.hidden = false;
   clearTimeout(errorTimer);
-  errorTimer = setTimeout(() => (box.hidden = true), 6000);
+  if (!sticky) errorTimer = setTimeout(() => (box.hidden = true), 6000);
 }
 
 export function setStatus(text, offline) {

@@ -25,7 +25,7 @@ export async function authorizedFetch(url, options = {}) {
 }
 
 /** Calls that carry no token: a 401 from them is a refused password or refresh token, not an expired session. */
-const ANONYMOUS = new Set(["/api/auth/login", "/api/auth/register", "/api/auth/refresh"]);
+const ANONYMOUS = new Set(["/api/auth/login", "/api/auth/register", "/api/auth/refresh", "/api/auth/oidc/session"]);
 
 export async function api(path, options = {}) {
   const request = { ...options };
@@ -46,8 +46,9 @@ export async function api(path, options = {}) {
   return response.status === 204 ? null : response.json();
 }
 
-function saveSession(auth) {
-  state.session = { accessToken: auth.tokens.accessToken, refreshToken: auth.tokens.refreshToken, user: auth.user };
+/** Keeps a sign-in's tokens; <sso> marks one made by single sign-on (its sign-out ends the provider's session too). */
+function saveSession(auth, sso = false) {
+  state.session = { accessToken: auth.tokens.accessToken, refreshToken: auth.tokens.refreshToken, user: auth.user, ...(sso ? { sso } : {}) };
   localStorage.setItem("chataspire.session", JSON.stringify(state.session));
   return state.session;
 }
@@ -71,7 +72,7 @@ export function refresh(session = state.session) {
       if (!response.ok) return null;
       const auth = await response.json();
       // A newer sign-in may have replaced this session meanwhile: never overwrite it.
-      return state.session === session ? saveSession(auth) : state.session;
+      return state.session === session ? saveSession(auth, session.sso) : state.session;
     } catch { return null; }
   })();
   return session.refreshing;
@@ -93,15 +94,68 @@ export function endSession(session, message) {
   if (message) showError(message);
 }
 
-export function logout() {
+export async function logout() {
   const session = state.session;
   if (session) {
+    // keepalive: a single sign-on's sign-out leaves the page for the provider's while this is still on its way.
     fetch("/api/auth/logout", {
-      method: "POST", headers: { "Content-Type": "application/json", Authorization: `Bearer ${session.accessToken}` },
+      method: "POST", keepalive: true, headers: { "Content-Type": "application/json", Authorization: `Bearer ${session.accessToken}` },
       body: JSON.stringify({ refreshToken: session.refreshToken }),
     }).catch(() => {});
   }
   endSession(session);
+  if (session?.sso) {
+    // RP-initiated logout: the provider ends its session too, then sends the browser back here.
+    try {
+      const answer = await (await fetch("/api/auth/oidc/logout", { method: "POST" })).json();
+      if (answer.endSessionUrl) location.assign(answer.endSessionUrl);
+    } catch { /* the provider's session outlives this one; ChatAspire's is over */ }
+  }
+}
+
+// ---------- single sign-on ----------
+const SIGN_IN_ERRORS = {
+  expired: "The sign-in took too long, or was started in another browser or tab. Please sign in again.",
+  audience: "Your identity provider's answer was meant for another application, so you were not signed in. Please tell an administrator.",
+  nonce: "Your identity provider's answer did not match this sign-in, so you were not signed in. Please sign in again.",
+  token: "Your identity provider's answer could not be verified, so you were not signed in. Please sign in again, or tell an administrator.",
+  denied: "The sign-in was cancelled at your identity provider.",
+  disabled: "This account is disabled; ask an administrator.",
+  unavailable: "Your identity provider could not be reached. Please try again in a moment.",
+  failed: "Single sign-on failed. Please sign in again, or tell an administrator.",
+};
+
+/** How people sign in here (password and/or single sign-on): the sign-in view shows only what is on. */
+export async function loadSignInMethods() {
+  try {
+    const methods = await (await fetch("/api/auth/methods")).json();
+    $("login-form").hidden = $("register-form").hidden = !methods.localAccounts;
+    if (methods.singleSignOn) {
+      $("sso-link").textContent = `Sign in with ${methods.singleSignOn.displayName}`;
+      $("sso-link").href = methods.singleSignOn.url;
+      $("sso").hidden = false;
+    }
+  } catch { /* the password forms stay: the same answer as before single sign-on existed */ }
+}
+
+/**
+ * The page after a round trip to the identity provider: ?signin=sso trades the finished sign-in for tokens;
+ * ?signin_error=<kind> says why it was refused. Returns true when a session was made.
+ */
+export async function finishSingleSignOn() {
+  const params = new URLSearchParams(location.search);
+  const outcome = params.get("signin");
+  const error = params.get("signin_error");
+  if (!outcome && !error) return false;
+  history.replaceState(null, "", location.pathname + location.hash);
+  if (error) {
+    showError(SIGN_IN_ERRORS[error] || SIGN_IN_ERRORS.failed, true);
+    return false;
+  }
+  try {
+    saveSession(await api("/api/auth/oidc/session", { method: "POST" }), true);
+    return true;
+  } catch (e) { showError(e.message); return false; }
 }
 
 /** The sign-in forms and the chat are never on screen together: this is the only place that switches them. */
