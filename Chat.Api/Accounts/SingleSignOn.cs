@@ -230,8 +230,8 @@ internal static partial class SingleSignOn
         HttpRequestException or TaskCanceledException => Refusals.Unavailable,
         InvalidOperationException when failure.Message.Contains("IDX20803", StringComparison.Ordinal) => Refusals.Unavailable,
         // "Correlation failed." and an unreadable state: the sign-in outlived its cookies, or began in another browser.
-        { Message: var m } when m.Contains("Correlation failed", StringComparison.Ordinal) || m.Contains("message.State", StringComparison.Ordinal)
-            => Refusals.Expired,
+        not null when failure.Message.Contains("Correlation failed", StringComparison.Ordinal)
+            || failure.Message.Contains("message.State", StringComparison.Ordinal) => Refusals.Expired,
         _ => Refusals.Failed,
     };
 
