@@ -33,6 +33,7 @@ var api = builder.AddProject<Projects.Chat_Api>(ResourceNames.Api)
     .WithDependency(infra.ChatDb)
     .WithDependency(infra.Redis)
     .WithSigningKey(jwtKey)
+    .WithSingleSignOn()
     .WithHttpHealthCheck("/health/ready");
 
 // Chat.Api owns "who may see which file" (it learns files from files:events; no send or history call reaches Chat.Files);

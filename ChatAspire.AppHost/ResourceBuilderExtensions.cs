@@ -39,6 +39,38 @@ internal static class ResourceBuilderExtensions
     }
 
     /// <summary>
+    /// Single sign-on for Chat.Api from <c>ChatAspire:Oidc</c> (every key of docs/integrations.md's <c>Auth:Oidc</c> table,
+    /// e.g. <c>--ChatAspire:Oidc:Authority=https://…</c>) and <c>ChatAspire:LocalAccounts</c>. The client secret is the
+    /// secret parameter <c>oidc-client-secret</c> (user secrets: <c>Parameters:oidc-client-secret</c>), never plain
+    /// configuration, and is asked for only where the provider's client is confidential (<c>ChatAspire:Oidc:PublicClient</c> not true).
+    /// </summary>
+    public static IResourceBuilder<ProjectResource> WithSingleSignOn(this IResourceBuilder<ProjectResource> api)
+    {
+        var configuration = api.ApplicationBuilder.Configuration;
+        if (configuration["ChatAspire:LocalAccounts"] is { Length: > 0 } local)
+        {
+            api.WithEnvironment("Auth__LocalAccounts", local);
+        }
+        var oidc = configuration.GetSection("ChatAspire:Oidc");
+        if (oidc["Authority"] is not { Length: > 0 })
+        {
+            return api;
+        }
+        foreach (var (key, value) in oidc.AsEnumerable(makePathsRelative: true))
+        {
+            if (value is not null && key is not ("ClientSecret" or "PublicClient"))
+            {
+                api.WithEnvironment("Auth__Oidc__" + key.Replace(":", "__", StringComparison.Ordinal), value);
+            }
+        }
+        if (!oidc.GetValue<bool>("PublicClient"))
+        {
+            api.WithEnvironment("Auth__Oidc__ClientSecret", api.ApplicationBuilder.AddParameter("oidc-client-secret", secret: true));
+        }
+        return api;
+    }
+
+    /// <summary>
     /// How often every service sends its telemetry to the dashboard over OTLP: metrics every
     /// <c>ChatAspire:MetricExportInterval</c> (default 15 s, the Prometheus scrape's default; Aspire's own is 1 s), spans
     /// and log records in batches every <c>ChatAspire:TelemetryBatchDelay</c> (default 5 s, OpenTelemetry's default for

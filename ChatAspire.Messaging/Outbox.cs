@@ -204,7 +204,8 @@ public sealed partial class OutboxPublisher<TContext>(IServiceScopeFactory scope
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<TContext>();
-        var pending = await db.Outbox.Where(m => m.PublishedAt == null).OrderBy(m => m.CreatedAt).Take(100).ToListAsync(ct);
+        // "upkeep": the poll for work is the service's own (DatabaseQueryObserver.UpkeepTag): a busy machine's slow answer is no slow query.
+        var pending = await db.Outbox.TagWith(UpkeepTag).Where(m => m.PublishedAt == null).OrderBy(m => m.CreatedAt).Take(100).ToListAsync(ct);
         var redisDb = redis.GetDatabase();
         foreach (var message in pending)
         {
@@ -224,6 +225,9 @@ public sealed partial class OutboxPublisher<TContext>(IServiceScopeFactory scope
 
     private const int SweepBatch = 200;
 
+    /// <summary>The query tag ServiceDefaults' query observer reads as upkeep (its <c>UpkeepTag</c>; this project does not reference it).</summary>
+    private const string UpkeepTag = "upkeep";
+
     /// <summary>
     /// Checks published, unsettled rows against the stream: settles those every group has handled, publishes again those
     /// whose entry is gone. Returns how many rows it looked at.
@@ -234,7 +238,7 @@ public sealed partial class OutboxPublisher<TContext>(IServiceScopeFactory scope
         var db = scope.ServiceProvider.GetRequiredService<TContext>();
         var now = clock.GetUtcNow();
         var publishedBefore = now - SettleAfter;
-        var unsettled = await db.Outbox
+        var unsettled = await db.Outbox.TagWith(UpkeepTag)
             .Where(m => m.PublishedAt != null && m.SettledAt == null && m.PublishedAt < publishedBefore)
             .OrderBy(m => m.PublishedAt).Take(SweepBatch).ToListAsync(ct);
         if (unsettled.Count == 0)

@@ -90,7 +90,8 @@ public sealed partial class DatabaseQueryObserver : DbCommandInterceptor
         var tags = new TagList { { "operation", operation }, { "outcome", outcome } };
         _queries.Add(1, tags);
         _duration.Record(duration.TotalSeconds, tags);
-        if (duration >= _options.CurrentValue.SlowQueryThreshold && !InUpkeep.Value)
+        if (duration >= _options.CurrentValue.SlowQueryThreshold && !InUpkeep.Value
+            && !IsTaggedUpkeep(command.CommandText))
         {
             LogSlowQuery(_logger, operation, duration.TotalMilliseconds, command.CommandText);
         }
@@ -116,6 +117,18 @@ public sealed partial class DatabaseQueryObserver : DbCommandInterceptor
     }
 
     private static readonly AsyncLocal<bool> InUpkeep = new();
+
+    /// <summary>
+    /// The other way to mark upkeep, for code that does not reference this project (ChatAspire.Messaging's outbox polls):
+    /// a query tagged <c>.TagWith(UpkeepTag)</c>, whose text then starts with this comment.
+    /// </summary>
+    public const string UpkeepTag = "upkeep";
+
+    private const string UpkeepTagComment = "-- " + UpkeepTag;
+
+    /// <summary>True for a command whose first line is EF Core's comment for <c>TagWith(UpkeepTag)</c>.</summary>
+    public static bool IsTaggedUpkeep(string sql) =>
+        sql.StartsWith(UpkeepTagComment, StringComparison.Ordinal) && sql.Length > UpkeepTagComment.Length && sql[UpkeepTagComment.Length] is '\r' or '\n';
 
     /// <summary>The statement's leading keyword (after comments and a CTE), lower-case: a small, fixed label set.</summary>
     public static string OperationOf(string sql)
