@@ -89,6 +89,14 @@ internal static partial class SingleSignOn
                 o.SignInScheme = CookieScheme;
                 o.MapInboundClaims = false;
                 o.SaveTokens = false;
+                // From the userinfo answer, besides the handler's defaults (sub, name, email, ...): the user name claim, and the
+                // role claim with one claim per value of a JSON array (groups), as the ID token's claims are read.
+                o.GetClaimsFromUserInfoEndpoint = oidc.GetClaimsFromUserInfoEndpoint;
+                o.ClaimActions.MapUniqueJsonKey(oidc.UserNameClaim, oidc.UserNameClaim);
+                if (!string.IsNullOrEmpty(oidc.RoleClaim))
+                {
+                    o.ClaimActions.MapJsonKey(oidc.RoleClaim, oidc.RoleClaim);
+                }
                 o.Scope.Clear();
                 foreach (var scope in new[] { "openid", "profile", "email" }.Concat(oidc.Scopes).Distinct(StringComparer.Ordinal))
                 {

@@ -40,6 +40,13 @@ public sealed class OidcOptions
     [Required, StringLength(64)]
     public string UserNameClaim { get; set; } = "preferred_username";
 
+    /// <summary>
+    /// Also read the person's claims from the provider's userinfo endpoint (merged with the ID token's). Providers such as
+    /// node <c>oidc-provider</c> put only <c>sub</c> in an ID token issued beside an access token; where the provider has no
+    /// userinfo endpoint, nothing is asked.
+    /// </summary>
+    public bool GetClaimsFromUserInfoEndpoint { get; set; } = true;
+
     /// <summary>HTTPS for the provider's metadata; only a provider on this machine for development may go without.</summary>
     public bool RequireHttpsMetadata { get; set; } = true;
 

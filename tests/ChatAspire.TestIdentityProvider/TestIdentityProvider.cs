@@ -31,6 +31,9 @@ public enum Misbehaviour
 public sealed record TestAccount(string UserName, string Name, string[] Groups, Misbehaviour Misbehaviour = Misbehaviour.None)
 {
     public string Subject { get; init; } = Guid.NewGuid().ToString("N");
+
+    /// <summary>The ID token carries only <c>sub</c>; name, e-mail and groups come from the userinfo endpoint (node oidc-provider's default).</summary>
+    public bool ClaimsOnlyAtUserInfo { get; init; }
     public string Email => $"{UserName}@example.test";
 }
 
@@ -86,11 +89,13 @@ public sealed class TestIdentityProvider : IAsyncDisposable
             .AddCore(o => o.UseEntityFrameworkCore().UseDbContext<ProviderDbContext>())
             .AddServer(o =>
             {
-                o.SetAuthorizationEndpointUris("connect/authorize").SetTokenEndpointUris("connect/token").SetEndSessionEndpointUris("connect/endsession");
+                o.SetAuthorizationEndpointUris("connect/authorize").SetTokenEndpointUris("connect/token").SetEndSessionEndpointUris("connect/endsession")
+                    .SetUserInfoEndpointUris("connect/userinfo");
                 o.AllowAuthorizationCodeFlow().RequireProofKeyForCodeExchange();
                 o.RegisterScopes(Scopes.Email, Scopes.Profile, "groups");
                 o.AddEphemeralEncryptionKey().AddEphemeralSigningKey();
-                o.UseAspNetCore().EnableAuthorizationEndpointPassthrough().EnableEndSessionEndpointPassthrough().DisableTransportSecurityRequirement();
+                o.UseAspNetCore().EnableAuthorizationEndpointPassthrough().EnableEndSessionEndpointPassthrough().EnableUserInfoEndpointPassthrough()
+                    .DisableTransportSecurityRequirement();
                 o.AddEventHandler<OpenIddictServerEvents.ProcessSignInContext>(handler => handler
                     .UseInlineHandler(context => Misbehave(context, accounts))
                     .SetOrder(OpenIddictServerHandlers.PrepareIdentityTokenPrincipal.Descriptor.Order + 1)
@@ -106,6 +111,7 @@ public sealed class TestIdentityProvider : IAsyncDisposable
             await http.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
             return Results.SignOut(new AuthenticationProperties { RedirectUri = "/" }, [OpenIddictServerAspNetCoreDefaults.AuthenticationScheme]);
         });
+        app.MapMethods("/connect/userinfo", ["GET", "POST"], (Delegate)((HttpContext http) => UserInfoAsync(http, accounts)));
         app.MapGet("/account/login", (string? returnUrl) => LoginPage(returnUrl, error: null));
         app.MapPost("/account/login", (Delegate)((HttpContext http) => SignInAsync(http, accounts)));
         app.MapGet("/", () => Results.Text("Test identity provider", "text/plain"));
@@ -159,8 +165,29 @@ public sealed class TestIdentityProvider : IAsyncDisposable
             .SetClaim(Claims.Email, account.Email)
             .SetClaims("groups", [.. account.Groups]);
         identity.SetScopes(request.GetScopes());
-        identity.SetDestinations(_ => [Destinations.IdentityToken, Destinations.AccessToken]);
+        identity.SetDestinations(claim => claim.Type == Claims.Subject || !account.ClaimsOnlyAtUserInfo
+            ? [Destinations.IdentityToken, Destinations.AccessToken]
+            : [Destinations.AccessToken]);
         return Results.SignIn(new ClaimsPrincipal(identity), properties: null, OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+    }
+
+    /// <summary>The person the access token names, as JSON claims (every claim, whatever the ID token carried).</summary>
+    private static async Task<IResult> UserInfoAsync(HttpContext http, ConcurrentDictionary<string, TestAccount> accounts)
+    {
+        var token = await http.AuthenticateAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+        var subject = token.Principal?.GetClaim(Claims.Subject);
+        if (accounts.Values.FirstOrDefault(a => a.Subject == subject) is not { } account)
+        {
+            return Results.Challenge(authenticationSchemes: [OpenIddictServerAspNetCoreDefaults.AuthenticationScheme]);
+        }
+        return Results.Json(new Dictionary<string, object>
+        {
+            [Claims.Subject] = account.Subject,
+            [Claims.Name] = account.Name,
+            [Claims.PreferredUsername] = account.UserName,
+            [Claims.Email] = account.Email,
+            ["groups"] = account.Groups,
+        });
     }
 
     private static ValueTask Misbehave(OpenIddictServerEvents.ProcessSignInContext context, ConcurrentDictionary<string, TestAccount> accounts)
