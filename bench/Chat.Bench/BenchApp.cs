@@ -47,42 +47,21 @@ internal static class BenchApp
     {
         Console.WriteLine($"machine settled in {(await CpuAccount.SettleAsync()).TotalSeconds:F0} s");
         string[] args = telemetry
-            ? ["--ChatAspire:Infrastructure=process", "--ChatAspire:Ephemeral=true", "--ChatAspire:Monitoring:Port=0",
-               $"--AppHost:DashboardApiKey={DashboardApiKey}"]
+            ? ["--ChatAspire:Monitoring:Port=0", $"--AppHost:DashboardApiKey={DashboardApiKey}"]
             : monitoringArgs.Length > 0
-                ? ["--ChatAspire:Infrastructure=process", "--ChatAspire:Ephemeral=true", "--ChatAspire:Monitoring:Port=0", .. monitoringArgs]
-                : ["--ChatAspire:Infrastructure=process", "--ChatAspire:Ephemeral=true", "--ChatAspire:Monitoring:Enabled=false"];
-        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.ChatAspire_AppHost>(args, (options, settings) =>
+                ? ["--ChatAspire:Monitoring:Port=0", .. monitoringArgs]
+                : ["--ChatAspire:Monitoring:Enabled=false"];
+        var builder = await ChatAppHost.CreateBuilderAsync(args, dashboard: telemetry);
+        if (!telemetry)
         {
-            options.DisableDashboard = !telemetry;
-            options.AllowUnsecuredTransport = true;
-        });
-        foreach (var project in builder.Resources.OfType<ProjectResource>())
-        {
-            project.Annotations.Add(new EnvironmentCallbackAnnotation(c =>
-            {
-                if (!telemetry)
-                {
-                    c.EnvironmentVariables.Remove("OTEL_EXPORTER_OTLP_ENDPOINT");
-                    c.EnvironmentVariables["Logging__LogLevel__Default"] = "Warning";
-                }
-                foreach (var (key, value) in environment)
-                {
-                    c.EnvironmentVariables[key] = value;
-                }
-            }));
+            builder.WithoutOtlpExport().WithServiceEnvironment(new Dictionary<string, string> { ["Logging__LogLevel__Default"] = "Warning" });
         }
+        builder.WithServiceEnvironment(environment);
         // The bench's own HTTP clients log nothing below Warning: four console lines per request were written inside the
         // timed part of every search and upload.
         builder.Services.AddLogging(l => l.AddFilter("ChatAspire.AppHost.Resources", LogLevel.None).AddFilter("Aspire", LogLevel.Warning)
             .AddFilter("Microsoft", LogLevel.Warning).AddFilter("System.Net.Http", LogLevel.Warning));
-        var app = await builder.BuildAsync();
-        await app.StartAsync();
-        foreach (var resource in waitFor)
-        {
-            await app.ResourceNotifications.WaitForResourceHealthyAsync(resource).WaitAsync(TimeSpan.FromMinutes(3));
-        }
-        return app;
+        return await builder.StartAsync(waitFor);
     }
 
     /// <summary>The key of the dashboard's telemetry API (<c>/api/telemetry/…</c>) on AppHosts started with telemetry.</summary>
@@ -94,9 +73,7 @@ internal static class BenchApp
     /// </summary>
     public static async Task<string> TelemetryVolumeAsync(DistributedApplication app, DateTimeOffset since)
     {
-        var url = app.Services.GetRequiredService<DistributedApplicationModel>().Resources.Single(r => r.Name == "aspire-dashboard")
-            .Annotations.OfType<EndpointAnnotation>().Single(e => e.Name == "http").AllocatedEndpoint!.UriString;
-        using var http = new HttpClient { BaseAddress = new Uri(url), DefaultRequestHeaders = { { "x-api-key", DashboardApiKey } } };
+        using var http = new HttpClient { BaseAddress = ChatAppHost.EndpointUrl(app, "aspire-dashboard"), DefaultRequestHeaders = { { "x-api-key", DashboardApiKey } } };
         var from = since.ToUnixTimeMilliseconds() * 1_000_000;
         var seconds = (DateTimeOffset.UtcNow - since).TotalSeconds;
         IEnumerable<(string Resource, JsonElement Scope)> Scopes(JsonElement body, string resources, string scopes) =>
@@ -114,30 +91,6 @@ internal static class BenchApp
         string Top(IEnumerable<string> keys) => string.Join(", ", keys.CountBy(k => k).OrderByDescending(g => g.Value).Take(12)
             .Select(g => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{g.Key} {g.Value / seconds:F1}/s")));
         return $"spans: {Top(spans)}\n  logs: {Top(logs)}";
-    }
-
-    /// <summary>The direct URL of every running replica of a project resource, ordered by replica id.</summary>
-    public static async Task<IReadOnlyList<Uri>> ReplicaUrlsAsync(DistributedApplication app, string resource)
-    {
-        var expected = app.Services.GetRequiredService<DistributedApplicationModel>().Resources.OfType<ProjectResource>()
-            .Single(r => r.Name == resource).Annotations.OfType<ReplicaAnnotation>().SingleOrDefault()?.Replicas ?? 1;
-        var urls = new SortedDictionary<string, Uri>(StringComparer.Ordinal);
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        await foreach (var e in app.ResourceNotifications.WatchAsync(cts.Token))
-        {
-            var aspnetUrls = e.Resource.Name == resource && e.Snapshot.State?.Text == KnownResourceStates.Running
-                ? e.Snapshot.EnvironmentVariables.FirstOrDefault(v => v.Name == "ASPNETCORE_URLS")?.Value
-                : null;
-            if (aspnetUrls?.Split(';').FirstOrDefault(u => u.StartsWith("http://", StringComparison.Ordinal)) is { } http)
-            {
-                urls[e.ResourceId] = new Uri(http.Replace("+", "localhost", StringComparison.Ordinal).Replace("*", "localhost", StringComparison.Ordinal));
-            }
-            if (urls.Count == expected)
-            {
-                break;
-            }
-        }
-        return [.. urls.Values];
     }
 
     /// <summary>Registers a user through the API; returns its id and access token.</summary>

@@ -507,7 +507,7 @@ internal sealed class World : IAsyncDisposable
         var world = new World
         {
             App = app,
-            Replicas = await BenchApp.ReplicaUrlsAsync(app, ResourceNames.Api),
+            Replicas = await ChatAppHost.ReplicaUrlsAsync(app, ResourceNames.Api),
             Users = users,
             ChannelIds = channelIds,
         };
@@ -788,7 +788,7 @@ internal static class IdleConnections
     public static async Task<(int Dropped, double BytesPerConnection, int Connected)> RunAsync(
         DistributedApplication app, List<(Guid Id, string Token)> users, int count, TimeSpan hold)
     {
-        var replicas = await BenchApp.ReplicaUrlsAsync(app, ResourceNames.Api);
+        var replicas = await ChatAppHost.ReplicaUrlsAsync(app, ResourceNames.Api);
         var before = await ResidentAsync(replicas);
         var dropped = 0;
         var connections = new HubConnection[count];

@@ -35,11 +35,8 @@ internal static partial class Drill
         };
         // The AppHost's Prometheus scrapes every second with the repository's alert rules, their `for:` shortened to 2 s
         // (same expressions) so that a fault of seconds can show which alerts fire and resolve.
-        var rules = Path.Combine(Path.GetTempPath(), $"chataspire-drill-rules-{System.Environment.ProcessId}.yml");
-        await File.WriteAllTextAsync(rules, IntervalPattern().Replace(ForPattern().Replace(
-            await File.ReadAllTextAsync(Path.Combine(Repo.Root(), "monitoring", "alert_rules.yml")), "for: 2s"), "interval: 1s"));
         await using var app = await BenchApp.StartAsync(environment, telemetry: false,
-            ["--ChatAspire:Monitoring:ScrapeInterval=1s", $"--ChatAspire:Monitoring:RulesFile={rules}"], [.. ResourceNames.Services, "prometheus"]);
+            ["--ChatAspire:Monitoring:ScrapeInterval=1s", $"--ChatAspire:Monitoring:RulesFile={AlertRules.ShortenedFile}"], [.. ResourceNames.Services, "prometheus"]);
         var faults = new Faults(app);
         var world = await DrillWorld.CreateAsync(app, clients: 40, channels: 8);
         Console.WriteLine($"drill: AppHost up; load {rate} msg/s over {world.Clients.Count} clients in {world.ChannelIds.Count} channels; {rounds} round(s)");
@@ -148,12 +145,6 @@ internal static partial class Drill
 
     [GeneratedRegex("HubException: (Invalid|Forbidden|NotFound|Conflict|RateLimited|Unavailable): ")]
     internal static partial Regex RefusalKind();
-
-    [GeneratedRegex(@"for: \d+[smhd]")]
-    private static partial Regex ForPattern();
-
-    [GeneratedRegex(@"interval: \d+[smhd]")]
-    private static partial Regex IntervalPattern();
 }
 
 /// <summary>Kills and restarts the AppHost's resources the way an orchestrator would.</summary>

@@ -55,7 +55,7 @@ internal sealed class DrillWorld : IAsyncDisposable
         }
         var world = new DrillWorld
         {
-            App = app, Api = api, ApiReplicaUrls = await BenchApp.ReplicaUrlsAsync(app, ResourceNames.Api),
+            App = app, Api = api, ApiReplicaUrls = await ChatAppHost.ReplicaUrlsAsync(app, ResourceNames.Api),
             Clients = [], ChannelIds = channelIds,
         };
         for (var i = 0; i < clients; i++)

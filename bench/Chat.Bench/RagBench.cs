@@ -46,7 +46,7 @@ internal static class RagBench
         var million = args.Contains("--million");
         var ingestOnly = args.Contains("--ingest-only"); // exploration: the ingestion phase alone, printed, no result file
         var searchOnly = args.Contains("--search-only"); // exploration: the search phase alone, printed, no result file
-        var data = Path.Combine(Repo.Root(), "..", "shared", "data", "scifact");
+        var data = Path.Combine(RepoPaths.Root, "..", "shared", "data", "scifact");
         var corpus = File.ReadLines(Path.Combine(data, "corpus.jsonl")).Select(l => JsonDocument.Parse(l).RootElement)
             .Select(e => $"{e.GetProperty("title").GetString()}. {e.GetProperty("text").GetString()}")
             // Two abstracts hold C1 control characters (U+0094, U+0096), which Chat.Files rightly refuses in a text file.

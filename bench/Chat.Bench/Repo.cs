@@ -4,18 +4,6 @@ namespace Chat.Bench;
 
 internal static class Repo
 {
-    public static string Root()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "ChatAspire.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-        return Environment.CurrentDirectory;
-    }
-
     /// <summary>True when the command line asked for the results to be kept (<c>--save</c>).</summary>
     public static bool Save { get; set; }
 
@@ -30,7 +18,7 @@ internal static class Repo
             Console.WriteLine($"(bench/results/{name} not written: add --save to keep this run's results)");
             return;
         }
-        var path = Path.Combine(Root(), "bench", "results", name);
+        var path = RepoPaths.Combine("bench", "results", name);
         await File.WriteAllTextAsync(path, text);
         Console.WriteLine($"wrote {path}");
     }
@@ -38,7 +26,7 @@ internal static class Repo
     /// <summary>The output of <c>git {arguments}</c> in the repository (for the commit a result was measured at).</summary>
     public static string Git(string arguments)
     {
-        using var git = Process.Start(new ProcessStartInfo("git", arguments) { RedirectStandardOutput = true, WorkingDirectory = Root() })!;
+        using var git = Process.Start(new ProcessStartInfo("git", arguments) { RedirectStandardOutput = true, WorkingDirectory = RepoPaths.Root })!;
         var output = git.StandardOutput.ReadToEnd().Trim();
         git.WaitForExit();
         return output;

@@ -242,7 +242,7 @@ internal static class Restore
     /// <summary>Runs a script of the repository; returns its wall time in seconds.</summary>
     private static async Task<double> ScriptAsync(string script, string[] args, Dictionary<string, string> environment)
     {
-        var psi = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Repo.Root() };
+        var psi = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = RepoPaths.Root };
         psi.ArgumentList.Add(script);
         foreach (var a in args)
         {

@@ -251,7 +251,7 @@ internal static partial class Soak
         using var http = new HttpClient();
         foreach (var service in ResourceNames.Services)
         {
-            foreach (var url in await BenchApp.ReplicaUrlsAsync(app, service))
+            foreach (var url in await ChatAppHost.ReplicaUrlsAsync(app, service))
             {
                 var text = await http.GetStringAsync(new Uri(url, "/metrics"));
                 // One histogram per generation and kind of collection: each its own series of buckets.

@@ -23,7 +23,7 @@ internal static class WebBench
 
     public static async Task<int> RunAsync()
     {
-        var web = Path.Combine(Repo.Root(), "bench", "web");
+        var web = Path.Combine(RepoPaths.Root, "bench", "web");
         if (!Directory.Exists(Path.Combine(web, "node_modules", "lighthouse")))
         {
             await RunAsync("npm", $"ci --no-audit --no-fund --prefix {web}");

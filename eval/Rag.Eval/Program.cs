@@ -22,22 +22,15 @@ using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-var root = FindRoot();
+var root = RepoPaths.Root;
 var textOnly = args.Contains("--text-only");
 args = [.. args.Where(a => a != "--text-only")];
 var data = args.Length > 0 ? args[0] : Path.GetFullPath(Path.Combine(root, "..", "shared", "data", "scifact"));
 const int Depth = 100;
 
-var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.ChatAspire_AppHost>(
-    ["--ChatAspire:Infrastructure=process", "--ChatAspire:Ephemeral=true", "--ChatAspire:Monitoring:Enabled=false"]);
-foreach (var project in builder.Resources.OfType<ProjectResource>())
-{
-    project.Annotations.Add(new EnvironmentCallbackAnnotation(c => c.EnvironmentVariables.Remove("OTEL_EXPORTER_OTLP_ENDPOINT")));
-}
+var builder = (await ChatAppHost.CreateBuilderAsync(["--ChatAspire:Monitoring:Enabled=false"])).WithoutOtlpExport();
 builder.Services.AddLogging(l => l.AddFilter("ChatAspire.AppHost.Resources", LogLevel.None).AddFilter("Aspire", LogLevel.Warning).AddFilter("Microsoft", LogLevel.Warning));
-await using var app = await builder.BuildAsync();
-await app.StartAsync();
-await app.ResourceNotifications.WaitForResourceHealthyAsync(ResourceNames.Rag).WaitAsync(TimeSpan.FromMinutes(3)); // migrations applied
+await using var app = await builder.StartAsync([ResourceNames.Rag]); // migrations applied
 var options = new DbContextOptionsBuilder<RagDbContext>().UseNpgsql(await app.GetConnectionStringAsync(ResourceNames.RagDb)).Options;
 
 // Corpus → documents → chunks → embeddings, through the service's own pipeline pieces.
@@ -313,16 +306,4 @@ static float[] Unit()
     var v = new float[MiniLmEmbeddingGenerator.Dimensions];
     v[0] = 1;
     return v;
-}
-
-static string FindRoot()
-{
-    for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-    {
-        if (File.Exists(Path.Combine(dir.FullName, "ChatAspire.sln")))
-        {
-            return dir.FullName;
-        }
-    }
-    return Environment.CurrentDirectory;
 }

@@ -8,7 +8,6 @@ using Microsoft.AspNetCore.SignalR.Client;
 namespace ChatAspire.Tests.Ai;
 
 /// <summary>The assistant end to end through the AppHost, with the built-in (extractive) provider.</summary>
-[Collection(AppHostCollection.Name)]
 public sealed class AssistantTests(AppHostFixture fixture)
 {
     private Uri Api => fixture.ProxyClient(ResourceNames.Api).BaseAddress!;
@@ -21,7 +20,7 @@ public sealed class AssistantTests(AppHostFixture fixture)
         var fileId = await AiScenario.ShareDocumentAsync(fixture, alice, channel, "policy.md",
             "# Travel policy\n\nTrain tickets are reimbursed in second class only. Flights need approval from a director before booking.\n\n" +
             "# Office\n\nThe office closes at six in the evening.\n");
-        var replicas = await AppHostFixture.ReplicaUrlsAsync(fixture.App, ResourceNames.Api);
+        var replicas = await ChatAppHost.ReplicaUrlsAsync(fixture.App, ResourceNames.Api);
         await using var hub = await alice.ConnectAsync(replicas[1]);
         var events = AiScenario.Record(hub);
 
@@ -190,7 +189,7 @@ public static class AiScenario
 }
 
 /// <summary>Back-pressure: a full assistant queue refuses new questions clearly and loses nothing already accepted.</summary>
-[Collection(AppHostCollection.Name)]
+[Collection(ExclusiveCollection.Name)]
 public sealed class AssistantBackPressureTests(AppHostFixture fixture)
 {
     [Fact]

@@ -9,7 +9,6 @@ using Microsoft.AspNetCore.SignalR.Client;
 namespace ChatAspire.Tests.Ai;
 
 /// <summary>What docs/realtime.md promises about assistant replies and hub refusals.</summary>
-[Collection(AppHostCollection.Name)]
 public sealed partial class ReplyContractTests(AppHostFixture fixture)
 {
     private Uri Api => fixture.ProxyClient(ResourceNames.Api).BaseAddress!;

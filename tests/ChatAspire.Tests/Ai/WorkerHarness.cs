@@ -25,8 +25,8 @@ public sealed class WorkerHarness : IAsyncDisposable
         var commands = fixture.App.Services.GetRequiredService<ResourceCommandService>();
         var stopped = await commands.ExecuteCommandAsync(ResourceNames.AiWorker, "resource-stop");
         Assert.True(stopped.Success, stopped.Message);
-        var api = (await AppHostFixture.ReplicaUrlsAsync(fixture.App, ResourceNames.Api))[0];
-        var rag = (await AppHostFixture.ReplicaUrlsAsync(fixture.App, ResourceNames.Rag))[0];
+        var api = (await ChatAppHost.ReplicaUrlsAsync(fixture.App, ResourceNames.Api))[0];
+        var rag = (await ChatAppHost.ReplicaUrlsAsync(fixture.App, ResourceNames.Rag))[0];
         return new WorkerHarness(fixture, new()
         {
             ["ConnectionStrings:cache"] = await fixture.ConnectionStringAsync(ResourceNames.Redis),

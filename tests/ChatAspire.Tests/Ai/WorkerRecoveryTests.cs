@@ -10,7 +10,7 @@ using StackExchange.Redis;
 namespace ChatAspire.Tests.Ai;
 
 /// <summary>Crashes, cancellation, a failing provider and tracing, with in-process workers in place of the AppHost's.</summary>
-[Collection(AppHostCollection.Name)]
+[Collection(ExclusiveCollection.Name)]
 public sealed class WorkerRecoveryTests(AppHostFixture fixture) : IAsyncLifetime
 {
     private const string TestSourceName = "ChatAspire.Tests";
@@ -19,14 +19,14 @@ public sealed class WorkerRecoveryTests(AppHostFixture fixture) : IAsyncLifetime
 
     private Uri Api => fixture.ProxyClient(ResourceNames.Api).BaseAddress!;
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         _model = await FakeModelServer.StartAsync();
         _model.Words = [.. Enumerable.Range(1, 40).Select(i => $"word{i}")];
         _model.DelayPerWord = TimeSpan.FromMilliseconds(150);
     }
 
-    public async Task DisposeAsync() => await _model.DisposeAsync();
+    public async ValueTask DisposeAsync() => await _model.DisposeAsync();
 
     private Dictionary<string, string?> OpenAi(params (string Key, string Value)[] extra)
     {
@@ -112,7 +112,7 @@ public sealed class WorkerRecoveryTests(AppHostFixture fixture) : IAsyncLifetime
         await using var worker = harness.Worker(OpenAi());
         var alice = await ChatUsers.RegisterAsync(Api, "ai-cancel");
         var channel = await alice.CreateChannelAsync();
-        var replicas = await AppHostFixture.ReplicaUrlsAsync(fixture.App, ResourceNames.Api);
+        var replicas = await ChatAppHost.ReplicaUrlsAsync(fixture.App, ResourceNames.Api);
         await using var watcher = await alice.ConnectAsync(replicas[0]);
         await using var canceller = await alice.ConnectAsync(replicas[1]);
         var events = AiScenario.Record(watcher);

@@ -3,7 +3,6 @@ using ChatAspire.Tests.Infrastructure;
 
 namespace ChatAspire.Tests.Chat;
 
-[Collection(AppHostCollection.Name)]
 public sealed class AccountTests(AppHostFixture fixture)
 {
     private Uri Api => fixture.ProxyClient(ResourceNames.Api).BaseAddress!;
@@ -42,7 +41,7 @@ public sealed class AccountTests(AppHostFixture fixture)
         var token = (await register.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("tokens").GetProperty("accessToken").GetString();
 
         var targets = new List<(Uri Base, string Path)>();
-        foreach (var replica in await AppHostFixture.ReplicaUrlsAsync(fixture.App, ResourceNames.Api))
+        foreach (var replica in await ChatAppHost.ReplicaUrlsAsync(fixture.App, ResourceNames.Api))
         {
             targets.Add((replica, "/api/auth/me"));
             targets.Add((replica, "/api/channels"));

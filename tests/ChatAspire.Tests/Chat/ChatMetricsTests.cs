@@ -4,13 +4,13 @@ using Microsoft.AspNetCore.SignalR.Client;
 
 namespace ChatAspire.Tests.Chat;
 
-[Collection(AppHostCollection.Name)]
+[Collection(ExclusiveCollection.Name)]
 public sealed class ChatMetricsTests(AppHostFixture fixture)
 {
     [Fact]
     public async Task Chat_metrics_count_the_scenario_with_the_right_labels()
     {
-        var replica = (await AppHostFixture.ReplicaUrlsAsync(fixture.App, ResourceNames.Api))[0];
+        var replica = (await ChatAppHost.ReplicaUrlsAsync(fixture.App, ResourceNames.Api))[0];
         using var scrape = new HttpClient { BaseAddress = replica };
         var alice = await ChatUsers.RegisterAsync(replica);
         var channel = await alice.CreateChannelAsync();
@@ -36,7 +36,7 @@ public sealed class ChatMetricsTests(AppHostFixture fixture)
         Assert.True(MetricsText.Sum(during, "database_queries_total", ("operation", "insert")) > MetricsText.Sum(before, "database_queries_total", ("operation", "insert")));
 
         // active_users comes from the presence heartbeat (every 10 s) and counts users on every replica.
-        var active = await PrometheusClient.EventuallyAsync(async () =>
+        var active = await Poll.EventuallyAsync(async () =>
             MetricsText.Sum(await scrape.GetStringAsync("/metrics"), "active_users") >= 1, TimeSpan.FromSeconds(25));
         Assert.True(active);
 

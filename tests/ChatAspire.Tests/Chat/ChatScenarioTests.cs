@@ -7,7 +7,6 @@ using Microsoft.AspNetCore.SignalR.Client;
 
 namespace ChatAspire.Tests.Chat;
 
-[Collection(AppHostCollection.Name)]
 public sealed class ChatScenarioTests(AppHostFixture fixture)
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
@@ -124,7 +123,7 @@ public sealed class ChatScenarioTests(AppHostFixture fixture)
     [Fact]
     public async Task A_client_on_replica_one_receives_in_real_time_a_message_posted_through_replica_two()
     {
-        var replicas = await AppHostFixture.ReplicaUrlsAsync(fixture.App, ResourceNames.Api);
+        var replicas = await ChatAppHost.ReplicaUrlsAsync(fixture.App, ResourceNames.Api);
         Assert.Equal(2, replicas.Count);
         var alice = await ChatUsers.RegisterAsync(Api);
         var bob = await ChatUsers.RegisterAsync(Api);
@@ -142,7 +141,7 @@ public sealed class ChatScenarioTests(AppHostFixture fixture)
     [Fact]
     public async Task Too_long_or_too_fast_gets_a_clear_error_and_stores_nothing()
     {
-        var replica = (await AppHostFixture.ReplicaUrlsAsync(fixture.App, ResourceNames.Api))[0];
+        var replica = (await ChatAppHost.ReplicaUrlsAsync(fixture.App, ResourceNames.Api))[0];
         var alice = await ChatUsers.RegisterAsync(Api);
         var channel = await alice.CreateChannelAsync();
 

@@ -5,7 +5,6 @@ using ChatAspire.Tests.Infrastructure;
 namespace ChatAspire.Tests.Chat;
 
 /// <summary>A channel's export: the whole history as messages.jsonl plus the attachments, for its owner only, audited.</summary>
-[Collection(AppHostCollection.Name)]
 public sealed class ExportTests(AppHostFixture fixture)
 {
     private Uri Api => fixture.ProxyClient(ResourceNames.Api).BaseAddress!;

@@ -4,7 +4,6 @@ using ChatAspire.Tests.Infrastructure;
 namespace ChatAspire.Tests.Chat;
 
 /// <summary>Mentions and threads through the documented API (docs/realtime.md): what the web page builds on.</summary>
-[Collection(AppHostCollection.Name)]
 public sealed class MentionsAndThreadsTests(AppHostFixture fixture)
 {
     private Uri Api => fixture.ProxyClient(ResourceNames.Api).BaseAddress!;

@@ -5,7 +5,6 @@ using Microsoft.AspNetCore.SignalR.Client;
 
 namespace ChatAspire.Tests.Chat;
 
-[Collection(AppHostCollection.Name)]
 public sealed class MessageActionsTests(AppHostFixture fixture)
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
@@ -62,7 +61,7 @@ public sealed class MessageActionsTests(AppHostFixture fixture)
     [Fact]
     public async Task Presence_is_shared_across_replicas_and_members_see_who_is_online()
     {
-        var replicas = await AppHostFixture.ReplicaUrlsAsync(fixture.App, ResourceNames.Api);
+        var replicas = await ChatAppHost.ReplicaUrlsAsync(fixture.App, ResourceNames.Api);
         var alice = await ChatUsers.RegisterAsync(Api);
         var bob = await ChatUsers.RegisterAsync(Api);
         var channel = await alice.CreateChannelAsync();

@@ -21,7 +21,6 @@ namespace ChatAspire.Tests.Chat;
 /// answer is posted back as the webhook's bot and seen live; a failing tool gets retried with backoff; the owner reads
 /// the delivery log; nothing else is sent.
 /// </summary>
-[Collection(AppHostCollection.Name)]
 public sealed class OutgoingWebhookTests(AppHostFixture fixture)
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(20);

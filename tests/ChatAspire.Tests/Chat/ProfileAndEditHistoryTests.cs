@@ -9,7 +9,6 @@ namespace ChatAspire.Tests.Chat;
 /// Issue #36: a display name is changed in the profile (the sign-up rules still hold, and every replica shows the new
 /// name at once), and an edited message keeps its earlier texts for its readers until it is deleted.
 /// </summary>
-[Collection(AppHostCollection.Name)]
 public sealed class ProfileAndEditHistoryTests(AppHostFixture fixture)
 {
     private Uri Api => fixture.ProxyClient(ResourceNames.Api).BaseAddress!;
@@ -17,7 +16,7 @@ public sealed class ProfileAndEditHistoryTests(AppHostFixture fixture)
     [Fact]
     public async Task A_new_display_name_shows_on_every_replica_at_once_and_an_impersonating_one_is_refused()
     {
-        var replicas = await AppHostFixture.ReplicaUrlsAsync(fixture.App, ResourceNames.Api);
+        var replicas = await ChatAppHost.ReplicaUrlsAsync(fixture.App, ResourceNames.Api);
         Assert.True(replicas.Count >= 2, "the API runs as two replicas");
         var author = await ChatUsers.RegisterAsync(Api, "nm");
         var channel = await author.CreateChannelAsync();

@@ -9,7 +9,6 @@ namespace ChatAspire.Tests.Chat;
 /// their attachments' blobs, and the RAG document and chunks made from them), leaves newer messages and other channels
 /// alone, and history skips the deleted seqs without a gap error.
 /// </summary>
-[Collection(AppHostCollection.Name)]
 public sealed class RetentionTests(AppHostFixture fixture)
 {
     private Uri Api => fixture.ProxyClient(ResourceNames.Api).BaseAddress!;

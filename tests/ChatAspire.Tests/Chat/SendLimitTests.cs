@@ -3,14 +3,13 @@ using ChatAspire.Tests.Infrastructure;
 
 namespace ChatAspire.Tests.Chat;
 
-[Collection(AppHostCollection.Name)]
 public sealed class SendLimitTests(AppHostFixture fixture)
 {
     [Fact]
     public async Task The_per_user_send_limit_holds_across_both_api_replicas()
     {
         // Defaults: a burst of 20, refilled at 5 a second (Messages:SendBurst, Messages:SendPerSecond).
-        var replicas = await AppHostFixture.ReplicaUrlsAsync(fixture.App, ResourceNames.Api);
+        var replicas = await ChatAppHost.ReplicaUrlsAsync(fixture.App, ResourceNames.Api);
         Assert.Equal(2, replicas.Count);
         var user = await ChatUsers.RegisterAsync(replicas[0], "limit");
         var channel = await user.CreateChannelAsync();

@@ -6,7 +6,7 @@ using OpenTelemetry.Trace;
 
 namespace ChatAspire.Tests.Chat;
 
-[Collection(AppHostCollection.Name)]
+[Collection(ExclusiveCollection.Name)]
 public sealed class TokenScrubbingTests(AppHostFixture fixture)
 {
     [Fact]

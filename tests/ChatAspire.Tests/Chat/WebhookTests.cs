@@ -8,7 +8,6 @@ using Microsoft.AspNetCore.SignalR.Client;
 namespace ChatAspire.Tests.Chat;
 
 /// <summary>Incoming webhooks (docs/integrations.md): a Slack-style client posts into a channel through a secret URL.</summary>
-[Collection(AppHostCollection.Name)]
 public sealed class WebhookTests(AppHostFixture fixture)
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(15);
@@ -21,7 +20,7 @@ public sealed class WebhookTests(AppHostFixture fixture)
         var member = await ChatUsers.RegisterAsync(Api, "hookmember");
         var channel = await owner.CreateChannelAsync();
         await owner.InviteAsync(channel, member);
-        var replicas = await AppHostFixture.ReplicaUrlsAsync(fixture.App, ResourceNames.Api);
+        var replicas = await ChatAppHost.ReplicaUrlsAsync(fixture.App, ResourceNames.Api);
         await using var ownerHub = await owner.ConnectAsync(replicas[0]);
         await using var memberHub = await member.ConnectAsync(replicas[^1]);
         var toOwner = Inbox(ownerHub);

@@ -6,7 +6,6 @@ using Microsoft.AspNetCore.SignalR.Client;
 namespace ChatAspire.Tests.Chat;
 
 /// <summary>The group-commit write path keeps the contract of docs/realtime.md under concurrency.</summary>
-[Collection(AppHostCollection.Name)]
 public sealed class WritePathTests(AppHostFixture fixture)
 {
     private Uri Api => fixture.ProxyClient(ResourceNames.Api).BaseAddress!;
@@ -14,7 +13,7 @@ public sealed class WritePathTests(AppHostFixture fixture)
     [Fact]
     public async Task Concurrent_sends_to_one_channel_through_both_replicas_get_seq_1_to_N_once_each_and_retries_return_the_original()
     {
-        var replicas = await AppHostFixture.ReplicaUrlsAsync(fixture.App, ResourceNames.Api);
+        var replicas = await ChatAppHost.ReplicaUrlsAsync(fixture.App, ResourceNames.Api);
         var owner = await ChatUsers.RegisterAsync(Api, "seq");
         var members = new List<ChatUser> { owner };
         var channel = await owner.CreateChannelAsync();
@@ -70,7 +69,7 @@ public sealed class WritePathTests(AppHostFixture fixture)
     [Fact]
     public async Task Questions_to_the_assistant_plain_sends_and_the_assistants_replies_share_one_gap_free_seq_with_one_job_per_question()
     {
-        var replicas = await AppHostFixture.ReplicaUrlsAsync(fixture.App, ResourceNames.Api);
+        var replicas = await ChatAppHost.ReplicaUrlsAsync(fixture.App, ResourceNames.Api);
         var owner = await ChatUsers.RegisterAsync(Api, "mixed");
         var channel = await owner.CreateChannelAsync();
         var members = new List<ChatUser> { owner };
@@ -120,7 +119,7 @@ public sealed class WritePathTests(AppHostFixture fixture)
     [Fact]
     public async Task A_retry_of_a_stored_message_gets_the_original_even_when_the_sender_is_over_the_send_limit()
     {
-        var replica = (await AppHostFixture.ReplicaUrlsAsync(fixture.App, ResourceNames.Api))[0];
+        var replica = (await ChatAppHost.ReplicaUrlsAsync(fixture.App, ResourceNames.Api))[0];
         var alice = await ChatUsers.RegisterAsync(Api, "limit");
         var channel = await alice.CreateChannelAsync();
         var clientId = Guid.NewGuid();

@@ -9,14 +9,13 @@ namespace ChatAspire.Tests.Files;
 /// File visibility has one owner, Chat.Api, and no service calls back to its caller (issue #16). Chat.Api reads from
 /// Chat.Files only to export a channel (issue #35), never while people chat.
 /// </summary>
-[Collection(AppHostCollection.Name)]
+[Collection(ExclusiveCollection.Name)]
 public sealed class FileVisibilityTests(AppHostFixture fixture)
 {
     [Fact]
     public async Task No_two_resources_reference_each_other()
     {
-        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.ChatAspire_AppHost>(
-            ["--ChatAspire:Infrastructure=process", "--ChatAspire:Ephemeral=true"]);
+        var builder = await ChatAppHost.CreateBuilderAsync([]);
         var references = builder.Resources
             .SelectMany(r => r.Annotations.OfType<ResourceRelationshipAnnotation>().Where(a => a.Type == "Reference").Select(a => (From: r.Name, To: a.Resource.Name)))
             .ToHashSet();
@@ -32,7 +31,7 @@ public sealed class FileVisibilityTests(AppHostFixture fixture)
     [Fact]
     public async Task Attaching_a_file_makes_no_call_from_chat_api_to_chat_files()
     {
-        var api = (await AppHostFixture.ReplicaUrlsAsync(fixture.App, ResourceNames.Api))[0];
+        var api = (await ChatAppHost.ReplicaUrlsAsync(fixture.App, ResourceNames.Api))[0];
         var filesUrl = fixture.CreateClient(ResourceNames.Files).BaseAddress!;
         var alice = await ChatUsers.RegisterAsync(api);
         var channel = await alice.CreateChannelAsync();
@@ -57,7 +56,7 @@ public sealed class FileVisibilityTests(AppHostFixture fixture)
     [Fact]
     public async Task A_member_downloads_a_shared_file_with_a_grant_and_chat_files_calls_nobody()
     {
-        var api = (await AppHostFixture.ReplicaUrlsAsync(fixture.App, ResourceNames.Api))[0];
+        var api = (await ChatAppHost.ReplicaUrlsAsync(fixture.App, ResourceNames.Api))[0];
         var filesUrl = fixture.CreateClient(ResourceNames.Files).BaseAddress!;
         var alice = await ChatUsers.RegisterAsync(api);
         var bob = await ChatUsers.RegisterAsync(api);

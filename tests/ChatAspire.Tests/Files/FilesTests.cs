@@ -5,14 +5,26 @@ using ChatAspire.Tests.Infrastructure;
 
 namespace ChatAspire.Tests.Files;
 
-[Collection(AppHostCollection.Name)]
 public sealed class FilesTests(AppHostFixture fixture)
 {
     private Uri Api => fixture.ProxyClient(ResourceNames.Api).BaseAddress!;
     private Uri FilesUrl => fixture.CreateClient(ResourceNames.Files).BaseAddress!;
 
+    public static TheoryData<string, string> Accepted
+    {
+        get
+        {
+            var data = new TheoryData<string, string>();
+            foreach (var (name, contentType) in Samples.Accepted)
+            {
+                data.Add(name, contentType);
+            }
+            return data;
+        }
+    }
+
     [Theory]
-    [MemberData(nameof(Samples.Accepted), MemberType = typeof(Samples))]
+    [MemberData(nameof(Accepted))]
     public async Task An_accepted_type_round_trips_byte_for_byte(string name, string contentType)
     {
         var user = await ChatUsers.RegisterAsync(Api);
@@ -33,51 +45,6 @@ public sealed class FilesTests(AppHostFixture fixture)
         Assert.Equal("nosniff", download.Headers.GetValues("X-Content-Type-Options").Single());
         Assert.Equal(contentType.StartsWith("image/", StringComparison.Ordinal) ? "inline" : "attachment",
             download.Content.Headers.ContentDisposition?.DispositionType);
-    }
-
-    [Fact]
-    public async Task Hostile_uploads_are_refused_and_leave_nothing_behind()
-    {
-        var user = await ChatUsers.RegisterAsync(Api);
-        var other = await ChatUsers.RegisterAsync(Api);
-        using var files = user.Http(FilesUrl);
-        var storage = await fixture.EnvironmentOfAsync(ResourceNames.Files, "Files__StoragePath");
-        var blobsBefore = BlobCount(storage!);
-
-        using var oversize = await files.PostAsync("/api/files", Samples.LargeText("big.txt", 25L * 1024 * 1024 + 1));
-        using var pngAsText = await files.PostAsync("/api/files", Samples.Multipart("innocent.txt", Samples.For("x.png")));
-        using var exeAsPdf = await files.PostAsync("/api/files", Samples.Multipart("invoice.pdf", Samples.Executable()));
-        using var unknownExtension = await files.PostAsync("/api/files", Samples.Multipart("page.xml", Samples.For("x.txt")));
-        using var empty = await files.PostAsync("/api/files", Samples.Multipart("empty.txt", []));
-        using var anonymous = new HttpClient { BaseAddress = FilesUrl };
-        using var noToken = await anonymous.PostAsync("/api/files", Samples.Multipart("a.txt", Samples.For("a.txt")));
-
-        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, oversize.StatusCode);
-        Assert.Equal(HttpStatusCode.UnsupportedMediaType, pngAsText.StatusCode);
-        Assert.Equal(HttpStatusCode.UnsupportedMediaType, exeAsPdf.StatusCode);
-        Assert.Equal(HttpStatusCode.UnsupportedMediaType, unknownExtension.StatusCode);
-        Assert.Equal(HttpStatusCode.BadRequest, empty.StatusCode);
-        Assert.Equal(HttpStatusCode.Unauthorized, noToken.StatusCode);
-        Assert.Equal("application/problem+json", pngAsText.Content.Headers.ContentType?.MediaType);
-        Assert.Empty(await files.GetFromJsonAsync<FileMetadata[]>("/api/files") ?? []);
-        Assert.Equal(blobsBefore, BlobCount(storage!));
-        Assert.Empty(Directory.Exists(Path.Combine(storage!, "tmp")) ? Directory.GetFiles(Path.Combine(storage!, "tmp")) : []);
-
-        // Hostile names are stored only as harmless metadata.
-        var traversal = await UploadAsync(files, "../../../etc/passwd.txt");
-        var absolute = await UploadAsync(files, "/etc/cron.d/evil.txt");
-        var windows = await UploadAsync(files, "C:\\\\Windows\\\\system.txt");
-        var control = await UploadAsync(files, "bad\u0001na\u0007me.txt");
-        Assert.Equal("passwd.txt", traversal.Name);
-        Assert.Equal("evil.txt", absolute.Name);
-        Assert.Equal("system.txt", windows.Name);
-        Assert.Equal("badname.txt", control.Name);
-        Assert.All([traversal, absolute, windows, control], f => Assert.True(File.Exists(Path.Combine(storage!, "blobs", f.Sha256[..2], f.Sha256))));
-
-        using var stranger = other.Http(FilesUrl);
-        Assert.Equal(HttpStatusCode.NotFound, (await stranger.GetAsync($"/api/files/{traversal.Id}/content")).StatusCode);
-        Assert.Equal(HttpStatusCode.NotFound, (await stranger.GetAsync($"/api/files/{traversal.Id}")).StatusCode);
-        Assert.Equal(HttpStatusCode.NotFound, (await stranger.DeleteAsync($"/api/files/{traversal.Id}")).StatusCode);
     }
 
     [Fact]
@@ -160,18 +127,70 @@ public sealed class FilesTests(AppHostFixture fixture)
         Assert.All(header.FileName!, c => Assert.True(c < 128)); // the plain filename= is an ASCII fallback
     }
 
-    private static async Task<FileMetadata> UploadAsync(HttpClient files, string rawName, byte[]? bytes = null)
+    internal static async Task<FileMetadata> UploadAsync(HttpClient files, string rawName, byte[]? bytes = null)
     {
         using var response = await files.PostAsync("/api/files", Samples.Multipart(rawName, bytes ?? Samples.For(Path.GetExtension(rawName) is ".md" ? "x.md" : "x.txt")));
         Assert.True(response.StatusCode == HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
         return (await response.Content.ReadFromJsonAsync<FileMetadata>())!;
     }
 
-    private static int BlobCount(string storage) =>
+    internal static int BlobCount(string storage) =>
         Directory.Exists(Path.Combine(storage, "blobs")) ? Directory.GetFiles(Path.Combine(storage, "blobs"), "*", SearchOption.AllDirectories).Length : 0;
 }
 
-[Collection(AppHostCollection.Name)]
+/// <summary>Refused uploads leave no blob behind: counts the whole store, so it runs with the AppHost to itself.</summary>
+[Collection(ExclusiveCollection.Name)]
+public sealed class HostileUploadTests(AppHostFixture fixture)
+{
+    private Uri Api => fixture.ProxyClient(ResourceNames.Api).BaseAddress!;
+    private Uri FilesUrl => fixture.CreateClient(ResourceNames.Files).BaseAddress!;
+
+    [Fact]
+    public async Task Hostile_uploads_are_refused_and_leave_nothing_behind()
+    {
+        var user = await ChatUsers.RegisterAsync(Api);
+        var other = await ChatUsers.RegisterAsync(Api);
+        using var files = user.Http(FilesUrl);
+        var storage = await fixture.EnvironmentOfAsync(ResourceNames.Files, "Files__StoragePath");
+        var blobsBefore = FilesTests.BlobCount(storage!);
+
+        using var oversize = await files.PostAsync("/api/files", Samples.LargeText("big.txt", 25L * 1024 * 1024 + 1));
+        using var pngAsText = await files.PostAsync("/api/files", Samples.Multipart("innocent.txt", Samples.For("x.png")));
+        using var exeAsPdf = await files.PostAsync("/api/files", Samples.Multipart("invoice.pdf", Samples.Executable()));
+        using var unknownExtension = await files.PostAsync("/api/files", Samples.Multipart("page.xml", Samples.For("x.txt")));
+        using var empty = await files.PostAsync("/api/files", Samples.Multipart("empty.txt", []));
+        using var anonymous = new HttpClient { BaseAddress = FilesUrl };
+        using var noToken = await anonymous.PostAsync("/api/files", Samples.Multipart("a.txt", Samples.For("a.txt")));
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, oversize.StatusCode);
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, pngAsText.StatusCode);
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, exeAsPdf.StatusCode);
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, unknownExtension.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, empty.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, noToken.StatusCode);
+        Assert.Equal("application/problem+json", pngAsText.Content.Headers.ContentType?.MediaType);
+        Assert.Empty(await files.GetFromJsonAsync<FileMetadata[]>("/api/files") ?? []);
+        Assert.Equal(blobsBefore, FilesTests.BlobCount(storage!));
+        Assert.Empty(Directory.Exists(Path.Combine(storage!, "tmp")) ? Directory.GetFiles(Path.Combine(storage!, "tmp")) : []);
+
+        // Hostile names are stored only as harmless metadata.
+        var traversal = await FilesTests.UploadAsync(files, "../../../etc/passwd.txt");
+        var absolute = await FilesTests.UploadAsync(files, "/etc/cron.d/evil.txt");
+        var windows = await FilesTests.UploadAsync(files, "C:\\\\Windows\\\\system.txt");
+        var control = await FilesTests.UploadAsync(files, "bad\u0001na\u0007me.txt");
+        Assert.Equal("passwd.txt", traversal.Name);
+        Assert.Equal("evil.txt", absolute.Name);
+        Assert.Equal("system.txt", windows.Name);
+        Assert.Equal("badname.txt", control.Name);
+        Assert.All([traversal, absolute, windows, control], f => Assert.True(File.Exists(Path.Combine(storage!, "blobs", f.Sha256[..2], f.Sha256))));
+
+        using var stranger = other.Http(FilesUrl);
+        Assert.Equal(HttpStatusCode.NotFound, (await stranger.GetAsync($"/api/files/{traversal.Id}/content")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await stranger.GetAsync($"/api/files/{traversal.Id}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await stranger.DeleteAsync($"/api/files/{traversal.Id}")).StatusCode);
+    }
+}
+
 public sealed class FileQuotaTests(AppHostFixture fixture)
 {
     [Fact]

@@ -9,7 +9,6 @@ using StackExchange.Redis;
 
 namespace ChatAspire.Tests.Files;
 
-[Collection(AppHostCollection.Name)]
 public sealed class OutboxTests(AppHostFixture fixture)
 {
     [Fact]

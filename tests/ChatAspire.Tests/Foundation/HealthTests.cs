@@ -5,7 +5,7 @@ using ChatAspire.Tests.Infrastructure;
 
 namespace ChatAspire.Tests.Foundation;
 
-[Collection(AppHostCollection.Name)]
+[Collection(ExclusiveCollection.Name)]
 public sealed class HealthTests(AppHostFixture fixture)
 {
     public static TheoryData<string, string[]> ServiceDependencies => new()

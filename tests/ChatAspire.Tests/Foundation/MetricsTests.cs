@@ -3,7 +3,7 @@ using ChatAspire.Tests.Infrastructure;
 
 namespace ChatAspire.Tests.Foundation;
 
-[Collection(AppHostCollection.Name)]
+[Collection(ExclusiveCollection.Name)]
 public sealed partial class MetricsTests(AppHostFixture fixture)
 {
     private static readonly string[] HttpAndSystemMetrics =

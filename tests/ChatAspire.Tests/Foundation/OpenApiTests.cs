@@ -15,7 +15,7 @@ namespace ChatAspire.Tests.Foundation;
 /// <c>CHATASPIRE_WRITE_OPENAPI=1 dotnet test tests/ChatAspire.Tests --filter FullyQualifiedName~OpenApiTests</c>
 /// writes the committed copies again (the only time a test writes a tracked file; never in CI).
 /// </summary>
-[Collection(AppHostCollection.Name)]
+[Collection(ExclusiveCollection.Name)]
 public sealed partial class OpenApiTests(AppHostFixture fixture)
 {
     public static TheoryData<string> Services => [ResourceNames.Api, ResourceNames.Files, ResourceNames.Rag];

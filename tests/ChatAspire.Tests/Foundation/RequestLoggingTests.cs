@@ -6,7 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace ChatAspire.Tests.Foundation;
 
-[Collection(AppHostCollection.Name)]
+[Collection(ExclusiveCollection.Name)]
 public sealed class RequestLoggingTests(AppHostFixture fixture)
 {
     [Fact]

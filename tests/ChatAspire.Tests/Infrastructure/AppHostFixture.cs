@@ -1,78 +1,65 @@
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
+using ChatAspire.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
+
+[assembly: AssemblyFixture(typeof(AppHostFixture))]
 
 namespace ChatAspire.Tests.Infrastructure;
 
 /// <summary>
-/// Starts the whole AppHost once per test collection: local Postgres and Redis processes with ephemeral data,
-/// every service healthy before the first test runs. Tests create their own data.
+/// The system every service test shares: the whole AppHost, started once for the test assembly (an xunit assembly
+/// fixture) with local Postgres and Redis processes and throwaway data, every service and every API replica ready before
+/// the first test. Tests create their own users and channels, so test classes run in parallel against it; the few that
+/// change what others would see (stop a service, read a process-wide counter) are in <see cref="ExclusiveCollection"/>.
 /// </summary>
 public sealed class AppHostFixture : IAsyncLifetime
 {
-    public static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(4);
-
     /// <summary>The JWT signing key the AppHost hands to every service; in-process service hosts use it too.</summary>
     public static readonly string SigningKey = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
 
     public DistributedApplication App { get; private set; } = null!;
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         App = await StartAsync([]);
     }
 
-    /// <summary>Builds and starts the AppHost in local-process, ephemeral mode and waits for every service to be healthy.</summary>
+    /// <summary>
+    /// Builds and starts an AppHost as the tests use it (<see cref="ChatAppHost"/> plus the tests' settings) and waits for
+    /// every service, every API replica and Prometheus.
+    /// </summary>
     public static async Task<DistributedApplication> StartAsync(string[] extraArgs, Action<IDistributedApplicationTestingBuilder>? configure = null)
     {
-        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.ChatAspire_AppHost>(
+        var builder = await ChatAppHost.CreateBuilderAsync(
         [
-            "--ChatAspire:Infrastructure=process", "--ChatAspire:Ephemeral=true",
             // Prometheus on a free port, scraping fast, with the alert rules' `for:` shortened (same source file).
             "--ChatAspire:Monitoring:Port=0", "--ChatAspire:Monitoring:ScrapeInterval=1s",
-            $"--ChatAspire:Monitoring:RulesFile={TestRules.ShortenedRulesFile}",
+            $"--ChatAspire:Monitoring:RulesFile={AlertRules.ShortenedFile}",
             $"--Parameters:jwt-signing-key={SigningKey}",
             .. extraArgs,
         ]);
-        // No dashboard here: without this the OTLP exporters retry a dead endpoint and slow every shutdown.
-        foreach (var project in builder.Resources.OfType<ProjectResource>())
+        builder.WithoutOtlpExport().WithServiceEnvironment(new Dictionary<string, string>
         {
-            project.Annotations.Add(new EnvironmentCallbackAnnotation(context => context.EnvironmentVariables.Remove("OTEL_EXPORTER_OTLP_ENDPOINT")));
-        }
-        builder.Resources.OfType<ProjectResource>().Single(r => r.Name == ResourceNames.Api).Annotations
-            .Add(new EnvironmentCallbackAnnotation(context =>
-            {
-                context.EnvironmentVariables["Accounts__AdminUserName"] = ChatUsers.AdminUserName;
-                // Every test signs up from one address; the per-address limit on /api/auth is for real clients.
-                context.EnvironmentVariables["Accounts__AuthRequestsPerMinute"] = "100000";
-                // Outgoing webhooks call a receiver the tests run on 127.0.0.1 (the refusal itself: NetworkGuardTests).
-                context.EnvironmentVariables["Webhooks__AllowPrivateNetworks"] = "true";
-            }));
+            ["Accounts__AdminUserName"] = ChatUsers.AdminUserName,
+            // Every test signs up from one address; the per-address limit on /api/auth is for real clients.
+            ["Accounts__AuthRequestsPerMinute"] = "100000",
+            // Outgoing webhooks call a receiver the tests run on 127.0.0.1 (the refusal itself: NetworkGuardTests).
+            ["Webhooks__AllowPrivateNetworks"] = "true",
+        }, ResourceNames.Api);
         configure?.Invoke(builder);
-        var app = await builder.BuildAsync();
-        using var cts = new CancellationTokenSource(StartTimeout);
-        await app.StartAsync(cts.Token);
-        foreach (var service in (string[])[.. ResourceNames.Services, "prometheus"])
-        {
-            await app.ResourceNotifications.WaitForResourceHealthyAsync(service, cts.Token);
-        }
-        // A replicated resource is healthy as soon as one replica is; tests address replicas directly, so wait for each.
-        using var probe = new HttpClient();
-        foreach (var replica in await ReplicaUrlsAsync(app, ResourceNames.Api))
-        {
-            await Poll.UntilAsync(async () => (await probe.GetAsync(new Uri(replica, "/health/ready"), cts.Token).ContinueWith(t => t.IsCompletedSuccessfully && t.Result.IsSuccessStatusCode, TaskScheduler.Default)),
-                StartTimeout, $"replica {replica} to be ready");
-        }
-        return app;
+        return await builder.StartAsync([.. ResourceNames.Services, "prometheus"]);
     }
 
     /// <summary>
     /// A client bound to one replica (the first unless <paramref name="replica"/> says otherwise), so a request and the
     /// <c>/metrics</c> read after it meet the same process. <see cref="ProxyClient"/> goes through the load-balancing proxy.
+    /// The lookup runs on the thread pool: test classes run in parallel on xunit's few threads, and a wait that blocked one
+    /// of them for a continuation queued to the same threads could block them all.
     /// </summary>
     public HttpClient CreateClient(string resource, int replica = 0) =>
-        new() { BaseAddress = ReplicaUrlsAsync(App, resource).GetAwaiter().GetResult()[replica] };
+        new() { BaseAddress = Task.Run(() => ChatAppHost.ReplicaUrlsAsync(App, resource)).GetAwaiter().GetResult()[replica] };
 
     public HttpClient ProxyClient(string resource) => App.CreateHttpClient(resource);
 
@@ -90,38 +77,6 @@ public sealed class AppHostFixture : IAsyncLifetime
         return null;
     }
 
-    /// <summary>The direct URL of every running replica of a project resource, ordered by replica id.</summary>
-    public static async Task<IReadOnlyList<Uri>> ReplicaUrlsAsync(DistributedApplication app, string resource)
-    {
-        var expected = app.Services.GetRequiredService<DistributedApplicationModel>().Resources.OfType<ProjectResource>()
-            .Single(r => r.Name == resource).Annotations.OfType<ReplicaAnnotation>().SingleOrDefault()?.Replicas ?? 1;
-        var urls = new SortedDictionary<string, Uri>(StringComparer.Ordinal);
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        await foreach (var e in app.ResourceNotifications.WatchAsync(cts.Token))
-        {
-            if (e.Resource.Name != resource)
-            {
-                continue;
-            }
-            if (e.Snapshot.State?.Text != KnownResourceStates.Running)
-            {
-                urls.Remove(e.ResourceId);
-                continue;
-            }
-            var aspnetUrls = e.Snapshot.EnvironmentVariables.FirstOrDefault(v => v.Name == "ASPNETCORE_URLS")?.Value;
-            var http = aspnetUrls?.Split(';').FirstOrDefault(u => u.StartsWith("http://", StringComparison.Ordinal));
-            if (http is not null)
-            {
-                urls[e.ResourceId] = new Uri(http.Replace("+", "localhost", StringComparison.Ordinal).Replace("*", "localhost", StringComparison.Ordinal));
-            }
-            if (urls.Count == expected)
-            {
-                break;
-            }
-        }
-        return [.. urls.Values];
-    }
-
     public async Task<string> ConnectionStringAsync(string resource) =>
         await App.GetConnectionStringAsync(resource) ?? throw new InvalidOperationException($"No connection string for {resource}");
 
@@ -132,11 +87,16 @@ public sealed class AppHostFixture : IAsyncLifetime
         ["ConnectionStrings:cache"] = await ConnectionStringAsync(ResourceNames.Redis),
     };
 
-    public async Task DisposeAsync() => await App.DisposeAsync();
+    public async ValueTask DisposeAsync() => await App.DisposeAsync();
 }
 
-[CollectionDefinition(Name)]
-public sealed class AppHostCollection : ICollectionFixture<AppHostFixture>
+/// <summary>
+/// Test classes that must have the shared AppHost to themselves: they stop or replace a service, count a process-wide
+/// metric or log before and after, or read what any test could have written. xunit runs this collection after the
+/// parallel ones, one class at a time.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class ExclusiveCollection
 {
-    public const string Name = "AppHost";
+    public const string Name = "Exclusive";
 }

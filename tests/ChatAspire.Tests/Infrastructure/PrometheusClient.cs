@@ -43,20 +43,5 @@ public sealed class PrometheusClient(HttpClient http) : IDisposable
         return [.. body.GetProperty("data").GetProperty("alerts").EnumerateArray()];
     }
 
-    /// <summary>Polls until <paramref name="condition"/> holds or the timeout passes; returns whether it held.</summary>
-    public static async Task<bool> EventuallyAsync(Func<Task<bool>> condition, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (DateTime.UtcNow < deadline)
-        {
-            if (await condition())
-            {
-                return true;
-            }
-            await Task.Delay(500);
-        }
-        return await condition();
-    }
-
     public void Dispose() => http.Dispose();
 }

@@ -9,7 +9,7 @@ public static class TestFiles
     {
         using var files = fixture.ProxyClient(ResourceNames.Files);
         files.DefaultRequestHeaders.Authorization = new("Bearer", user.Token);
-        using var response = await files.PostAsync("/api/files", Files.Samples.Multipart(name, bytes));
+        using var response = await files.PostAsync("/api/files", Samples.Multipart(name, bytes));
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
     }

@@ -8,7 +8,6 @@ using StackExchange.Redis;
 namespace ChatAspire.Tests.Messaging;
 
 /// <summary>A consumer group handling several entries at once (as ingestion does), on the real Redis.</summary>
-[Collection(AppHostCollection.Name)]
 public sealed class StreamConsumerConcurrencyTests(AppHostFixture fixture)
 {
     [Fact]

@@ -3,7 +3,6 @@ using ChatAspire.Tests.Infrastructure;
 
 namespace ChatAspire.Tests.Monitoring;
 
-[Collection(AppHostCollection.Name)]
 public sealed partial class MetricsDocumentationTests(AppHostFixture fixture)
 {
     [Fact]
@@ -37,7 +36,7 @@ public sealed partial class MetricsDocumentationTests(AppHostFixture fixture)
     /// <summary>Counters appear on /metrics only once counted: run the chat once on every replica.</summary>
     private async Task DriveChatAsync()
     {
-        foreach (var replica in await AppHostFixture.ReplicaUrlsAsync(fixture.App, ResourceNames.Api))
+        foreach (var replica in await ChatAppHost.ReplicaUrlsAsync(fixture.App, ResourceNames.Api))
         {
             var user = await ChatUsers.RegisterAsync(replica);
             var channel = await user.CreateChannelAsync();
@@ -50,7 +49,7 @@ public sealed partial class MetricsDocumentationTests(AppHostFixture fixture)
             using var refused = new HttpClient { BaseAddress = replica };
             await refused.PostAsync("/hubs/chat/negotiate", null); // no token: a failed attempt
             using var files = user.Http(fixture.CreateClient(ResourceNames.Files).BaseAddress);
-            await files.PostAsync("/api/files", Files.Samples.Multipart("metrics.txt", Files.Samples.For("x.txt")));
+            await files.PostAsync("/api/files", Samples.Multipart("metrics.txt", Samples.For("x.txt")));
         }
 
         await Ai.AiScenario.ExerciseAsync(fixture);

@@ -4,7 +4,6 @@ using ChatAspire.Tests.Infrastructure;
 
 namespace ChatAspire.Tests.Monitoring;
 
-[Collection(AppHostCollection.Name)]
 public sealed partial class PrometheusTests(AppHostFixture fixture)
 {
     /// <summary>The seed guide's metric names, and the AI and RAG ones the issues add.</summary>
@@ -30,7 +29,7 @@ public sealed partial class PrometheusTests(AppHostFixture fixture)
         }
         await using var connected = await GenerateChatTrafficAsync(); // stays connected until the test ends
 
-        var allUp = await PrometheusClient.EventuallyAsync(async () =>
+        var allUp = await Poll.EventuallyAsync(async () =>
         {
             var up = await prometheus.ResultAsync("up");
             var jobs = up.Where(r => r.GetProperty("value")[1].GetString() == "1")
@@ -40,7 +39,7 @@ public sealed partial class PrometheusTests(AppHostFixture fixture)
         Assert.True(allUp, "not every service target is up: " + JsonSerializer.Serialize(await prometheus.ResultAsync("up")));
 
         var missing = new List<string>();
-        var allData = await PrometheusClient.EventuallyAsync(async () =>
+        var allData = await Poll.EventuallyAsync(async () =>
         {
             missing.Clear();
             foreach (var metric in GuideMetricsBuilt)
@@ -71,7 +70,7 @@ public sealed partial class PrometheusTests(AppHostFixture fixture)
         await Assert.ThrowsAsync<Microsoft.AspNetCore.SignalR.HubException>(() => Microsoft.AspNetCore.SignalR.Client.HubConnectionExtensions
             .InvokeAsync<global::Chat.Api.Messages.MessageDto>(hub, "SendMessage", Guid.NewGuid(), new global::Chat.Api.Messages.SendMessageRequest("nowhere")));
         using var files = user.Http(fixture.CreateClient(ResourceNames.Files).BaseAddress);
-        await files.PostAsync("/api/files", Files.Samples.Multipart("traffic.txt", Files.Samples.For("x.txt")));
+        await files.PostAsync("/api/files", Samples.Multipart("traffic.txt", Samples.For("x.txt")));
         await Ai.AiScenario.ExerciseAsync(fixture);
         return hub;
     }
@@ -90,7 +89,7 @@ public sealed partial class PrometheusTests(AppHostFixture fixture)
         await using var connected = await GenerateChatTrafficAsync(); // stays connected until the test ends
         // Recording rules count as existing once Prometheus has evaluated them over two scrapes of traffic.
         var needed = expressions.SelectMany(MetricNamesIn).ToHashSet();
-        await PrometheusClient.EventuallyAsync(async () => needed.IsSubsetOf(await prometheus.MetricNamesAsync()), TimeSpan.FromSeconds(40));
+        await Poll.EventuallyAsync(async () => needed.IsSubsetOf(await prometheus.MetricNamesAsync()), TimeSpan.FromSeconds(40));
         var known = await prometheus.MetricNamesAsync();
 
         Assert.NotEmpty(expressions);

@@ -18,31 +18,17 @@ public sealed class DashboardSystem : IAsyncLifetime
     public DashboardClient Dashboard { get; private set; } = null!;
     public DateTimeOffset Started { get; private set; }
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         var key = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
-        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.ChatAspire_AppHost>(
-            ["--ChatAspire:Infrastructure=process", "--ChatAspire:Ephemeral=true", "--ChatAspire:Monitoring:Port=0",
-             "--ChatAspire:Monitoring:ScrapeInterval=1s", $"--AppHost:DashboardApiKey={key}"],
-            (options, _) =>
-            {
-                options.DisableDashboard = false;
-                options.AllowUnsecuredTransport = true;
-            });
-        App = await builder.BuildAsync();
-        await App.StartAsync();
-        using var cts = new CancellationTokenSource(AppHostFixture.StartTimeout);
-        foreach (var service in (string[])[.. ResourceNames.Services, "prometheus"])
-        {
-            await App.ResourceNotifications.WaitForResourceHealthyAsync(service, cts.Token);
-        }
+        var builder = await ChatAppHost.CreateBuilderAsync(
+            ["--ChatAspire:Monitoring:Port=0", "--ChatAspire:Monitoring:ScrapeInterval=1s", $"--AppHost:DashboardApiKey={key}"], dashboard: true);
+        App = await builder.StartAsync([.. ResourceNames.Services, "prometheus"]);
         Started = DateTimeOffset.UtcNow;
-        var url = App.Services.GetRequiredService<DistributedApplicationModel>().Resources.Single(r => r.Name == "aspire-dashboard")
-            .Annotations.OfType<EndpointAnnotation>().Single(e => e.Name == "http").AllocatedEndpoint!.UriString;
-        Dashboard = new DashboardClient(new Uri(url), key);
+        Dashboard = new DashboardClient(ChatAppHost.EndpointUrl(App, "aspire-dashboard"), key);
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         Dashboard.Dispose();
         await App.DisposeAsync();
@@ -133,7 +119,7 @@ public sealed partial class DashboardTests(DashboardSystem system) : IClassFixtu
     [Fact]
     public async Task Hub_messages_are_traced_one_in_a_hundred_and_a_question_to_the_assistant_always()
     {
-        var api = (await AppHostFixture.ReplicaUrlsAsync(system.App, ResourceNames.Api))[0];
+        var api = (await ChatAppHost.ReplicaUrlsAsync(system.App, ResourceNames.Api))[0];
         var from = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1_000_000;
 
         // 100 plain messages over the hub (5 senders × 20, within each one's send burst), then one that asks the assistant.
@@ -173,7 +159,7 @@ public sealed partial class DashboardTests(DashboardSystem system) : IClassFixtu
     [Fact]
     public async Task A_latency_exemplar_in_prometheus_leads_to_its_trace_in_the_dashboard()
     {
-        var api = (await AppHostFixture.ReplicaUrlsAsync(system.App, ResourceNames.Api))[0];
+        var api = (await ChatAppHost.ReplicaUrlsAsync(system.App, ResourceNames.Api))[0];
         var user = await ChatUsers.RegisterAsync(api);
         using var http = user.Http(api);
         using var channels = await http.GetAsync("/api/channels");

@@ -3,13 +3,12 @@ using ChatAspire.Tests.Infrastructure;
 namespace ChatAspire.Tests.Observability;
 
 /// <summary>A WebSocket session is not a slow request (issue #14): it has its own histogram and stays out of the request metrics.</summary>
-[Collection(AppHostCollection.Name)]
 public sealed class SessionMetricsTests(AppHostFixture fixture)
 {
     [Fact]
     public async Task A_hub_session_is_measured_as_a_session_and_not_as_an_http_request()
     {
-        var replica = (await AppHostFixture.ReplicaUrlsAsync(fixture.App, ResourceNames.Api))[0];
+        var replica = (await ChatAppHost.ReplicaUrlsAsync(fixture.App, ResourceNames.Api))[0];
         var user = await ChatUsers.RegisterAsync(replica);
         using var http = new HttpClient { BaseAddress = replica };
         var before = await http.GetStringAsync("/metrics");

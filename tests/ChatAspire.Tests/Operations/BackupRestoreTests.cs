@@ -13,7 +13,7 @@ namespace ChatAspire.Tests.Operations;
 /// scripts/backup.sh on the running system, scripts/restore.sh into a fresh data folder, a fresh AppHost on it: the
 /// restored system holds what the backup saw (messages, seqs, file bytes, ready documents, accounts).
 /// </summary>
-[Collection(AppHostCollection.Name)]
+[Collection(ExclusiveCollection.Name)]
 public sealed class BackupRestoreTests(AppHostFixture fixture)
 {
     [Fact]

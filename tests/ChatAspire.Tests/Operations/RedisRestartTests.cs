@@ -17,16 +17,16 @@ public sealed class IsolatedAppHost : IAsyncLifetime
 {
     public AppHostFixture Host { get; } = new();
 
-    public Task InitializeAsync() => Host.InitializeAsync();
+    public ValueTask InitializeAsync() => Host.InitializeAsync();
 
-    public Task DisposeAsync() => Host.DisposeAsync();
+    public ValueTask DisposeAsync() => Host.DisposeAsync();
 }
 
 /// <summary>
 /// Postgres is the truth: Redis restarting empty (ephemeral mode, as after a crash without persistence) loses neither
 /// pending work (a document to ingest, a question to answer) nor a revocation.
 /// </summary>
-[Collection(AppHostCollection.Name)]
+[Collection(ExclusiveCollection.Name)]
 public sealed class RedisRestartTests(IsolatedAppHost isolated) : IClassFixture<IsolatedAppHost>
 {
     private readonly AppHostFixture fixture = isolated.Host;
@@ -133,7 +133,7 @@ public sealed class RedisRestartTests(IsolatedAppHost isolated) : IClassFixture<
         await fixture.App.StopAsync(ResourceNames.Redis);
         try
         {
-            var alerted = await PrometheusClient.EventuallyAsync(async () =>
+            var alerted = await Poll.EventuallyAsync(async () =>
                 (await prometheus.AlertsAsync()).Any(a =>
                     a.GetProperty("labels").GetProperty("alertname").GetString() == "DependencyUnhealthy"
                     && a.GetProperty("labels").GetProperty("check").GetString() == "redis"

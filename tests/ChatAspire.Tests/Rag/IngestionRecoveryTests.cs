@@ -13,7 +13,7 @@ namespace ChatAspire.Tests.Rag;
 /// In-process RAG instances on their own database and stream, so the test can stop one mid-ingestion (the
 /// "crash": its entry stays pending) and start another that reclaims the entry and finishes exactly once.
 /// </summary>
-[Collection(AppHostCollection.Name)]
+[Collection(ExclusiveCollection.Name)]
 public sealed class IngestionRecoveryTests(AppHostFixture fixture)
 {
     [Fact]
@@ -75,7 +75,7 @@ public sealed class IngestionRecoveryTests(AppHostFixture fixture)
         }
 
         // Restart with another embedding provider (an OpenAI-compatible server): the document is embedded again.
-        await using var model = await Ai.FakeModelServer.StartAsync();
+        await using var model = await FakeModelServer.StartAsync();
         settings["Rag:Embeddings:Provider"] = "openai";
         settings["Rag:Embeddings:Endpoint"] = model.OpenAiEndpoint.ToString();
         settings["Rag:Embeddings:Model"] = "fake-embed";
@@ -119,8 +119,8 @@ public sealed class IngestionRecoveryTests(AppHostFixture fixture)
             await create.ExecuteNonQueryAsync();
         }
         server.Database = database;
-        var files = (await AppHostFixture.ReplicaUrlsAsync(fixture.App, ResourceNames.Files))[0];
-        var api = (await AppHostFixture.ReplicaUrlsAsync(fixture.App, ResourceNames.Api))[0];
+        var files = (await ChatAppHost.ReplicaUrlsAsync(fixture.App, ResourceNames.Files))[0];
+        var api = (await ChatAppHost.ReplicaUrlsAsync(fixture.App, ResourceNames.Api))[0];
         return new()
         {
             ["ConnectionStrings:ragdb"] = server.ConnectionString,

@@ -5,7 +5,7 @@ using ChatAspire.Tests.Infrastructure;
 namespace ChatAspire.Tests.Rag;
 
 /// <summary>The RAG API as a client uses it (issue #15): status from upload on, many at once, documents-not-chunks, caches scoped to the caller.</summary>
-[Collection(AppHostCollection.Name)]
+[Collection(ExclusiveCollection.Name)]
 public sealed class RagApiTests(AppHostFixture fixture)
 {
     private Uri Api => fixture.ProxyClient(ResourceNames.Api).BaseAddress!;
@@ -131,7 +131,8 @@ public sealed class RagApiTests(AppHostFixture fixture)
         Assert.Equal(before.Hits + 1, afterStranger.Hits);
         Assert.Equal(before.Misses, afterStranger.Misses);
         Assert.Equal(beforeAgain.CallsOut, afterStranger.CallsOut); // the hit asked Chat.Api nothing
-        Assert.Equal([mine], again.Select(h => h.FileId));
+        // (Hits from other tests' public channels may share the word "budget"; only this test's three files are judged.)
+        Assert.Equal([mine], again.Select(h => h.FileId).Where(id => id == mine || id == strangers));
 
         // A colleague shares a matching document in a channel I am in: my next search must see it.
         var colleagues = await fixture.UploadAsync(colleague, "shared.txt", System.Text.Encoding.UTF8.GetBytes($"The {term} budget shared with the team."));
@@ -147,7 +148,7 @@ public sealed class RagApiTests(AppHostFixture fixture)
         var afterShare = await CacheCountsAsync();
 
         Assert.Equal(afterStranger.Misses + 1, afterShare.Misses);
-        Assert.Equal(new[] { mine, colleagues }.Order(), shared.Select(h => h.FileId).Order());
+        Assert.Equal(new[] { mine, colleagues }.Order(), shared.Select(h => h.FileId).Where(id => id == mine || id == strangers || id == colleagues).Order());
     }
 
     private HttpClient Rag(ChatUser user)

@@ -7,7 +7,6 @@ using StackExchange.Redis;
 namespace ChatAspire.Tests.Rag;
 
 /// <summary>Ingestion and search through the running AppHost: real Chat.Files, Redis stream, MiniLM, Postgres.</summary>
-[Collection(AppHostCollection.Name)]
 public sealed class RagTests(AppHostFixture fixture)
 {
     private Uri Api => fixture.ProxyClient(ResourceNames.Api).BaseAddress!;

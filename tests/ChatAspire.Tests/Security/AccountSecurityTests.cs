@@ -5,7 +5,7 @@ using ChatAspire.Tests.Infrastructure;
 namespace ChatAspire.Tests.Security;
 
 /// <summary>Hostile input against accounts and tokens (issue #13: passwords, token families, revocation, names, roles).</summary>
-[Collection(AppHostCollection.Name)]
+[Collection(ExclusiveCollection.Name)]
 public sealed class AccountSecurityTests(AppHostFixture fixture)
 {
     private static readonly TimeSpan RevocationDeadline = TimeSpan.FromSeconds(5);
@@ -244,7 +244,7 @@ public sealed class AccountSecurityTests(AppHostFixture fixture)
     /// <summary>An authenticated endpoint on every API replica, Chat.Files and the RAG service.</summary>
     private async Task<List<(Uri Base, string Path)>> TargetsAsync()
     {
-        var targets = (await AppHostFixture.ReplicaUrlsAsync(fixture.App, ResourceNames.Api)).Select(u => (u, "/api/channels")).ToList();
+        var targets = (await ChatAppHost.ReplicaUrlsAsync(fixture.App, ResourceNames.Api)).Select(u => (u, "/api/channels")).ToList();
         targets.Add((fixture.CreateClient(ResourceNames.Files).BaseAddress!, "/api/files"));
         targets.Add((fixture.CreateClient(ResourceNames.Rag).BaseAddress!, $"/api/rag/documents/by-file/{Guid.NewGuid()}"));
         return targets;

@@ -5,7 +5,6 @@ using Npgsql;
 namespace ChatAspire.Tests.Security;
 
 /// <summary>The audit trail: security-relevant actions recorded append-only in Postgres, read by admins only.</summary>
-[Collection(AppHostCollection.Name)]
 public sealed class AuditTests(AppHostFixture fixture)
 {
     private Uri Api => fixture.ProxyClient(ResourceNames.Api).BaseAddress!;

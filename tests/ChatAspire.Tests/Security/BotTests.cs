@@ -12,7 +12,7 @@ namespace ChatAspire.Tests.Security;
 /// Issue #35, part 2 (bot tokens): an admin creates a bot whose token works on the REST API and the hub, only in the
 /// channels it was added to; revoking it ends its token and its live connection within seconds; both are audited.
 /// </summary>
-[Collection(AppHostCollection.Name)]
+[Collection(ExclusiveCollection.Name)]
 public sealed class BotTests(AppHostFixture fixture)
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);

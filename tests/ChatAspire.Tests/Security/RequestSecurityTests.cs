@@ -13,7 +13,7 @@ using OpenTelemetry.Trace;
 namespace ChatAspire.Tests.Security;
 
 /// <summary>Hostile requests (issue #13): unreadable input is a 400, invented methods make no series, refusals make no errors, queries stay out of spans.</summary>
-[Collection(AppHostCollection.Name)]
+[Collection(ExclusiveCollection.Name)]
 public sealed class RequestSecurityTests(AppHostFixture fixture)
 {
     private Uri Api => fixture.ProxyClient(ResourceNames.Api).BaseAddress!;

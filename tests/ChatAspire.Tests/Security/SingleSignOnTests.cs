@@ -17,7 +17,7 @@ namespace ChatAspire.Tests.Security;
 /// Chat.Api runs in-process on a real socket with the AppHost's Postgres and Redis, single sign-on on and password
 /// accounts off, so its logs can be read.
 /// </summary>
-[Collection(AppHostCollection.Name)]
+[Collection(ExclusiveCollection.Name)]
 public sealed class SingleSignOnTests(AppHostFixture fixture) : IAsyncLifetime
 {
     private const string ProviderName = "Test IdP";
@@ -27,7 +27,7 @@ public sealed class SingleSignOnTests(AppHostFixture fixture) : IAsyncLifetime
     private IPlaywright _playwright = null!;
     private IBrowser _browser = null!;
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         _idp = await TestIdentityProvider.TestIdentityProvider.StartAsync();
         var settings = await fixture.ServiceSettingsAsync(ResourceNames.ChatDb);
@@ -50,7 +50,7 @@ public sealed class SingleSignOnTests(AppHostFixture fixture) : IAsyncLifetime
         (_playwright, _browser) = await Browsers.LaunchAsync();
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         await _browser.CloseAsync();
         _playwright.Dispose();

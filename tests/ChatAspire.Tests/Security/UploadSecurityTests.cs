@@ -9,7 +9,6 @@ using Microsoft.Extensions.DependencyInjection;
 namespace ChatAspire.Tests.Security;
 
 /// <summary>Hostile uploads (issue #13): decompression bombs, malformed multipart, the quota race, names that lie, control characters.</summary>
-[Collection(AppHostCollection.Name)]
 public sealed class UploadSecurityTests(AppHostFixture fixture)
 {
     private Uri Api => fixture.ProxyClient(ResourceNames.Api).BaseAddress!;

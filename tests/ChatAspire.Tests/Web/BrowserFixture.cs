@@ -20,3 +20,13 @@ public static class Browsers
         return (playwright, browser);
     }
 }
+
+/// <summary>
+/// The browser tests share the AppHost with every other parallel class but run one class at a time among themselves:
+/// one Chromium at a time next to the services on two cores.
+/// </summary>
+[CollectionDefinition(Name)]
+public sealed class BrowserCollection
+{
+    public const string Name = "Browser";
+}

@@ -18,14 +18,14 @@ public sealed class FirstRunTests : IAsyncLifetime
     private IBrowser _browser = null!;
     private string _url = null!;
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         _app = await AppHostFixture.StartAsync([]);
         _url = _app.CreateHttpClient(ResourceNames.Api).BaseAddress!.ToString().TrimEnd('/');
         (_playwright, _browser) = await Browsers.LaunchAsync();
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         await _browser.DisposeAsync();
         _playwright.Dispose();

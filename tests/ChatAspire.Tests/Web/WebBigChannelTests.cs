@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using ChatAspire.Tests.Infrastructure;
 using Microsoft.Playwright;
-using Xunit.Abstractions;
+
 
 namespace ChatAspire.Tests.Web;
 
@@ -11,7 +11,7 @@ namespace ChatAspire.Tests.Web;
 /// whole history with a window of a few hundred message nodes; a search hit far back opens the same way; and the
 /// display name is changed in the profile dialog.
 /// </summary>
-[Collection(AppHostCollection.Name)]
+[Collection(BrowserCollection.Name)]
 public sealed class WebBigChannelTests(AppHostFixture fixture, ITestOutputHelper output) : IAsyncLifetime
 {
     /// <summary>The most message rows the page may hold (the window is 250 messages, plus day separators).</summary>
@@ -23,13 +23,13 @@ public sealed class WebBigChannelTests(AppHostFixture fixture, ITestOutputHelper
 
     private string Url => fixture.ProxyClient(ResourceNames.Api).BaseAddress!.ToString().TrimEnd('/');
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         (_playwright, _browser) = await Browsers.LaunchAsync();
         _pages = new ChatPages(_browser, Url);
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         await _browser.DisposeAsync();
         _playwright.Dispose();

@@ -3,7 +3,7 @@ using Microsoft.Playwright;
 
 namespace ChatAspire.Tests.Web;
 
-[Collection(AppHostCollection.Name)]
+[Collection(BrowserCollection.Name)]
 public sealed class WebChatTests(AppHostFixture fixture) : IAsyncLifetime
 {
     private IPlaywright _playwright = null!;
@@ -11,9 +11,9 @@ public sealed class WebChatTests(AppHostFixture fixture) : IAsyncLifetime
 
     private string Url => fixture.ProxyClient(ResourceNames.Api).BaseAddress!.ToString().TrimEnd('/');
 
-    public async Task InitializeAsync() => (_playwright, _browser) = await Browsers.LaunchAsync();
+    public async ValueTask InitializeAsync() => (_playwright, _browser) = await Browsers.LaunchAsync();
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         await _browser.DisposeAsync();
         _playwright.Dispose();
@@ -110,7 +110,7 @@ public sealed class WebChatTests(AppHostFixture fixture) : IAsyncLifetime
         var channel = await ChatPages.CreateChannelAsync(alice, "files", bobName);
         await ChatPages.OpenChannelAsync(bob, channel);
 
-        await alice.Locator("#file-input").SetInputFilesAsync(new FilePayload { Name = "dot.png", MimeType = "image/png", Buffer = Files.Samples.TinyPng() });
+        await alice.Locator("#file-input").SetInputFilesAsync(new FilePayload { Name = "dot.png", MimeType = "image/png", Buffer = Samples.TinyPng() });
         await Expect(alice.Locator("#attachment")).ToContainTextAsync("dot.png — ready");
         Assert.Equal("100", await alice.Locator("#attachment progress").GetAttributeAsync("value"));
         await alice.GetByLabel("Message", new() { Exact = true }).FillAsync("a picture");
@@ -119,7 +119,7 @@ public sealed class WebChatTests(AppHostFixture fixture) : IAsyncLifetime
         await Expect(bob.Locator(".message", new() { HasText = "a picture" }).Locator("img.preview")).ToBeVisibleAsync();
         await Expect(bob.Locator(".message", new() { HasText = "a picture" }).GetByRole(AriaRole.Link)).ToContainTextAsync("dot.png");
 
-        await alice.Locator("#file-input").SetInputFilesAsync(new FilePayload { Name = "setup.pdf", MimeType = "application/pdf", Buffer = Files.Samples.Executable() });
+        await alice.Locator("#file-input").SetInputFilesAsync(new FilePayload { Name = "setup.pdf", MimeType = "application/pdf", Buffer = Samples.Executable() });
         await Expect(alice.Locator("#error")).ToContainTextAsync("Accepted:");
         await Expect(alice.Locator("#attachment")).ToBeHiddenAsync();
     }

@@ -9,7 +9,7 @@ namespace ChatAspire.Tests.Web;
 /// The web page as a team uses it (issue #17), in real Chromium: Markdown, search, mentions, threads, reactions, typing,
 /// and an axe-core accessibility audit.
 /// </summary>
-[Collection(AppHostCollection.Name)]
+[Collection(BrowserCollection.Name)]
 public sealed class WebFeaturesTests(AppHostFixture fixture) : IAsyncLifetime
 {
     private IPlaywright _playwright = null!;
@@ -18,13 +18,13 @@ public sealed class WebFeaturesTests(AppHostFixture fixture) : IAsyncLifetime
 
     private string Url => fixture.ProxyClient(ResourceNames.Api).BaseAddress!.ToString().TrimEnd('/');
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         (_playwright, _browser) = await Browsers.LaunchAsync();
         _pages = new ChatPages(_browser, Url);
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         await _browser.DisposeAsync();
         _playwright.Dispose();

@@ -9,7 +9,7 @@ namespace ChatAspire.Tests.Web;
 /// name, faces, the "New messages" line where the reader's unread messages begin, actions on hover and focus only,
 /// and the dark theme that survives a reload.
 /// </summary>
-[Collection(AppHostCollection.Name)]
+[Collection(BrowserCollection.Name)]
 public sealed class WebReadingTests(AppHostFixture fixture) : IAsyncLifetime
 {
     private IPlaywright _playwright = null!;
@@ -18,13 +18,13 @@ public sealed class WebReadingTests(AppHostFixture fixture) : IAsyncLifetime
 
     private string Url => fixture.ProxyClient(ResourceNames.Api).BaseAddress!.ToString().TrimEnd('/');
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         (_playwright, _browser) = await Browsers.LaunchAsync();
         _pages = new ChatPages(_browser, Url);
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         await _browser.DisposeAsync();
         _playwright.Dispose();

@@ -9,9 +9,9 @@ public sealed class ProviderTests : IAsyncLifetime
 {
     private FakeModelServer _server = null!;
 
-    public async Task InitializeAsync() => _server = await FakeModelServer.StartAsync();
+    public async ValueTask InitializeAsync() => _server = await FakeModelServer.StartAsync();
 
-    public async Task DisposeAsync() => await _server.DisposeAsync();
+    public async ValueTask DisposeAsync() => await _server.DisposeAsync();
 
     [Theory]
     [InlineData(ProviderOptions.OpenAi, "gpt-test")]

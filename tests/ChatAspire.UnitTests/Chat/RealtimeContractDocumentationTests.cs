@@ -1,6 +1,5 @@
 using System.Reflection;
 using Chat.Api.Realtime;
-using ChatAspire.Tests.Infrastructure;
 
 namespace ChatAspire.Tests.Chat;
 

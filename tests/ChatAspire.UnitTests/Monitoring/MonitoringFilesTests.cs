@@ -1,5 +1,4 @@
 using System.Text.RegularExpressions;
-using ChatAspire.Tests.Infrastructure;
 
 namespace ChatAspire.Tests.Monitoring;
 

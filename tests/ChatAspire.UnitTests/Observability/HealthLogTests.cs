@@ -1,5 +1,4 @@
 using ChatAspire.ServiceDefaults.Observability;
-using ChatAspire.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;

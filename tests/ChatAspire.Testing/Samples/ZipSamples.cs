@@ -1,7 +1,7 @@
 using System.IO.Compression;
 using System.Text;
 
-namespace ChatAspire.Tests.Files;
+namespace ChatAspire.Testing;
 
 /// <summary>Hostile zip archives: decompression bombs, nesting, width (issue #13).</summary>
 public static class ZipSamples

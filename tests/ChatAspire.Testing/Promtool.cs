@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace ChatAspire.Tests.Infrastructure;
+namespace ChatAspire.Testing;
 
 /// <summary>Runs Prometheus' <c>promtool</c> (Debian package <c>prometheus</c>; CI installs it).</summary>
 public static class Promtool

@@ -9,7 +9,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-namespace ChatAspire.Tests.Ai;
+namespace ChatAspire.Testing;
 
 /// <summary>
 /// A local HTTP server speaking the real wire formats of OpenAI (<c>/v1/chat/completions</c>, server-sent events) and

@@ -3,7 +3,7 @@ using UglyToad.PdfPig.Core;
 using UglyToad.PdfPig.Fonts.Standard14Fonts;
 using UglyToad.PdfPig.Writer;
 
-namespace ChatAspire.Tests.Rag;
+namespace ChatAspire.Testing;
 
 /// <summary>Documents with known content for ingestion tests.</summary>
 public static class RagSamples

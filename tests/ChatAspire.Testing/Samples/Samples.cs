@@ -2,25 +2,26 @@ using System.IO.Compression;
 using System.Net.Http.Headers;
 using System.Text;
 
-namespace ChatAspire.Tests.Files;
+namespace ChatAspire.Testing;
 
 /// <summary>Small, real files of every accepted kind, and a raw multipart builder for hostile names.</summary>
 public static class Samples
 {
-    public static TheoryData<string, string> Accepted => new()
-    {
-        { "notes.txt", "text/plain" },
-        { "readme.md", "text/markdown" },
-        { "table.csv", "text/csv" },
-        { "data.json", "application/json" },
-        { "page.html", "text/html" },
-        { "paper.pdf", "application/pdf" },
-        { "pixel.png", "image/png" },
-        { "photo.jpg", "image/jpeg" },
-        { "anim.gif", "image/gif" },
-        { "pic.webp", "image/webp" },
-        { "letter.docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document" },
-    };
+    /// <summary>A file name of every accepted kind, with the content type Chat.Files gives it.</summary>
+    public static IReadOnlyList<(string Name, string ContentType)> Accepted { get; } =
+    [
+        ("notes.txt", "text/plain"),
+        ("readme.md", "text/markdown"),
+        ("table.csv", "text/csv"),
+        ("data.json", "application/json"),
+        ("page.html", "text/html"),
+        ("paper.pdf", "application/pdf"),
+        ("pixel.png", "image/png"),
+        ("photo.jpg", "image/jpeg"),
+        ("anim.gif", "image/gif"),
+        ("pic.webp", "image/webp"),
+        ("letter.docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+    ];
 
     public static byte[] For(string name)
     {

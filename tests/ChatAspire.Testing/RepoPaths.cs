@@ -1,4 +1,4 @@
-namespace ChatAspire.Tests.Infrastructure;
+namespace ChatAspire.Testing;
 
 public static class RepoPaths
 {
