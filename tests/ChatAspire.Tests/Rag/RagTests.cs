@@ -103,10 +103,14 @@ public sealed class RagTests(AppHostFixture fixture)
         var redis = await ConnectionMultiplexer.ConnectAsync(await fixture.ConnectionStringAsync(ResourceNames.Redis));
         var original = (await redis.GetDatabase().StreamRangeAsync(FileEvents.Stream))
             .Last(e => e["payload"].ToString().Contains(first.ToString(), StringComparison.Ordinal));
-        await redis.GetDatabase().StreamAddAsync(FileEvents.Stream, original.Values);
-        await Poll.UntilAsync(async () => (await redis.GetDatabase().StreamGroupInfoAsync(FileEvents.Stream))
-            .Single(g => g.Name == "rag") is { PendingMessageCount: 0 } && (await redis.GetDatabase().StreamGroupInfoAsync(FileEvents.Stream)).Single(g => g.Name == "rag").LastDeliveredId
-            == (await redis.GetDatabase().StreamInfoAsync(FileEvents.Stream)).LastGeneratedId, TimeSpan.FromSeconds(60));
+        var db = redis.GetDatabase();
+        var redelivered = await db.StreamAddAsync(FileEvents.Stream, original.Values);
+        // Handled once the "rag" group has read past it and no longer holds it pending (other tests' uploads may be in
+        // flight in the same stream, so the whole group is not waited for).
+        await Poll.UntilAsync(async () =>
+            StreamIdAtLeast((await db.StreamGroupInfoAsync(FileEvents.Stream)).Single(g => g.Name == "rag").LastDeliveredId, redelivered)
+            && (await db.StreamPendingMessagesAsync(FileEvents.Stream, "rag", 1, RedisValue.Null, redelivered, redelivered)).Length == 0,
+            TimeSpan.FromSeconds(60), "the redelivered event to be handled");
         Assert.Equal(chunks, await ChunkCountAsync(sha));
         Assert.Equal("ready", (await WaitForDocumentAsync(user, first)).GetProperty("status").GetString());
 
@@ -114,6 +118,14 @@ public sealed class RagTests(AppHostFixture fixture)
         await DeleteAndWaitAsync(user, first);
         Assert.Equal(chunks, await ChunkCountAsync(sha));
         Assert.Contains(await SearchAsync(user, new RagSearchRequest(System.Text.Encoding.UTF8.GetString(bytes)[..60])), h => h.FileId == second);
+    }
+
+    /// <summary>Whether stream entry id <paramref name="id"/> ("ms-seq") is at or after <paramref name="other"/>.</summary>
+    private static bool StreamIdAtLeast(string? id, RedisValue other)
+    {
+        static (long Ms, long Seq) Parse(string value) =>
+            (long.Parse(value.Split('-')[0], System.Globalization.CultureInfo.InvariantCulture), long.Parse(value.Split('-')[1], System.Globalization.CultureInfo.InvariantCulture));
+        return id is not null && Parse(id).CompareTo(Parse(other.ToString())) >= 0;
     }
 
     [Fact]
