@@ -91,10 +91,6 @@ public static class ChatAppHost
         }
     }
 
-    /// <summary>Every service, healthy (and every replica ready).</summary>
-    public static Task<DistributedApplication> StartAsync(this IDistributedApplicationTestingBuilder builder, TimeSpan? timeout = null) =>
-        builder.StartAsync(ResourceNames.Services, timeout);
-
     private static async Task<bool> ReadyAsync(HttpClient probe, Uri replica)
     {
         try
