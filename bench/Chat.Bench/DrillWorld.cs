@@ -68,13 +68,17 @@ internal sealed class DrillWorld : IAsyncDisposable
     }
 
     /// <summary>Offers <paramref name="rate"/> msg/s round-robin over the clients until cancelled, then lets every started send finish.</summary>
-    public async Task LoadAsync(double rate, CancellationToken stop)
+    public async Task LoadAsync(double rate, CancellationToken stop, TimeSpan rampUp = default)
     {
         var sends = new List<Task>();
         var start = Stopwatch.GetTimestamp();
+        // With a ramp, the rate climbs linearly from 0 to the full rate over rampUp (rampUp x rate / 2 messages), then holds.
+        var ramp = rampUp.TotalSeconds;
+        var inRamp = ramp * rate / 2;
         for (var n = 0; !stop.IsCancellationRequested; n++)
         {
-            var due = start + (long)(n / rate * Stopwatch.Frequency);
+            var at = n < inRamp ? Math.Sqrt(2 * ramp * n / rate) : ramp + (n - inRamp) / rate;
+            var due = start + (long)(at * Stopwatch.Frequency);
             var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), due);
             if (wait > TimeSpan.FromMilliseconds(1))
             {
