@@ -115,7 +115,14 @@ public sealed class AuditTests(AppHostFixture fixture)
     {
         var dave = await ChatUsers.RegisterAsync(Api, "audit-f");
         var file = await fixture.UploadAsync(dave, "notes.txt", "to be deleted"u8.ToArray());
-        using (var files = fixture.CreateClient(ResourceNames.Files))
+        // The deletion starts its own trace on Chat.Files: this client sends no trace context, so nothing else the test
+        // process is doing at the time (in-process services of other tests listening to HttpClient) decides its sampling.
+        Uri filesUrl;
+        using (var lookup = fixture.CreateClient(ResourceNames.Files))
+        {
+            filesUrl = lookup.BaseAddress!;
+        }
+        using (var files = new HttpClient(new SocketsHttpHandler { ActivityHeadersPropagator = null }) { BaseAddress = filesUrl })
         {
             files.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", dave.Token);
             (await files.DeleteAsync($"/api/files/{file}")).EnsureSuccessStatusCode();
