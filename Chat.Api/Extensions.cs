@@ -12,6 +12,7 @@ using Chat.Api.Retention;
 using Chat.Api.Web;
 using Chat.Api.Webhooks;
 using ChatAspire.Contracts;
+using ChatAspire.ServiceDefaults.Http;
 using Scalar.AspNetCore;
 
 namespace Chat.Api;
@@ -27,7 +28,7 @@ internal static class Extensions
         builder.Services.AddSingleton<ChatTelemetry>();
         builder.Services.AddMemoryCache();
         builder.Services.AddExceptionHandler<ChatExceptionHandler>();
-        builder.Services.AddRateLimiter(limiter => limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests);
+        builder.AddRequestLimits();
         builder.Services.AddOpenApi();
 
         builder.AddAccounts();
@@ -51,7 +52,7 @@ internal static class Extensions
         app.UseMiddleware<HubOriginMiddleware>();
         app.UseAuthentication();
         app.UseAuthorization();
-        app.UseRateLimiter();
+        app.UseRequestLimits();
 
         app.MapAccountsApi();
         app.MapChannelsApi();

@@ -2,6 +2,7 @@ using ChatAspire.Rules;
 using Chat.Files.Data;
 using ChatAspire.Contracts;
 using ChatAspire.Messaging;
+using ChatAspire.ServiceDefaults.Http;
 using Chat.Files.Storage;
 
 namespace Chat.Files;
@@ -13,6 +14,7 @@ internal static class Extensions
         builder.AddServiceDatabase<FilesDbContext>(ResourceNames.FilesDb);
         builder.AddServiceRedis(ResourceNames.Redis);
         builder.AddServiceAuthentication();
+        builder.AddRequestLimits();
 
         builder.Services.AddOptions<FilesOptions>().BindConfiguration(FilesOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         // The upload store's filesystem is reported and watched (DiskSpaceLow), wherever it is mounted.
@@ -40,6 +42,7 @@ internal static class Extensions
         app.UseCors();
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseRequestLimits();
         app.MapFilesApi();
         if (app.Environment.IsDevelopment())
         {

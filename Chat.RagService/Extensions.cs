@@ -2,6 +2,7 @@ using Chat.RagService.Access;
 using Chat.RagService.Retrieval;
 using ChatAspire.Contracts;
 using ChatAspire.Rules;
+using ChatAspire.ServiceDefaults.Http;
 using Chat.RagService.Data;
 using Chat.RagService.Documents;
 using Chat.RagService.Ingestion;
@@ -20,6 +21,7 @@ internal static class Extensions
         builder.AddServiceDatabase<RagDbContext>(ResourceNames.RagDb);
         builder.AddServiceRedis(ResourceNames.Redis);
         builder.AddServiceAuthentication();
+        builder.AddRequestLimits();
         builder.Services.AddProblemDetails();
         builder.Services.AddOpenApi();
 
@@ -47,6 +49,7 @@ internal static class Extensions
         app.UseStatusCodePages();
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseRequestLimits();
         app.MapDocumentsApi();
         app.MapSearchApi();
 

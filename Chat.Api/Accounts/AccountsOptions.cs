@@ -19,7 +19,7 @@ public sealed class AccountsOptions
     [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
     public TimeSpan LockoutWindow { get; set; } = TimeSpan.FromMinutes(15);
 
-    /// <summary>Requests to <c>/api/auth/*</c> per client address per minute, per replica (slows password guessing across user names).</summary>
+    /// <summary>Requests to <c>/api/auth/*</c> per client address per minute, across replicas (a token bucket in Redis; slows password guessing across user names).</summary>
     [Range(1, 1_000_000)]
     public int AuthRequestsPerMinute { get; set; } = 60;
 }

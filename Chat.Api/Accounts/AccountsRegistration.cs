@@ -1,7 +1,5 @@
-using System.Threading.RateLimiting;
+using ChatAspire.ServiceDefaults.Http;
 using Microsoft.AspNetCore.Identity;
-using Microsoft.AspNetCore.RateLimiting;
-using Microsoft.Extensions.Options;
 
 namespace Chat.Api.Accounts;
 
@@ -26,14 +24,10 @@ internal static class AccountsRegistration
             .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, BotTokenHandler>(BotTokenHandler.SchemeName, null);
         builder.Services.AddHostedService(sp => sp.GetRequiredService<UserDirectory>());
         builder.AddSingleSignOn();
-        builder.Services.AddOptions<RateLimiterOptions>().Configure<IOptions<AccountsOptions>>((limiter, accounts) =>
-        {
-            // Per client address: slows password guessing across many user names.
-            var perMinute = accounts.Value.AuthRequestsPerMinute;
-            limiter.AddPolicy(AccountsApi.AuthRateLimitPolicy, context => RateLimitPartition.GetFixedWindowLimiter(
-                context.Connection.RemoteIpAddress?.ToString() ?? "unknown",
-                _ => new FixedWindowRateLimiterOptions { PermitLimit = perMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 }));
-        });
+        // Per client address, shared by every replica: slows password guessing across many user names.
+        builder.AddRequestLimitPolicy<AccountsOptions>(AccountsApi.AuthRateLimitPolicy,
+            accounts => new TokenBucket(accounts.AuthRequestsPerMinute, accounts.AuthRequestsPerMinute, TimeSpan.FromMinutes(1)),
+            RequestLimits.ClientAddress);
         return builder;
     }
 }

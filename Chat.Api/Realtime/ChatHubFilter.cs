@@ -1,4 +1,5 @@
 using Chat.Api.Messages;
+using ChatAspire.ServiceDefaults.Http;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.SignalR;
 
@@ -8,9 +9,10 @@ namespace Chat.Api.Realtime;
 /// Counts incoming hub calls and turns refused requests into hub errors the client can show ("Kind: detail"). This filter
 /// owns the hub's error log: SignalR's own "Failed to invoke hub method" record (Error, with a stack trace, for every
 /// refusal too) is switched off in <see cref="Extensions"/>. A refusal is an answer, not a fault: one Information line
-/// and <c>hub_call_refusals_total{kind}</c>; only unexpected failures are logged as errors.
+/// and <c>hub_call_refusals_total{kind}</c>; only unexpected failures are logged as errors. It also applies the request
+/// limit (<see cref="UserRequestLimiter"/>) to hub calls.
 /// </summary>
-internal sealed partial class ChatHubFilter(ChatTelemetry telemetry, ILogger<ChatHubFilter> logger) : IHubFilter
+internal sealed partial class ChatHubFilter(ChatTelemetry telemetry, UserRequestLimiter requests, ILogger<ChatHubFilter> logger) : IHubFilter
 {
     public const string DispatcherLogCategory = "Microsoft.AspNetCore.SignalR.Internal.DefaultHubDispatcher";
 
@@ -19,6 +21,13 @@ internal sealed partial class ChatHubFilter(ChatTelemetry telemetry, ILogger<Cha
         telemetry.HubMessage("in");
         try
         {
+            // Every call but a send (which has its own, smaller bucket) takes from the caller's request bucket, the same one
+            // their REST requests use.
+            if (context.HubMethodName != nameof(ChatHub.SendMessage)
+                && await requests.TryAcquireAsync(context.Context.User!, context.Context.ConnectionAborted) is (false, var retryAfter))
+            {
+                throw new ChatException(ChatErrorKind.RateLimited, $"Too many requests; retry in {Math.Ceiling(retryAfter.TotalSeconds)} s.", retryAfter);
+            }
             return await next(context);
         }
         catch (Exception ex) when ((ex as ChatException ?? ChatException.Unavailable(ex)) is { } refusal)

@@ -55,6 +55,8 @@ internal static class ChatBench
         // Measure the system, not the per-user send limit; tokens outlive the run.
         ["Messages__SendBurst"] = "10000",
         ["Messages__SendPerSecond"] = "10000",
+        ["RequestLimits__PerUserPerMinute"] = "10000000", // a load tool, not a person
+        ["RequestLimits__PerUserBurst"] = "1000000",
         ["Auth__AccessTokenLifetime"] = "02:00:00",
     };
 

@@ -31,6 +31,8 @@ internal static partial class Drill
         {
             ["Messages__SendBurst"] = "10000",
             ["Messages__SendPerSecond"] = "10000",
+            ["RequestLimits__PerUserPerMinute"] = "10000000", // a load tool, not a person
+            ["RequestLimits__PerUserBurst"] = "1000000",
             ["Auth__AccessTokenLifetime"] = "02:00:00",
         };
         // The AppHost's Prometheus scrapes every second with the repository's alert rules, their `for:` shortened to 2 s

@@ -23,7 +23,7 @@ internal static class Restore
     public static async Task<int> RunAsync(string[] args)
     {
         var messages = args.SkipWhile(a => a != "--messages").Skip(1).Select(a => int.Parse(a, CultureInfo.InvariantCulture)).FirstOrDefault(5000);
-        var environment = new Dictionary<string, string> { ["Messages__SendBurst"] = "10000", ["Messages__SendPerSecond"] = "10000" };
+        var environment = new Dictionary<string, string> { ["Messages__SendBurst"] = "10000", ["Messages__SendPerSecond"] = "10000", ["RequestLimits__PerUserBurst"] = "1000000" };
         var work = Directory.CreateTempSubdirectory("chataspire-restore-bench-").FullName;
         if (!OperatingSystem.IsWindows())
         {

@@ -43,6 +43,8 @@ internal static partial class Soak
         {
             ["Messages__SendBurst"] = "10000",
             ["Messages__SendPerSecond"] = "10000",
+            ["RequestLimits__PerUserPerMinute"] = "10000000", // a load tool, not a person
+            ["RequestLimits__PerUserBurst"] = "1000000",
             ["Auth__AccessTokenLifetime"] = "1.00:00:00",
             ["Accounts__AuthRequestsPerMinute"] = "1000", // the set-up registers 90 people from one address
         };

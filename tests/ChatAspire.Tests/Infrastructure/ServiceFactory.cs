@@ -31,3 +31,21 @@ public sealed class ServiceFactory<TEntryPoint>(IReadOnlyDictionary<string, stri
         }
     }
 }
+
+public static class TestServices
+{
+    /// <summary>
+    /// Removes a service's background work (stream consumers, outbox publishers, migrations, warm-ups), so an in-process
+    /// copy answers requests without taking work from the AppHost's own services. Token revocation stays: it is part of
+    /// authenticating a request.
+    /// </summary>
+    public static void WithoutBackgroundWork(IServiceCollection services)
+    {
+        var background = services.Where(d => d.ServiceType == typeof(Microsoft.Extensions.Hosting.IHostedService)
+            && d.ImplementationFactory?.Method.ReturnType != typeof(ChatAspire.ServiceDefaults.Auth.TokenRevocations)).ToList();
+        foreach (var d in background)
+        {
+            services.Remove(d);
+        }
+    }
+}
