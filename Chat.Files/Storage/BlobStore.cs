@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Options;
 
@@ -17,38 +18,73 @@ public sealed class BlobStore(IOptions<FilesOptions> options)
 
     public sealed record Received(string TempPath, long Size, string Sha256);
 
-    /// <summary>Streams <paramref name="source"/> to a temp file, hashing as it goes; stops at <paramref name="maxSize"/>.</summary>
+    /// <summary>Bytes read from the client and written to the temp file per step (fewer system calls than the 80 KiB default).</summary>
+    private const int ChunkSize = 256 * 1024;
+
+    /// <summary>How much is written before its write-back to disk is started, while the rest of the upload arrives.</summary>
+    private const long WriteBehind = 2 * 1024 * 1024;
+
+    /// <summary>
+    /// Streams <paramref name="source"/> to a temp file, hashing as it goes and, when given, checking the text rule in the
+    /// same pass (<paramref name="text"/>), so the file is read once; stops at <paramref name="maxSize"/>.
+    /// </summary>
     /// <returns>The temp file, or null when the content is larger than allowed (the temp file is already gone).</returns>
-    public async Task<Received?> ReceiveAsync(Stream source, long maxSize, CancellationToken ct)
+    public async Task<Received?> ReceiveAsync(Stream source, long maxSize, CancellationToken ct, Utf8TextCheck? text = null)
     {
         Directory.CreateDirectory(TempDirectory);
         var temp = Path.Combine(TempDirectory, Guid.NewGuid().ToString("N"));
         var complete = false;
+        // Two buffers: while one chunk is written to the file (a write can block on the kernel's write-back), the next is
+        // read from the client, hashed and checked.
+        byte[][] buffers = [ArrayPool<byte>.Shared.Rent(ChunkSize), ArrayPool<byte>.Shared.Rent(ChunkSize)];
+        ValueTask pending = default;
         try
         {
             using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-            long size = 0;
-            await using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, useAsync: true))
+            long size = 0, writtenBack = 0;
+            using (var file = File.OpenHandle(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, FileOptions.Asynchronous, preallocationSize: 0))
             {
-                var buffer = new byte[81920];
                 int read;
-                while ((read = await source.ReadAsync(buffer, ct)) > 0)
+                for (var turn = 0; (read = await source.ReadAtLeastAsync(buffers[turn].AsMemory(0, ChunkSize), ChunkSize, throwOnEndOfStream: false, ct)) > 0; turn ^= 1)
                 {
-                    size += read;
-                    if (size > maxSize)
+                    if (size + read > maxSize)
                     {
-                        return null;
+                        return null; // the write in flight is awaited below, before the file is deleted
                     }
-                    hash.AppendData(buffer, 0, read);
-                    await file.WriteAsync(buffer.AsMemory(0, read), ct);
+                    var chunk = buffers[turn].AsMemory(0, read);
+                    hash.AppendData(chunk.Span);
+                    text?.Append(chunk.Span);
+                    await pending; // the other buffer's write: done before that buffer is read into again
+                    pending = RandomAccess.WriteAsync(file, chunk, size, ct);
+                    size += read;
+                    if (size - writtenBack >= WriteBehind)
+                    {
+                        DirectorySync.StartWriteBack(file, writtenBack, size - writtenBack - read); // what is surely written
+                        writtenBack = size - read;
+                    }
                 }
-                file.Flush(flushToDisk: true); // the bytes are on disk before anything refers to them
+                await pending;
+                pending = default;
+                RandomAccess.FlushToDisk(file); // the bytes are on disk before anything refers to them
             }
             complete = true;
             return new Received(temp, size, Convert.ToHexStringLower(hash.GetHashAndReset()));
         }
         finally
         {
+            if (!pending.IsCompleted)
+            {
+                try
+                {
+                    await pending; // a buffer goes back to the pool only when nothing writes from it
+                }
+                catch (Exception ex) when (ex is IOException or ObjectDisposedException or OperationCanceledException)
+                {
+                    // the upload failed or was refused already; its temp file is deleted below
+                }
+            }
+            ArrayPool<byte>.Shared.Return(buffers[0]);
+            ArrayPool<byte>.Shared.Return(buffers[1]);
             if (!complete)
             {
                 File.Delete(temp);

@@ -1,5 +1,4 @@
 using System.IO.Compression;
-using System.Text;
 using ChatAspire.Rules;
 
 namespace Chat.Files.Storage;
@@ -50,9 +49,10 @@ public static class ContentTypes
     }
 
     /// <summary>The accepted content type of a complete file, or the reason (→ 415, 422 for an archive beyond the limits) it is refused.</summary>
-    public static Decision Decide(string path, string fileName, ArchiveLimits archives)
+    /// <param name="text">The text rule's verdict when it was checked as the file was received (null: read the file for it).</param>
+    public static Decision Decide(string path, string fileName, ArchiveLimits archives, Utf8TextCheck? text = null)
     {
-        var sniffed = Sniff(path, archives);
+        var sniffed = Sniff(path, archives, text);
         if (sniffed.ContentType is not { } detected)
         {
             return sniffed;
@@ -82,7 +82,7 @@ public static class ContentTypes
         return claimed == detected ? sniffed : Decision.Refuse($"The content is {detected}, but the name ends in {extension}.");
     }
 
-    private static Decision Sniff(string path, ArchiveLimits archives)
+    private static Decision Sniff(string path, ArchiveLimits archives, Utf8TextCheck? text)
     {
         Span<byte> head = stackalloc byte[16];
         int read;
@@ -115,7 +115,7 @@ public static class ContentTypes
         {
             return ZipDocument(path, archives);
         }
-        return Utf8Text(path);
+        return text is null ? Utf8Text(path) : text.Complete() is { } refusal ? Decision.Refuse(refusal) : new Decision(Text, null);
     }
 
     /// <summary>A zip is accepted only as a DOCX, and only within the archive limits (checked by inflating it with a cap).</summary>
@@ -141,38 +141,18 @@ public static class ContentTypes
         }
     }
 
-    /// <summary>Valid UTF-8 with no NUL and no control characters but tab, line breaks and form feed: what people mean by a text file.</summary>
+    /// <summary>The text rule (<see cref="Utf8TextCheck"/>) over a whole file, for a file not checked while it was received.</summary>
     private static Decision Utf8Text(string path)
     {
-        var decoder = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true).GetDecoder();
+        var check = new Utf8TextCheck();
         var bytes = new byte[64 * 1024];
-        var chars = new char[64 * 1024 + 4];
         using var file = File.OpenRead(path);
-        long position = 0;
-        try
+        int read;
+        while (check.Refusal is null && (read = file.Read(bytes)) > 0)
         {
-            int read;
-            while ((read = file.Read(bytes)) > 0)
-            {
-                var n = decoder.GetChars(bytes, 0, read, chars, 0, flush: false);
-                for (var i = 0; i < n; i++)
-                {
-                    var c = chars[i];
-                    if (char.IsControl(c) && c is not ('\n' or '\r' or '\t' or '\f'))
-                    {
-                        return Decision.Refuse($"The file is UTF-8 text but contains the control character U+{(int)c:X4} (character {position + i + 1}); "
-                            + "text files may hold tabs, line breaks and form feeds only.");
-                    }
-                }
-                position += n;
-            }
-            decoder.GetChars([], 0, 0, chars, 0, flush: true);
-            return new Decision(Text, null);
+            check.Append(bytes.AsSpan(0, read));
         }
-        catch (DecoderFallbackException)
-        {
-            return Decision.Refuse($"The file's bytes are no accepted format and not valid UTF-8 text. Accepted: {AcceptedKinds}.");
-        }
+        return check.Complete() is { } refusal ? Decision.Refuse(refusal) : new Decision(Text, null);
     }
 
     private static bool IsValidJson(string path)
