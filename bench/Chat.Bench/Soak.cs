@@ -195,7 +195,7 @@ internal static partial class Soak
             |---|---|---|
             {processRows}
 
-            Probe p99 by minute (ms): {string.Join(", ", Enumerable.Range(0, probe.Minutes).Select(m => probe.P99Of(m).ToString("F0", CultureInfo.InvariantCulture)))}.
+            Probe p99 by minute (ms): {string.Join(", ", probe.P99ByMinute().Select(p => double.IsNaN(p) ? "none" : p.ToString("F0", CultureInfo.InvariantCulture)))}.
 
             Resident memory by sample (MiB): {string.Join(", ", rss.Select(r => (r.Bytes / 1048576).ToString(CultureInfo.InvariantCulture)))}.
 
@@ -400,6 +400,17 @@ internal static partial class Soak
             {
                 await Task.Delay(100, CancellationToken.None);
             }
+        }
+
+        /// <summary>The p99 of each minute, up to the last minute with probes (the run ends inside its last minute).</summary>
+        public IEnumerable<double> P99ByMinute()
+        {
+            var values = Enumerable.Range(0, Minutes).Select(P99Of).ToList();
+            while (values.Count > 0 && double.IsNaN(values[^1]))
+            {
+                values.RemoveAt(values.Count - 1);
+            }
+            return values;
         }
 
         public double P99Of(int minute) => P99(_byMinute.TryGetValue(minute, out var bag) ? [.. bag] : []);

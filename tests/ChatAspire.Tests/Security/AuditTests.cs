@@ -117,11 +117,7 @@ public sealed class AuditTests(AppHostFixture fixture)
         var file = await fixture.UploadAsync(dave, "notes.txt", "to be deleted"u8.ToArray());
         // The deletion starts its own trace on Chat.Files: this client sends no trace context, so nothing else the test
         // process is doing at the time (in-process services of other tests listening to HttpClient) decides its sampling.
-        Uri filesUrl;
-        using (var lookup = fixture.CreateClient(ResourceNames.Files))
-        {
-            filesUrl = lookup.BaseAddress!;
-        }
+        var filesUrl = (await ChatAppHost.ReplicaUrlsAsync(fixture.App, ResourceNames.Files))[0];
         using (var files = new HttpClient(new SocketsHttpHandler { ActivityHeadersPropagator = null }) { BaseAddress = filesUrl })
         {
             files.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", dave.Token);
