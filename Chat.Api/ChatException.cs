@@ -8,6 +8,9 @@ public enum ChatErrorKind { Invalid, NotFound, Forbidden, Conflict, RateLimited,
 /// </summary>
 public sealed class ChatException(ChatErrorKind kind, string detail, TimeSpan? retryAfter = null) : Exception(detail)
 {
+    /// <summary>For <see cref="ChatErrorKind.Invalid"/>: the request field at fault (REST: its key in <c>errors</c>).</summary>
+    public string Field { get; private init; } = ChatAspire.ServiceDefaults.Http.Problems.RequestField;
+
     public ChatErrorKind Kind { get; } = kind;
     public TimeSpan? RetryAfter { get; } = retryAfter;
 
@@ -24,7 +27,8 @@ public sealed class ChatException(ChatErrorKind kind, string detail, TimeSpan? r
         _ => StatusCodes.Status429TooManyRequests,
     };
 
-    public static ChatException Invalid(string detail) => new(ChatErrorKind.Invalid, detail);
+    public static ChatException Invalid(string detail, string field = ChatAspire.ServiceDefaults.Http.Problems.RequestField) =>
+        new(ChatErrorKind.Invalid, detail) { Field = field };
     public static ChatException NotFound(string detail) => new(ChatErrorKind.NotFound, detail);
     public static ChatException Forbidden(string detail) => new(ChatErrorKind.Forbidden, detail);
 

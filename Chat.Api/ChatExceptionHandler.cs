@@ -1,6 +1,8 @@
+using ChatAspire.ServiceDefaults.Http;
+
 namespace Chat.Api;
 
-/// <summary>Maps <see cref="ChatException"/> to an RFC 7807 response.</summary>
+/// <summary>Maps <see cref="ChatException"/> to an RFC 7807 response (an <c>Invalid</c> one in the shape of every 400: <see cref="Problems"/>).</summary>
 internal sealed class ChatExceptionHandler(IProblemDetailsService problems) : Microsoft.AspNetCore.Diagnostics.IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
@@ -18,7 +20,9 @@ internal sealed class ChatExceptionHandler(IProblemDetailsService problems) : Mi
         {
             HttpContext = httpContext,
             Exception = exception,
-            ProblemDetails = { Status = chat.StatusCode, Title = chat.Kind.ToString(), Detail = chat.Message },
+            ProblemDetails = chat.Kind == ChatErrorKind.Invalid
+                ? Problems.InvalidDetails(chat.Field, chat.Message)
+                : new Microsoft.AspNetCore.Mvc.ProblemDetails { Status = chat.StatusCode, Title = chat.Kind.ToString(), Detail = chat.Message },
         });
     }
 }

@@ -10,6 +10,7 @@ namespace Chat.Api;
 /// </summary>
 internal static class ChatProblem
 {
-    public static ProblemHttpResult Of(ChatErrorKind kind, string detail) =>
-        TypedResults.Problem(detail, statusCode: ChatException.StatusOf(kind), title: kind.ToString());
+    public static ProblemHttpResult Of(ChatErrorKind kind, string detail) => kind == ChatErrorKind.Invalid
+        ? TypedResults.Problem(ChatAspire.ServiceDefaults.Http.Problems.InvalidDetails(ChatAspire.ServiceDefaults.Http.Problems.RequestField, detail))
+        : TypedResults.Problem(detail, statusCode: ChatException.StatusOf(kind), title: kind.ToString());
 }

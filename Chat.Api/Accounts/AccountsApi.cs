@@ -1,3 +1,4 @@
+using ChatAspire.ServiceDefaults.Http;
 using System.Security.Claims;
 using System.Text.RegularExpressions;
 using Chat.Api.Audit;
@@ -97,11 +98,11 @@ internal static partial class AccountsApi
         }
         if (errors.Count > 0)
         {
-            return TypedResults.ValidationProblem(errors);
+            return Problems.Invalid(errors);
         }
         if (await DisplayNames.ImpersonationRefusalAsync(db, displayName, userName, self: null, ct) is { } impersonation)
         {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["displayName"] = [impersonation] });
+            return Problems.Invalid(new Dictionary<string, string[]> { ["displayName"] = [impersonation] });
         }
 
         await using var tx = await db.Database.BeginTransactionAsync(ct);
@@ -220,7 +221,7 @@ internal static partial class AccountsApi
         var prefix = (q ?? "").Trim().ToLowerInvariant();
         if (prefix.Length > User.MaxUserNameLength || !TextRules.IsAcceptableText(prefix))
         {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["q"] = [$"At most {User.MaxUserNameLength} printable characters."] });
+            return Problems.Invalid(new Dictionary<string, string[]> { ["q"] = [$"At most {User.MaxUserNameLength} printable characters."] });
         }
         var users = await db.Users.AsNoTracking()
             .Where(u => prefix.Length == 0 || u.UserName.StartsWith(prefix))
@@ -242,7 +243,7 @@ internal static partial class AccountsApi
         if ((DisplayNames.FormatRefusal(displayName) ?? await DisplayNames.ImpersonationRefusalAsync(db, displayName, user.UserName, user.Id, ct))
             is { } refusal)
         {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["displayName"] = [refusal] });
+            return Problems.Invalid(new Dictionary<string, string[]> { ["displayName"] = [refusal] });
         }
         if (user.DisplayName != displayName)
         {
@@ -259,7 +260,7 @@ internal static partial class AccountsApi
     {
         if (request?.Role is not { } role || !Roles.All.Contains(role))
         {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["role"] = [$"One of: {string.Join(", ", Roles.All)}."] });
+            return Problems.Invalid(new Dictionary<string, string[]> { ["role"] = [$"One of: {string.Join(", ", Roles.All)}."] });
         }
         if (await db.Users.FirstOrDefaultAsync(u => u.Id == id && !u.IsSystem, ct) is not { } user)
         {

@@ -1,3 +1,4 @@
+using ChatAspire.ServiceDefaults.Http;
 using Chat.Api.Audit;
 using Chat.Api.Data;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -44,7 +45,7 @@ internal static class AuditApi
         }
         if (errors.Count > 0)
         {
-            return TypedResults.ValidationProblem(errors);
+            return Problems.Invalid(errors);
         }
         var query = db.AuditEntries.AsNoTracking();
         if (action is not null)

@@ -1,3 +1,4 @@
+using ChatAspire.ServiceDefaults.Http;
 using System.Security.Claims;
 using Chat.Api.Audit;
 using Chat.Api.Data;
@@ -48,7 +49,7 @@ internal static class BotsApi
         }
         if (errors.Count > 0)
         {
-            return TypedResults.ValidationProblem(errors);
+            return Problems.Invalid(errors);
         }
         if (await db.Users.AnyAsync(u => u.UserName == userName, ct))
         {

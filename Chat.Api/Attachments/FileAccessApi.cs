@@ -1,3 +1,4 @@
+using ChatAspire.ServiceDefaults.Http;
 using System.Security.Claims;
 using Chat.Api.Accounts;
 using Chat.Api.Channels;
@@ -52,7 +53,7 @@ internal static class FileAccessApi
         }
         else if (user.IsService())
         {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["channelId"] = ["A service must name the channel."] });
+            return Problems.Invalid(new Dictionary<string, string[]> { ["channelId"] = ["A service must name the channel."] });
         }
         else
         {

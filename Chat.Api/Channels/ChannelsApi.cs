@@ -1,3 +1,4 @@
+using ChatAspire.ServiceDefaults.Http;
 using Chat.Api.Presence;
 using ChatAspire.Rules;
 using System.Security.Claims;
@@ -76,7 +77,7 @@ internal static class ChannelsApi
         }
         if (errors.Count > 0)
         {
-            return TypedResults.ValidationProblem(errors);
+            return Problems.Invalid(errors);
         }
         if (await db.Channels.AnyAsync(c => c.Name == name && c.Kind != ChannelKinds.Direct, ct))
         {
@@ -111,11 +112,11 @@ internal static class ChannelsApi
         var (channel, member) = await access.ManageableAsync(id, user.Caller(), ct);
         if (request.Topic is { Length: > Channel.MaxTopicLength })
         {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["topic"] = [$"At most {Channel.MaxTopicLength} characters."] });
+            return Problems.Invalid(new Dictionary<string, string[]> { ["topic"] = [$"At most {Channel.MaxTopicLength} characters."] });
         }
         if (request.Topic is { } topic && !TextRules.IsAcceptableText(topic))
         {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["topic"] = ["The topic contains a control character (such as NUL)."] });
+            return Problems.Invalid(new Dictionary<string, string[]> { ["topic"] = ["The topic contains a control character (such as NUL)."] });
         }
         channel.Topic = request.Topic ?? channel.Topic;
         channel.AiMode = request.AiMode ?? channel.AiMode;

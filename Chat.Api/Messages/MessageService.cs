@@ -49,7 +49,7 @@ public sealed partial class MessageService(
         var content = Validate(request.Content);
         if (!MessageTypes.ClientSendable.Contains(type))
         {
-            throw ChatException.Invalid($"Message type must be one of: {string.Join(", ", MessageTypes.ClientSendable)}.");
+            throw ChatException.Invalid($"Message type must be one of: {string.Join(", ", MessageTypes.ClientSendable)}.", "type");
         }
         if (caller.Role == Roles.Bot)
         {
@@ -58,7 +58,7 @@ public sealed partial class MessageService(
         var attachments = request.Attachments ?? [];
         if (attachments.Count > options.Value.MaxAttachments)
         {
-            throw ChatException.Invalid($"At most {options.Value.MaxAttachments} attachments.");
+            throw ChatException.Invalid($"At most {options.Value.MaxAttachments} attachments.", "attachments");
         }
         if (await rateLimiter.TryAcquireAsync(caller.UserId, ct) is (false, var retryAfter))
         {
@@ -135,7 +135,7 @@ public sealed partial class MessageService(
         var text = Validate(content);
         if (authorName is { Length: > 0 } && (authorName.Length > Accounts.User.MaxDisplayNameLength || !TextRules.IsAcceptableText(authorName) || authorName.Contains('\n')))
         {
-            throw ChatException.Invalid($"The username must be one line of at most {Accounts.User.MaxDisplayNameLength} characters.");
+            throw ChatException.Invalid($"The username must be one line of at most {Accounts.User.MaxDisplayNameLength} characters.", "username");
         }
         if (await rateLimiter.TryAcquireAsync(bot.UserId, ct) is (false, var retryAfter))
         {
@@ -233,11 +233,11 @@ public sealed partial class MessageService(
     {
         if (string.IsNullOrWhiteSpace(query) || query.Length > 200)
         {
-            throw ChatException.Invalid("The search query must be 1 to 200 characters.");
+            throw ChatException.Invalid("The search query must be 1 to 200 characters.", "q");
         }
         if (!TextRules.IsAcceptableText(query))
         {
-            throw ChatException.Invalid("The search query contains a control character (such as NUL).");
+            throw ChatException.Invalid("The search query contains a control character (such as NUL).", "q");
         }
         var take = Math.Clamp(limit ?? 20, 1, options.Value.MaxPageSize);
         var readable = ChannelAccess.ReadableBy(db, caller.UserId, caller.Role).Select(c => c.Id);
@@ -328,7 +328,7 @@ public sealed partial class MessageService(
     {
         if (string.IsNullOrWhiteSpace(emoji) || emoji.Length > Reaction.MaxEmojiLength || emoji.Any(char.IsControl))
         {
-            throw ChatException.Invalid($"A reaction is 1 to {Reaction.MaxEmojiLength} printable characters.");
+            throw ChatException.Invalid($"A reaction is 1 to {Reaction.MaxEmojiLength} printable characters.", "emoji");
         }
         await access.WritableAsync(channelId, caller, ct);
         var message = await LoadAsync(channelId, messageId, ct);
@@ -351,15 +351,15 @@ public sealed partial class MessageService(
         var text = content?.Trim() ?? "";
         if (text.Length == 0)
         {
-            throw ChatException.Invalid("The message is empty.");
+            throw ChatException.Invalid("The message is empty.", "content");
         }
         if (text.Length > options.Value.MaxLength)
         {
-            throw ChatException.Invalid($"The message is {text.Length} characters long; the limit is {options.Value.MaxLength}.");
+            throw ChatException.Invalid($"The message is {text.Length} characters long; the limit is {options.Value.MaxLength}.", "content");
         }
         if (!TextRules.IsAcceptableText(text))
         {
-            throw ChatException.Invalid("The message contains a control character (such as NUL); only tabs and line breaks are allowed.");
+            throw ChatException.Invalid("The message contains a control character (such as NUL); only tabs and line breaks are allowed.", "content");
         }
         return text;
     }

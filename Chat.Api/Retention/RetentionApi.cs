@@ -1,3 +1,4 @@
+using ChatAspire.ServiceDefaults.Http;
 using System.Security.Claims;
 using Chat.Api.Accounts;
 using Chat.Api.Audit;
@@ -46,7 +47,7 @@ internal static class RetentionApi
         var (channel, _) = await access.ManageableAsync(channelId, user.Caller(), ct);
         if (request.Days is < 1 or > RetentionOptions.MaxDays)
         {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]>
+            return Problems.Invalid(new Dictionary<string, string[]>
             {
                 ["days"] = [$"1 to {RetentionOptions.MaxDays}, or null to keep messages forever."],
             });

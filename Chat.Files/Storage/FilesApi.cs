@@ -47,7 +47,9 @@ internal static class FilesApi
             UploadRejection.Scan or UploadRejection.Archive => StatusCodes.Status422UnprocessableEntity,
             _ => StatusCodes.Status400BadRequest,
         };
-        return TypedResults.Problem(result.Detail, statusCode: status);
+        return status == StatusCodes.Status400BadRequest
+            ? TypedResults.Problem(ChatAspire.ServiceDefaults.Http.Problems.InvalidDetails("file", result.Detail!))
+            : TypedResults.Problem(result.Detail, statusCode: status);
     }
 
     private static async Task<Ok<FileMetadata[]>> ListMine(ClaimsPrincipal user, FilesDbContext db, CancellationToken ct)

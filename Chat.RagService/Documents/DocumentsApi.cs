@@ -1,3 +1,4 @@
+using ChatAspire.ServiceDefaults.Http;
 using System.Security.Claims;
 using Chat.RagService.Data;
 using ChatAspire.ServiceDefaults.Auth;
@@ -34,13 +35,13 @@ internal static class DocumentsApi
         {
             if (!Enum.TryParse<DocumentStatus>(status, ignoreCase: true, out var parsed) || !Enum.IsDefined(parsed) || int.TryParse(status, out _))
             {
-                return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["status"] = ["queued, extracting, embedding, ready or failed."] });
+                return Problems.Invalid(new Dictionary<string, string[]> { ["status"] = ["queued, extracting, embedding, ready or failed."] });
             }
             wanted = parsed;
         }
         if (limit is < 1 or > MaxPageSize)
         {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["limit"] = [$"1 to {MaxPageSize}."] });
+            return Problems.Invalid(new Dictionary<string, string[]> { ["limit"] = [$"1 to {MaxPageSize}."] });
         }
         var take = limit ?? 100;
         var me = user.UserId();
@@ -62,7 +63,7 @@ internal static class DocumentsApi
         var max = options.Value.MaxBulkFiles;
         if (request.FileIds is null or { Count: 0 } || request.FileIds.Count > max)
         {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["fileIds"] = [$"1 to {max} file ids."] });
+            return Problems.Invalid(new Dictionary<string, string[]> { ["fileIds"] = [$"1 to {max} file ids."] });
         }
         var ids = request.FileIds.Distinct().ToArray();
         var query = db.Documents.AsNoTracking().Where(d => ids.Contains(d.FileId));

@@ -1,3 +1,4 @@
+using ChatAspire.ServiceDefaults.Http;
 using System.Diagnostics;
 using System.Security.Claims;
 using ChatAspire.Contracts;
@@ -25,7 +26,7 @@ internal static class SearchApi
         if (errors.Count > 0)
         {
             telemetry.Query("invalid", watch.Elapsed);
-            return TypedResults.ValidationProblem(errors);
+            return Problems.Invalid(errors);
         }
         try
         {

@@ -7,7 +7,7 @@ namespace ChatAspire.ServiceDefaults.Http;
 /// <summary>
 /// A request the framework could not read (bad JSON, a wrong JSON type, <c>limit=abc</c>, <c>topK=2147483648</c>, a missing
 /// required value, a body cut short) is the client's mistake: 400 (or the status Kestrel chose, e.g. 413) as ProblemDetails
-/// with the framework's sentence, in every environment, logged at Information without a stack trace. Minimal APIs throw
+/// with the framework's sentence (a 400 in the shape of every 400: <see cref="Problems"/>), in every environment, logged at Information without a stack trace. Minimal APIs throw
 /// these everywhere because <see cref="Microsoft.AspNetCore.Routing.RouteHandlerOptions.ThrowOnBadRequest"/> is on.
 /// </summary>
 internal sealed partial class BadRequestExceptionHandler(IProblemDetailsService problems, ILogger<BadRequestExceptionHandler> logger) : IExceptionHandler
@@ -24,7 +24,9 @@ internal sealed partial class BadRequestExceptionHandler(IProblemDetailsService 
         {
             HttpContext = httpContext,
             Exception = exception,
-            ProblemDetails = { Status = bad.StatusCode, Title = "The request could not be read.", Detail = Describe(bad) },
+            ProblemDetails = bad.StatusCode == StatusCodes.Status400BadRequest
+                ? Problems.InvalidDetails(Problems.RequestField, $"The request could not be read. {Describe(bad)}")
+                : new Microsoft.AspNetCore.Mvc.ProblemDetails { Status = bad.StatusCode, Title = "The request could not be read.", Detail = Describe(bad) },
         });
     }
 

@@ -41,6 +41,7 @@ public sealed class RequestSecurityTests(AppHostFixture fixture)
         var channel = await user.CreateChannelAsync("public");
         using var api = user.Http();
         using var rag = user.Http(fixture.CreateClient(ResourceNames.Rag).BaseAddress);
+        using var files = user.Http(fixture.CreateClient(ResourceNames.Files).BaseAddress);
 
         var answers = new List<(string What, HttpResponseMessage Response)>
         {
@@ -57,15 +58,26 @@ public sealed class RequestSecurityTests(AppHostFixture fixture)
             ("topK=2147483648", await rag.PostAsync("/api/rag/search", Json("{\"query\": \"x\", \"topK\": 2147483648}"))),
             ("NUL in a RAG query", await rag.PostAsync("/api/rag/search", Json("{\"query\": \"a\\u0000b\"}"))),
             ("bad JSON to RAG", await rag.PostAsync("/api/rag/search", Json("[1, 2"))),
+            ("an empty query to RAG", await rag.PostAsync("/api/rag/search", Json("{\"query\": \"\"}"))),
+            ("an upload that is not multipart", await files.PostAsync("/api/files", Json("{}"))),
+            ("an empty upload", await files.PostAsync("/api/files", new MultipartFormDataContent { { new ByteArrayContent([]), "file", "empty.txt" } })),
+            ("a bad channel name", await api.PostAsync("/api/channels", Json("{\"name\": \"\"}"))),
         };
 
         Assert.All(answers, a =>
         {
             Assert.True(a.Response.StatusCode == HttpStatusCode.BadRequest, $"{a.What}: {(int)a.Response.StatusCode}");
             Assert.Equal("application/problem+json", a.Response.Content.Headers.ContentType?.MediaType);
+            // One shape for every 400, whoever refused: a ValidationProblem titled Invalid, fields in errors, a sentence in detail.
             var problem = a.Response.Content.ReadFromJsonAsync<JsonElement>().GetAwaiter().GetResult();
-            var sentence = problem.TryGetProperty("detail", out var detail) ? detail.GetString() : problem.GetProperty("errors").ToString();
-            Assert.False(string.IsNullOrWhiteSpace(sentence), a.What);
+            Assert.True(problem.GetProperty("title").GetString() == "Invalid", $"{a.What}: {problem}");
+            Assert.False(string.IsNullOrWhiteSpace(problem.GetProperty("detail").GetString()), a.What);
+            var errors = problem.GetProperty("errors");
+            Assert.True(errors.ValueKind == JsonValueKind.Object && errors.EnumerateObject().Any(e => e.Value.GetArrayLength() > 0), $"{a.What}: {problem}");
+            if (a.What == "NUL in content")
+            {
+                Assert.True(errors.TryGetProperty("content", out _), $"{a.What}: {problem}"); // a shared rule names its field too
+            }
         });
         Assert.Empty(await user.HistoryAsync(channel)); // nothing was stored by any of them
     }
