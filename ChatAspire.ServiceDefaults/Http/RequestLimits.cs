@@ -33,7 +33,7 @@ public sealed class RequestLimitsOptions
 /// <summary>
 /// The one owner of rate limiting in every service: the ASP.NET Core rate-limiting middleware with a global limit per
 /// user on <c>/api</c> (service-to-service calls are not limited), named policies for route groups
-/// (<see cref="AddPolicy{TOptions}"/>), and one refusal: 429 ProblemDetails titled <c>RateLimited</c> with
+/// (<see cref="AddRequestLimitPolicy{TOptions}"/>), and one refusal: 429 ProblemDetails titled <c>RateLimited</c> with
 /// <c>Retry-After</c>. Every bucket is a <see cref="SharedRateLimits"/> bucket in Redis, so a limit holds across replicas.
 /// </summary>
 public static partial class RequestLimits

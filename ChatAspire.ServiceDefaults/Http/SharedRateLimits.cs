@@ -39,6 +39,7 @@ public static partial class SharedRateLimits
                 QueueLimit = 0,
                 AutoReplenishment = true,
             }),
+            redis,
             logger);
 
     /// <summary>When a refused lease says to retry; one second when it does not say.</summary>
@@ -47,13 +48,13 @@ public static partial class SharedRateLimits
 
     private static long s_lastOutageLog;
 
-    private static void LogOutage(ILogger logger, Exception ex)
+    private static void LogOutage(ILogger logger, string error)
     {
         var now = Environment.TickCount64;
         var last = Interlocked.Read(ref s_lastOutageLog);
         if ((last == 0 || now - last >= 60_000) && Interlocked.CompareExchange(ref s_lastOutageLog, now, last) == last)
         {
-            LogLocal(logger, ex.GetType().Name);
+            LogLocal(logger, error);
         }
     }
 
@@ -62,7 +63,7 @@ public static partial class SharedRateLimits
     private static partial void LogLocal(ILogger logger, string error);
 
     /// <summary>The Redis bucket, or the local one while Redis fails.</summary>
-    private sealed class FallbackRateLimiter(RateLimiter shared, RateLimiter local, ILogger logger) : RateLimiter
+    private sealed class FallbackRateLimiter(RateLimiter shared, RateLimiter local, IConnectionMultiplexer redis, ILogger logger) : RateLimiter
     {
         public override TimeSpan? IdleDuration => shared.IdleDuration is { } s && local.IdleDuration is { } l ? (s < l ? s : l) : null;
 
@@ -74,13 +75,20 @@ public static partial class SharedRateLimits
 
         protected override async ValueTask<RateLimitLease> AcquireAsyncCore(int permitCount, CancellationToken cancellationToken)
         {
+            // While the connection is down, a command would wait in the client's backlog until its timeout (5 s): go local
+            // at once instead, so requests are not slowed by the outage.
+            if (!redis.IsConnected)
+            {
+                LogOutage(logger, "not connected");
+                return local.AttemptAcquire(permitCount);
+            }
             try
             {
                 return await shared.AcquireAsync(permitCount, cancellationToken);
             }
             catch (Exception ex) when (ex is RedisException or TimeoutException)
             {
-                LogOutage(logger, ex);
+                LogOutage(logger, ex.GetType().Name);
                 return local.AttemptAcquire(permitCount);
             }
         }

@@ -22,6 +22,7 @@ public sealed class SharedRateLimitsTests
             loggers.CreateLogger("limits"));
 
         var leases = new List<RateLimitLease>();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         for (var i = 0; i < 6; i++)
         {
             leases.Add(await limiter.AcquireAsync(1));
@@ -29,6 +30,7 @@ public sealed class SharedRateLimitsTests
 
         Assert.Equal([true, true, true, false, false, false], leases.Select(l => l.IsAcquired));
         Assert.True(SharedRateLimits.RetryAfter(leases[^1]) > TimeSpan.Zero);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"{clock.Elapsed}: an outage must not slow each request by the client's timeout");
         var outage = Assert.Single(logs.Records, r => r.EventId.Name == "rate_limit_local");
         Assert.Equal(LogLevel.Warning, outage.Level);
         leases.ForEach(l => l.Dispose());
