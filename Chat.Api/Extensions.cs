@@ -9,6 +9,7 @@ using Chat.Api.Messages;
 using Chat.Api.Presence;
 using Chat.Api.Realtime;
 using Chat.Api.Retention;
+using Chat.Api.Search;
 using Chat.Api.Web;
 using Chat.Api.Webhooks;
 using ChatAspire.Contracts;
@@ -41,6 +42,7 @@ internal static class Extensions
         builder.AddAudit();
         builder.AddExport();
         builder.AddRetention();
+        builder.AddSearch();
         builder.AddRealtime();
     }
 
@@ -65,6 +67,7 @@ internal static class Extensions
         app.MapBotsApi();
         app.MapExportApi();
         app.MapRetentionApi();
+        app.MapSearchApi();
         app.MapHub<ChatHub>("/hubs/chat", hub => hub.AllowStatefulReconnects = true);
 
         if (app.Environment.IsDevelopment())

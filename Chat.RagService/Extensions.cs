@@ -6,6 +6,7 @@ using ChatAspire.ServiceDefaults.Http;
 using Chat.RagService.Data;
 using Chat.RagService.Documents;
 using Chat.RagService.Ingestion;
+using Chat.RagService.Memory;
 using Chat.RagService.Search;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Options;
@@ -34,7 +35,9 @@ internal static class Extensions
         builder.Services.AddHostedService<ModelWarmup>();
         builder.Services.AddSingleton<IndexSync>();
         builder.Services.AddScoped<IngestionPipeline>();
+        builder.Services.AddSingleton<QueryEmbeddings>();
         builder.Services.AddScoped<SearchService>();
+        builder.AddMemory();
         builder.AddServiceClient<FilesContent>(ResourceNames.Files, ServiceName);
         builder.AddServiceClient<ReadableFiles>(ResourceNames.Api, ServiceName);
         builder.Services.AddHostedService<FileEventsConsumer>();
@@ -52,6 +55,7 @@ internal static class Extensions
         app.UseRequestLimits();
         app.MapDocumentsApi();
         app.MapSearchApi();
+        app.MapMemoryApi();
 
         if (app.Environment.IsDevelopment())
         {

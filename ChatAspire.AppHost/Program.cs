@@ -49,6 +49,9 @@ api.WithReference(files);
 
 // The RAG service downloads files to ingest them and asks Chat.Api which files a caller may search.
 rag.WithReference(files).WithReference(api);
+// Chat.Api's one search (GET /api/search) asks the RAG service's team memory, naming what its user may read. The two call
+// each other for reads only, and neither waits for the other to start (no WaitFor): either starts and serves alone.
+api.WithReference(rag);
 
 // The AI worker reads context from Chat.Api, documents from the RAG service, and answers with the configured provider.
 builder.AddProject<Projects.Chat_AiWorker>(ResourceNames.AiWorker)

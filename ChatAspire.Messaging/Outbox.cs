@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using StackExchange.Redis;
@@ -61,12 +62,17 @@ public static class OutboxModel
         return modelBuilder;
     }
 
-    /// <summary>Registers the publisher of <typeparamref name="TContext"/>'s outbox onto <paramref name="stream"/>.</summary>
-    public static IServiceCollection AddOutboxPublisher<TContext>(this IServiceCollection services, string stream)
+    /// <summary>
+    /// Registers the publisher of <typeparamref name="TContext"/>'s outbox onto <paramref name="stream"/>: every row, or
+    /// only rows of <paramref name="types"/> when one outbox feeds several streams (each publisher then names its types).
+    /// The publisher is a keyed service (its stream); the first one registered is also the unkeyed one.
+    /// </summary>
+    public static IServiceCollection AddOutboxPublisher<TContext>(this IServiceCollection services, string stream, params string[] types)
         where TContext : DbContext, IOutboxContext
     {
-        services.AddSingleton(sp => ActivatorUtilities.CreateInstance<OutboxPublisher<TContext>>(sp, stream));
-        services.AddHostedService(sp => sp.GetRequiredService<OutboxPublisher<TContext>>());
+        services.AddKeyedSingleton(stream, (sp, _) => ActivatorUtilities.CreateInstance<OutboxPublisher<TContext>>(sp, stream, types));
+        services.TryAddSingleton(sp => sp.GetRequiredKeyedService<OutboxPublisher<TContext>>(stream));
+        services.AddHostedService(sp => sp.GetRequiredKeyedService<OutboxPublisher<TContext>>(stream));
         return services;
     }
 }
@@ -80,7 +86,7 @@ public static class OutboxModel
 /// its last second). Consumers are idempotent, so the rare second delivery is harmless.
 /// </summary>
 public sealed partial class OutboxPublisher<TContext>(IServiceScopeFactory scopes, IConnectionMultiplexer redis, TimeProvider clock,
-    ILogger<OutboxPublisher<TContext>> logger, string stream)
+    ILogger<OutboxPublisher<TContext>> logger, string stream, string[] types)
     : BackgroundService where TContext : DbContext, IOutboxContext
 {
     private static readonly TimeSpan DedupeWindow = TimeSpan.FromDays(7);
@@ -205,7 +211,7 @@ public sealed partial class OutboxPublisher<TContext>(IServiceScopeFactory scope
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<TContext>();
         // "upkeep": the poll for work is the service's own (DatabaseQueryObserver.UpkeepTag): a busy machine's slow answer is no slow query.
-        var pending = await db.Outbox.TagWith(UpkeepTag).Where(m => m.PublishedAt == null).OrderBy(m => m.CreatedAt).Take(100).ToListAsync(ct);
+        var pending = await Mine(db.Outbox.TagWith(UpkeepTag)).Where(m => m.PublishedAt == null).OrderBy(m => m.CreatedAt).Take(100).ToListAsync(ct);
         var redisDb = redis.GetDatabase();
         foreach (var message in pending)
         {
@@ -215,6 +221,9 @@ public sealed partial class OutboxPublisher<TContext>(IServiceScopeFactory scope
         }
         return pending.Count;
     }
+
+    /// <summary>The rows this publisher carries: of its types, or all when it names none.</summary>
+    private IQueryable<OutboxMessage> Mine(IQueryable<OutboxMessage> rows) => types.Length == 0 ? rows : rows.Where(m => types.Contains(m.Type));
 
     private async Task<string> AddAsync(IDatabase redisDb, OutboxMessage message) =>
         (string)(await redisDb.ScriptEvaluateAsync(AddOnce,
@@ -238,7 +247,7 @@ public sealed partial class OutboxPublisher<TContext>(IServiceScopeFactory scope
         var db = scope.ServiceProvider.GetRequiredService<TContext>();
         var now = clock.GetUtcNow();
         var publishedBefore = now - SettleAfter;
-        var unsettled = await db.Outbox.TagWith(UpkeepTag)
+        var unsettled = await Mine(db.Outbox.TagWith(UpkeepTag))
             .Where(m => m.PublishedAt != null && m.SettledAt == null && m.PublishedAt < publishedBefore)
             .OrderBy(m => m.PublishedAt).Take(SweepBatch).ToListAsync(ct);
         if (unsettled.Count == 0)

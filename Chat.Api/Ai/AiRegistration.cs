@@ -16,7 +16,7 @@ internal static class AiRegistration
         builder.Services.AddScoped<AiStreams>();
         builder.Services.AddHostedService<AiDeltaRelay>();
         builder.Services.AddHostedService<DocumentStatusRelay>();
-        builder.Services.AddOutboxPublisher<ChatDbContext>(ChatAspire.Contracts.AiJobs.Stream);
+        builder.Services.AddOutboxPublisher<ChatDbContext>(ChatAspire.Contracts.AiJobs.Stream, nameof(ChatAspire.Contracts.AiJobRequested));
         return builder;
     }
 }

@@ -12,7 +12,7 @@ namespace Chat.Api.Ai;
 /// Decides when a message asks the assistant and records the job with its outbox row in the message's transaction.
 /// The queue is bounded: with <see cref="AiOptions.MaxQueuedJobs"/> unfinished jobs, new requests are refused as busy.
 /// </summary>
-public sealed partial class AiRequests(ChatDbContext db, OutboxPublisher<ChatDbContext> outbox, IAssistantEvents events, IOptions<AiOptions> options,
+public sealed partial class AiRequests(ChatDbContext db, [Microsoft.Extensions.DependencyInjection.FromKeyedServices(AiJobs.Stream)] OutboxPublisher<ChatDbContext> outbox, IAssistantEvents events, IOptions<AiOptions> options,
     TimeProvider clock) : IAssistantTrigger
 {
     public const string Busy = "The assistant is busy with other questions; please ask again in a minute.";

@@ -31,7 +31,16 @@ public sealed class AttachmentAccess(ChatDbContext db, IOptions<AttachmentOption
         }
     }
 
-    /// <summary>The file, when it is live and <paramref name="userId"/> may see it; null otherwise.</summary>
+    /// <summary>Files attached to live messages in <paramref name="channels"/>: what their readers may see.</summary>
+    public static IQueryable<Guid> SharedIn(ChatDbContext db, IQueryable<Guid> channels) =>
+        db.Messages.AsNoTracking().Where(m => m.DeletedAt == null && m.Attachments.Count > 0 && channels.Contains(m.ChannelId))
+            .SelectMany(m => m.Attachments).Distinct();
+
+    /// <summary>Files <paramref name="ownerId"/> uploaded and has not deleted.</summary>
+    public static IQueryable<Guid> OwnedBy(ChatDbContext db, Guid ownerId) =>
+        db.KnownFiles.AsNoTracking().Where(f => f.OwnerId == ownerId && f.DeletedAt == null).Select(f => f.Id);
+
+    /// <summary>The file, when it is live and <paramref name="caller"/> may see it; null otherwise.</summary>
     public async Task<KnownFile?> VisibleAsync(Guid fileId, Caller caller, CancellationToken ct) =>
         await db.KnownFiles.AsNoTracking().FirstOrDefaultAsync(f => f.Id == fileId, ct) is { } file && await MaySeeAsync(file, caller, ct) ? file : null;
 

@@ -42,14 +42,14 @@ internal static class FileAccessApi
     private static async Task<Results<Ok<Guid[]>, ValidationProblem>> SharedFiles(
         Guid? channelId, ClaimsPrincipal user, ChatDbContext db, ChannelAccess access, CancellationToken ct)
     {
-        var messages = db.Messages.AsNoTracking().Where(m => m.DeletedAt == null && m.Attachments.Count > 0);
+        IQueryable<Guid> channels;
         if (channelId is { } id)
         {
             if (!user.IsService())
             {
                 await access.ReadableAsync(id, user.Caller(), ct);
             }
-            messages = messages.Where(m => m.ChannelId == id);
+            channels = db.Channels.Where(c => c.Id == id).Select(c => c.Id);
         }
         else if (user.IsService())
         {
@@ -57,10 +57,8 @@ internal static class FileAccessApi
         }
         else
         {
-            var readable = ChannelAccess.ReadableBy(db, user.UserId(), user.Role()).Select(c => c.Id);
-            messages = messages.Where(m => readable.Contains(m.ChannelId));
+            channels = ChannelAccess.ReadableBy(db, user.UserId(), user.Role()).Select(c => c.Id);
         }
-        var ids = await messages.SelectMany(m => m.Attachments).Distinct().ToArrayAsync(ct);
-        return TypedResults.Ok(ids);
+        return TypedResults.Ok(await AttachmentAccess.SharedIn(db, channels).ToArrayAsync(ct));
     }
 }

@@ -29,6 +29,7 @@ public sealed partial class MessageService(
     IAssistantTrigger assistant,
     VisibilityEpoch visibility,
     MessageWriter writer,
+    MessageIndexFeed index,
     Mentions mentions,
     IOptions<MessagesOptions> options,
     ILogger<MessageService> logger)
@@ -277,7 +278,12 @@ public sealed partial class MessageService(
         message.Content = text;
         message.Mentions = await mentions.ResolveAsync(channelId, text, ct);
         message.EditedAt = now;
+        if (MessageIndexFeed.Indexed(message.Type))
+        {
+            db.Outbox.AddRange(MessageIndexFeed.Written([message]));
+        }
         await db.SaveChangesAsync(ct);
+        index.Committed();
         var dto = (await ToDtosAsync([message], ct, countReplies: true))[0];
         await notifier.MessageEditedAsync(dto);
         return dto;
@@ -310,12 +316,14 @@ public sealed partial class MessageService(
         {
             message.DeletedAt = DateTimeOffset.UtcNow;
             message.Content = "";
+            db.Outbox.Add(MessageIndexFeed.Removed(channelId, [messageId], message.DeletedAt.Value));
             await using (var tx = await db.Database.BeginTransactionAsync(ct))
             {
                 await db.SaveChangesAsync(ct);
                 await db.MessageEdits.Where(e => e.MessageId == messageId).ExecuteDeleteAsync(ct);
                 await tx.CommitAsync(ct);
             }
+            index.Committed();
             if (message.Attachments.Count > 0)
             {
                 await visibility.ChangedAsync();
@@ -370,6 +378,9 @@ public sealed partial class MessageService(
 
     /// <summary>The DTO of a message just sent (no replies yet) or of a retried one.</summary>
     public async Task<MessageDto> ToDtoAsync(Message m, CancellationToken ct) => (await ToDtosAsync([m], ct, countReplies: false))[0];
+
+    /// <summary>DTOs of stored messages (with names and reply counts), as history shows them.</summary>
+    public Task<IReadOnlyList<MessageDto>> DescribeAsync(IReadOnlyList<Message> messages, CancellationToken ct) => ToDtosAsync(messages, ct, countReplies: true);
 
     private async Task<IReadOnlyList<MessageDto>> ToDtosAsync(IReadOnlyList<Message> messages, CancellationToken ct, bool countReplies)
     {

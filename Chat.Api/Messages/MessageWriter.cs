@@ -20,7 +20,7 @@ namespace Chat.Api.Messages;
 /// before the commit. The writer builds each message's DTO once, answers the sender with it and announces it, in seq order.
 /// </summary>
 public sealed partial class MessageWriter(
-    IServiceScopeFactory scopes, UserDirectory users, IMessageEvents notifier, DatabaseQueryObserver queries, ILogger<MessageWriter> logger)
+    IServiceScopeFactory scopes, UserDirectory users, IMessageEvents notifier, MessageIndexFeed index, DatabaseQueryObserver queries, ILogger<MessageWriter> logger)
     : BackgroundService
 {
     /// <summary>Most messages in one transaction: bounds the statement size and the latency of the first in line.</summary>
@@ -180,6 +180,10 @@ public sealed partial class MessageWriter(
             {
                 pending.With?.AfterCommit?.Invoke();
             }
+        }
+        if (outcomes.Any(o => o.Created && MessageIndexFeed.Indexed(o.Message!.Type)))
+        {
+            index.Committed();
         }
 
         // Each new message's DTO, built once: the sender's answer and the announcement are the same object.
@@ -359,6 +363,10 @@ public sealed partial class MessageWriter(
                     inserted.Select(m => m.CreatedAt).ToArray(),
                     inserted.Select(m => "{" + string.Join(',', m.Mentions) + "}").ToArray(),
                     inserted.Select(m => m.AuthorName).ToArray()));
+                if (MessageIndexFeed.InsertCommand(inserted) is { } remember)
+                {
+                    write.BatchCommands.Add(remember); // the message index learns of them in the same transaction
+                }
             }
             // Work of the writes' own (an assistant job, a job's completion) goes in before the commit, in their round trips.
             var extras = batch.Select((p, i) => (p.With, p.Origin, Stored: outcomes[i].Created ? outcomes[i].Message : null))

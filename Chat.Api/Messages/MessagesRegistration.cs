@@ -1,3 +1,4 @@
+using ChatAspire.Messaging;
 namespace Chat.Api.Messages;
 
 internal static class MessagesRegistration
@@ -9,6 +10,8 @@ internal static class MessagesRegistration
         builder.Services.AddSingleton<SendRateLimiter>();
         builder.Services.AddScoped<MessageService>();
         builder.Services.AddScoped<Mentions>();
+        builder.Services.AddSingleton<MessageIndexFeed>();
+        builder.Services.AddOutboxPublisher<Data.ChatDbContext>(ChatAspire.Contracts.MessageIndexEvents.Stream, ChatAspire.Contracts.MessageIndexEvents.Types);
         builder.Services.AddSingleton<MessageWriter>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<MessageWriter>());
         return builder;

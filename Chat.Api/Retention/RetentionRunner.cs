@@ -2,6 +2,7 @@ using Chat.Api.Attachments;
 using Chat.Api.Audit;
 using Chat.Api.Channels;
 using Chat.Api.Data;
+using Chat.Api.Messages;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -17,7 +18,7 @@ public sealed record RetentionRunResult(bool Ran, int Channels, long Messages, i
 /// attachment is deleted before the messages that hold it, so a failure (Chat.Files down) leaves both for the next run.
 /// Deleted seqs stay deleted: history simply skips them (docs/realtime.md). One replica runs at a time (an advisory lock).
 /// </summary>
-public sealed partial class RetentionRunner(ChatDbContext db, FilesClient files, VisibilityEpoch visibility, AuditLog audit, TimeProvider clock,
+public sealed partial class RetentionRunner(ChatDbContext db, FilesClient files, VisibilityEpoch visibility, AuditLog audit, MessageIndexFeed index, TimeProvider clock,
     IOptions<RetentionOptions> options, ILogger<RetentionRunner> logger)
 {
     private const long LockKey = 7401;
@@ -80,7 +81,14 @@ public sealed partial class RetentionRunner(ChatDbContext db, FilesClient files,
                         deletedFiles++;
                     }
                 }
-                messages += await db.Messages.Where(m => ids.Contains(m.Id)).ExecuteDeleteAsync(ct);
+                await using (var tx = await db.Database.BeginTransactionAsync(ct))
+                {
+                    messages += await db.Messages.Where(m => ids.Contains(m.Id)).ExecuteDeleteAsync(ct);
+                    db.Outbox.Add(MessageIndexFeed.Removed(channel.Id, ids, now));
+                    await db.SaveChangesAsync(ct);
+                    await tx.CommitAsync(ct);
+                }
+                index.Committed();
             }
             if (messages > before)
             {

@@ -4,11 +4,13 @@ using Microsoft.EntityFrameworkCore.Design;
 
 namespace Chat.RagService.Data;
 
-/// <summary>Chat.RagService's database (<c>ragdb</c>): documents and their chunks.</summary>
+/// <summary>Chat.RagService's database (<c>ragdb</c>): documents and their chunks; the messages of the team memory and theirs.</summary>
 public sealed class RagDbContext(DbContextOptions<RagDbContext> options) : DbContext(options)
 {
     public DbSet<Document> Documents => Set<Document>();
     public DbSet<Chunk> Chunks => Set<Chunk>();
+    public DbSet<Memory.MemoryMessage> MemoryMessages => Set<Memory.MemoryMessage>();
+    public DbSet<Memory.MemoryChunk> MemoryChunks => Set<Memory.MemoryChunk>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -34,6 +36,19 @@ public sealed class RagDbContext(DbContextOptions<RagDbContext> options) : DbCon
             chunk.Property(c => c.Model).HasMaxLength(100);
             chunk.Property(c => c.Sha256).HasMaxLength(64);
             chunk.HasIndex(c => new { c.Sha256, c.Ordinal }).IsUnique();
+        });
+        modelBuilder.Entity<Memory.MemoryMessage>(message =>
+        {
+            message.ToTable("memory_messages");
+            message.HasKey(m => m.Id);
+            message.HasIndex(m => m.Revision).IsUnique();
+            message.HasIndex(m => new { m.ChannelId, m.Seq });
+        });
+        modelBuilder.Entity<Memory.MemoryChunk>(chunk =>
+        {
+            chunk.ToTable("memory_chunks");
+            chunk.HasKey(c => c.Id);
+            chunk.HasIndex(c => new { c.MessageId, c.Ordinal }).IsUnique();
         });
     }
 }

@@ -27,6 +27,7 @@ public sealed class LexicalIndex : IDisposable
     private const string IdField = "id";
     private const string ContentField = "sha";
     private const string TextField = "text";
+    private const string ItemField = "item";
     /// <summary>BM25 term-frequency saturation; Anserini's BEIR value.</summary>
     public const float DefaultK1 = 0.9f;
     /// <summary>BM25 length normalisation; Anserini's BEIR value.</summary>
@@ -85,6 +86,37 @@ public sealed class LexicalIndex : IDisposable
                 new BinaryDocValuesField(IdField, new BytesRef(c.Id.ToByteArray())),
                 new StringField(ContentField, sha, Field.Store.NO),
                 new SortedDocValuesField(ContentField, content),
+                new TextField(TextField, c.Text, Field.Store.NO),
+            }));
+        }
+        _searchers.MaybeRefreshBlocking();
+    }
+
+    /// <summary>
+    /// Replaces the chunks of single items (messages) inside a content group (their channel) and removes
+    /// <paramref name="removed"/> items; unlike <see cref="Apply"/>, a group keeps its other items. Visible on return.
+    /// </summary>
+    public void Put(IEnumerable<(string Group, Guid Item, IReadOnlyList<(Guid Id, string Text)> Chunks)> items, IEnumerable<Guid> removed)
+    {
+        foreach (var id in removed)
+        {
+            _writer.DeleteDocuments(new Term(ItemField, id.ToString("N")));
+        }
+        foreach (var (group, item, chunks) in items)
+        {
+            lock (_contents)
+            {
+                _contents.Add(group);
+            }
+            var itemKey = item.ToString("N");
+            _writer.DeleteDocuments(new Term(ItemField, itemKey));
+            var content = new BytesRef(group);
+            _writer.AddDocuments(chunks.Select(c => (IEnumerable<IIndexableField>)new Document
+            {
+                new BinaryDocValuesField(IdField, new BytesRef(c.Id.ToByteArray())),
+                new StringField(ContentField, group, Field.Store.NO),
+                new SortedDocValuesField(ContentField, content),
+                new StringField(ItemField, itemKey, Field.Store.NO),
                 new TextField(TextField, c.Text, Field.Store.NO),
             }));
         }

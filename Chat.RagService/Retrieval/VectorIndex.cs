@@ -103,6 +103,47 @@ public sealed class VectorIndex(int dimensions)
         }
     }
 
+    /// <summary>
+    /// Changes single chunks of one block (a channel's messages): drops <paramref name="removed"/> and the chunks being
+    /// replaced, appends <paramref name="added"/>. Costs one copy of that block, not of the index.
+    /// </summary>
+    public void Update(Guid documentId, IReadOnlyCollection<Guid> removed, IReadOnlyList<(Guid ChunkId, float[] Vector)> added)
+    {
+        lock (_write)
+        {
+            var gone = removed.Concat(added.Select(a => a.ChunkId)).ToHashSet();
+            var ids = new List<Guid>();
+            var vectors = new List<float[]>();
+            if (_state.ByDocument.TryGetValue(documentId, out var old))
+            {
+                for (var c = 0; c < old.ChunkIds.Length; c++)
+                {
+                    if (!gone.Contains(old.ChunkIds[c]))
+                    {
+                        ids.Add(old.ChunkIds[c]);
+                        vectors.Add(old.Vectors.AsSpan(c * dimensions, dimensions).ToArray());
+                    }
+                }
+            }
+            foreach (var (id, vector) in added)
+            {
+                ids.Add(id);
+                vectors.Add(vector);
+            }
+            var next = new Dictionary<Guid, Block>(_state.ByDocument);
+            if (ids.Count == 0)
+            {
+                next.Remove(documentId);
+            }
+            else
+            {
+                var block = ToBlock(ids, vectors);
+                next[documentId] = block with { Codes = Encode(block.Vectors) };
+            }
+            _state = Snapshot.Of(next);
+        }
+    }
+
     private Block ToBlock(IReadOnlyList<Guid> chunkIds, IReadOnlyList<float[]> vectors)
     {
         var flat = new float[chunkIds.Count * dimensions];

@@ -33,8 +33,7 @@ public sealed class SearchService(
     RagDbContext db,
     IndexSync sync,
     ReadableFiles readable,
-    IEmbeddingGenerator<string, Embedding<float>> embedder,
-    IOptions<EmbeddingOptions> embedding,
+    QueryEmbeddings embeddings,
     IConnectionMultiplexer redis,
     IMemoryCache memory,
     RagTelemetry telemetry)
@@ -42,7 +41,6 @@ public sealed class SearchService(
     private const int Depth = 50;
     private const int MaxOtherChunks = 5;
     private static readonly TimeSpan ResultTtl = TimeSpan.FromMinutes(10);
-    private static readonly TimeSpan EmbeddingTtl = TimeSpan.FromDays(7);
 
     public async Task<RagSearchResponse> SearchAsync(RagSearchRequest request, ClaimsPrincipal caller, string bearerToken, CancellationToken ct)
     {
@@ -56,8 +54,7 @@ public sealed class SearchService(
         var redisDb = redis.GetDatabase();
         var current = sync.EnsureCurrentAsync(ct);
         var shared = readable.SharedAsync(request.ChannelId, caller, bearerToken, ct);
-        var embeddingKey = $"rag:query-embedding:{Hash($"{embedding.Value.ModelId}\n{request.Query}")}";
-        var cachedEmbedding = redisDb.StringGetAsync(embeddingKey);
+        var cachedEmbedding = embeddings.LookUp(request.Query);
         await Task.WhenAll(current, shared);
         var scope = await ScopeAsync(request, caller, shared.Result, current.Result, ct);
         activity?.SetTag("rag.allowed_documents", scope.Count);
@@ -76,7 +73,7 @@ public sealed class SearchService(
         telemetry.Cache("rag_results", hit: false);
 
         // The query is embedded on another thread while this one ranks its terms with Lucene.
-        var queryEmbedding = Task.Run(() => QueryEmbeddingAsync(redisDb, embeddingKey, cachedEmbedding, request.Query, ct), ct);
+        var queryEmbedding = Task.Run(() => embeddings.GetAsync(request.Query, cachedEmbedding, ct), ct);
         // Documents mode looks deeper: enough chunks that the best topK documents are among them.
         var depth = byDocument ? Math.Max(HybridRanking.DocumentChunkDepth, request.TopK * 10) : Math.Max(Depth, request.TopK);
         var text = sync.Lexical.Search(request.Query, depth, scope.Contents);
@@ -211,19 +208,6 @@ public sealed class SearchService(
             Size = scope.Count + 1,
         });
         return scope;
-    }
-
-    private async Task<float[]> QueryEmbeddingAsync(IDatabase redisDb, string key, Task<RedisValue> cached, string query, CancellationToken ct)
-    {
-        if (await cached is { HasValue: true } bytes)
-        {
-            telemetry.Cache("rag_query_embedding", hit: true);
-            return MemoryMarshal.Cast<byte, float>((byte[])bytes!).ToArray();
-        }
-        telemetry.Cache("rag_query_embedding", hit: false);
-        var vector = (await embedder.GenerateAsync([query], cancellationToken: ct))[0].Vector.ToArray();
-        await redisDb.StringSetAsync(key, MemoryMarshal.AsBytes(vector.AsSpan()).ToArray(), EmbeddingTtl, flags: CommandFlags.FireAndForget);
-        return vector;
     }
 
     private static string Hash(string value) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(value)));

@@ -1,0 +1,15 @@
+namespace Chat.RagService.Memory;
+
+internal static class MemoryRegistration
+{
+    /// <summary>The team memory: messages from <c>chat:messages</c>, stored with their embeddings, indexed beside documents, searched together.</summary>
+    public static IHostApplicationBuilder AddMemory(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<MemoryOptions>().BindConfiguration(MemoryOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<MemoryIndex>();
+        builder.Services.AddScoped<MemoryWriter>();
+        builder.Services.AddScoped<MemorySearch>();
+        builder.Services.AddHostedService<MemoryEventsConsumer>();
+        return builder;
+    }
+}
