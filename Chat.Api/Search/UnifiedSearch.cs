@@ -56,7 +56,7 @@ public sealed partial class UnifiedSearch(ChatDbContext db, ChannelAccess access
         }
         catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
         {
-            LogMemoryUnavailable(logger, ex.GetType().Name);
+            LogMemoryUnavailable(logger, ex is HttpRequestException { StatusCode: { } status } ? $"{(int)status}" : ex.GetType().Name);
             var keyword = await messages.SearchAsync(caller, query, channelId, limit, ct);
             return new SearchResultsDto(query, "keyword", [.. keyword.Select(m => new SearchHitDto(MemoryHitKinds.Message, 0, m, null))]);
         }

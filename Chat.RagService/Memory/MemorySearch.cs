@@ -18,6 +18,12 @@ public sealed class MemorySearch(RagDbContext db, IndexSync documents, MemoryInd
 {
     private const string MessagePrefix = "m:";
 
+    /// <summary>
+    /// The cosine similarity an item needs when it shares no word with the query (MiniLM: unrelated sentences score about
+    /// 0–0.25, paraphrases 0.5 and more).
+    /// </summary>
+    public const double MinMeaningOnlySimilarity = 0.3;
+
     public async Task<MemorySearchResponse> SearchAsync(MemorySearchRequest request, CancellationToken ct)
     {
         using var activity = RagTelemetry.Source.StartActivity("rag.memory.retrieve");
@@ -65,9 +71,21 @@ public sealed class MemorySearch(RagDbContext db, IndexSync documents, MemoryInd
         var fused = HybridRanking.Fuse(textItems.Select(i => (i.Item.Item, i.Score)).ToList(), vectorItems.Select(i => (i.Item.Item, i.Score)).ToList());
         var unit = ScoreFusion.UnitRange(fused.Select(f => f.Score));
         // The chunk shown for an item: its best in the vector list, or else in the text list.
-        var bestChunk = textItems.Select(i => i.Item).Concat(vectorItems.Select(i => i.Item)).Reverse()
-            .ToDictionary(i => i.Item, i => i.Chunk, StringComparer.Ordinal);
-        var candidates = fused.Take(request.TopK * 3).Select(f => (Item: f.Item, Chunk: bestChunk[f.Item], Score: unit(f.Score))).ToList();
+        var bestChunk = new Dictionary<string, Guid>(StringComparer.Ordinal);
+        foreach (var (item, _) in vectorItems.Concat(textItems))
+        {
+            bestChunk.TryAdd(item.Item, item.Chunk);
+        }
+        // An item none of the query's words match must at least be close in meaning to the query itself (not only to the
+        // feedback): otherwise a search for a rare word would list every message as a weak neighbour.
+        var matchedWords = textItems.Select(i => i.Item.Item).ToHashSet(StringComparer.Ordinal);
+        var similarity = new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (var (item, score) in BestPerItem(firstVector.Select(h => (ItemOfVector(h), h.ChunkId, h.Score)), depth))
+        {
+            similarity.TryAdd(item.Item, score);
+        }
+        var candidates = fused.Where(f => matchedWords.Contains(f.Item) || similarity.GetValueOrDefault(f.Item) >= MinMeaningOnlySimilarity)
+            .Take(request.TopK * 3).Select(f => (Item: f.Item, Chunk: bestChunk[f.Item], Score: unit(f.Score))).ToList();
 
         var messageChunks = candidates.Where(c => c.Item.StartsWith(MessagePrefix, StringComparison.Ordinal)).Select(c => c.Chunk).ToList();
         var documentChunks = candidates.Where(c => !c.Item.StartsWith(MessagePrefix, StringComparison.Ordinal)).Select(c => c.Chunk).ToList();

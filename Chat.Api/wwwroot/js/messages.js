@@ -383,7 +383,7 @@ async function filesBlob(file) {
 }
 
 /** A fresh grant per download: a page left open for an hour still downloads. */
-async function download(fileId) {
+export async function download(fileId) {
   try {
     const file = await fileGrant(fileId);
     const url = URL.createObjectURL(await filesBlob(file));

@@ -2,7 +2,7 @@
 import { loadChannels, openChannel } from "./channels.js";
 import { $, el, showError } from "./dom.js";
 import { invoke } from "./hub.js";
-import { apply, countReply, keepFocus, renderMessage, renderMessages } from "./messages.js";
+import { apply, countReply, download, keepFocus, renderMessage, renderMessages } from "./messages.js";
 import { api } from "./session.js";
 import { state } from "./state.js";
 
@@ -46,9 +46,11 @@ export async function searchMessages(query) {
   showPanel("Search");
   $("side-summary").textContent = "Searching…";
   try {
-    const results = await api(`/api/messages/search?q=${encodeURIComponent(query)}&limit=30`);
+    // One list: messages and document passages, best first (GET /api/search: words and meaning).
+    const found = await api(`/api/search?q=${encodeURIComponent(query)}&limit=30`);
     if (state.panel?.query !== query) return;
-    state.panel.results = results;
+    state.panel.results = found.hits;
+    state.panel.mode = found.mode;
     renderPanel();
   } catch (e) { $("side-summary").textContent = e.message; }
 }
@@ -74,10 +76,14 @@ export function renderPanel() {
   }
   list.replaceChildren();
   const query = panel.kind === "search" ? panel.query : null;
-  $("side-summary").textContent = panel.results.length
-    ? `${panel.results.length} ${panel.results.length === 1 ? "message" : "messages"}${query ? ` for “${query}”` : " mention you"}`
+  const n = panel.results.length;
+  $("side-summary").textContent = n
+    ? query ? `${n} ${n === 1 ? "result" : "results"} for “${query}”${panel.mode === "keyword" ? " (messages by keyword only for now)" : ""}`
+      : `${n} ${n === 1 ? "message" : "messages"} mention you`
     : query ? `Nothing found for “${query}”.` : "Nobody has mentioned you yet.";
-  for (const m of panel.results) {
+  for (const result of panel.results) {
+    if (query && result.kind === "document") { list.append(renderPassage(result.passage, query)); continue; }
+    const m = query ? result.message : result;
     const channel = state.channels.get(m.channelId);
     const where = channel ? (channel.kind === "direct" ? `@ ${channel.name}` : `# ${channel.name}`) : "a channel";
     const body = el("span", { class: "hit-text" });
@@ -88,6 +94,15 @@ export function renderPanel() {
     list.append(el("li", { class: "hit" }, el("button", { type: "button", class: "hit-button", "data-id": m.id, onclick: () => jumpTo(m) },
       el("span", { class: "meta", text: `${where} · ${m.senderName} · ${new Date(m.createdAt).toLocaleString()}` }), body)));
   }
+}
+
+/** A document passage that matched: the file, where in it, and the passage; the button downloads the file. */
+function renderPassage(p, query) {
+  const where = [p.page ? `page ${p.page}` : null, p.heading].filter(Boolean).join(" · ");
+  const body = el("span", { class: "hit-text", text: p.text.length > 400 ? `${p.text.slice(0, 400)}…` : p.text });
+  ChatMarkdown.highlight(body, query);
+  return el("li", { class: "hit passage" }, el("button", { type: "button", class: "hit-button", "data-file": p.fileId, onclick: () => download(p.fileId) },
+    el("span", { class: "meta", text: `📄 ${p.fileName}${where ? ` · ${where}` : ""}` }), body));
 }
 
 /** Opens the channel of a search hit or mention with the message in view. */
