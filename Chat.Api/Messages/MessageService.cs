@@ -230,11 +230,14 @@ public sealed partial class MessageService(
         return counts;
     }
 
+    /// <summary>The longest query the keyword search takes.</summary>
+    public const int MaxKeywordQueryLength = 200;
+
     public async Task<IReadOnlyList<MessageDto>> SearchAsync(Caller caller, string query, Guid? channelId, int? limit, CancellationToken ct)
     {
-        if (string.IsNullOrWhiteSpace(query) || query.Length > 200)
+        if (string.IsNullOrWhiteSpace(query) || query.Length > MaxKeywordQueryLength)
         {
-            throw ChatException.Invalid("The search query must be 1 to 200 characters.", "q");
+            throw ChatException.Invalid($"The search query must be 1 to {MaxKeywordQueryLength} characters.", "q");
         }
         if (!TextRules.IsAcceptableText(query))
         {

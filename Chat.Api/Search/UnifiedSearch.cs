@@ -23,7 +23,8 @@ public sealed record SearchResultsDto(string Query, string Mode, IReadOnlyList<S
 /// <c>GET /api/search</c>: decides what the caller may read now (channels by <see cref="ChannelAccess.ReadableBy"/>,
 /// files shared there or uploaded by them), asks the RAG service's team memory for exactly that, and checks every
 /// message hit against the database before answering: a message deleted or a channel left a moment ago is never shown,
-/// whatever the index still holds. When the memory is unreachable, messages are searched by keyword instead.
+/// whatever the index still holds. Messages the memory has not indexed yet are found by their words (Postgres full text)
+/// after its hits, and when the memory is unreachable, messages are searched that way alone.
 /// </summary>
 public sealed partial class UnifiedSearch(ChatDbContext db, ChannelAccess access, MessageService messages, MemoryClient memory,
     ILogger<UnifiedSearch> logger)
@@ -57,7 +58,7 @@ public sealed partial class UnifiedSearch(ChatDbContext db, ChannelAccess access
         catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
         {
             LogMemoryUnavailable(logger, ex is HttpRequestException { StatusCode: { } status } ? $"{(int)status}" : ex.GetType().Name);
-            var keyword = await messages.SearchAsync(caller, query, channelId, limit, ct);
+            var keyword = query.Length <= MessageService.MaxKeywordQueryLength ? await messages.SearchAsync(caller, query, channelId, limit, ct) : [];
             return new SearchResultsDto(query, "keyword", [.. keyword.Select(m => new SearchHitDto(MemoryHitKinds.Message, 0, m, null))]);
         }
 
@@ -77,6 +78,14 @@ public sealed partial class UnifiedSearch(ChatDbContext db, ChannelAccess access
             {
                 hits.Add(new SearchHitDto(hit.Kind, hit.Score, null, new SearchPassageDto(fileId, hit.FileName ?? "", hit.Text, hit.Page, hit.Heading)));
             }
+        }
+        if (hits.Count < limit && query.Length <= MessageService.MaxKeywordQueryLength)
+        {
+            // Messages the memory has not indexed (sent a moment ago under load, or before it existed) are still found by
+            // their words, after what it ranked.
+            var seen = hits.Where(h => h.Message is not null).Select(h => h.Message!.Id).ToHashSet();
+            var keyword = await messages.SearchAsync(caller, query, channelId, limit, ct);
+            hits.AddRange(keyword.Where(m => !seen.Contains(m.Id)).Take(limit - hits.Count).Select(m => new SearchHitDto(MemoryHitKinds.Message, 0, m, null)));
         }
         return new SearchResultsDto(query, "hybrid", hits);
     }
