@@ -72,7 +72,8 @@ public static class OutboxModel
     {
         services.AddKeyedSingleton(stream, (sp, _) => ActivatorUtilities.CreateInstance<OutboxPublisher<TContext>>(sp, stream, types));
         services.TryAddSingleton(sp => sp.GetRequiredKeyedService<OutboxPublisher<TContext>>(stream));
-        services.AddHostedService(sp => sp.GetRequiredKeyedService<OutboxPublisher<TContext>>(stream));
+        // Not AddHostedService: it adds one hosted service per implementation type, and a second stream's publisher would be dropped.
+        services.AddSingleton<IHostedService, OutboxPublisher<TContext>>(sp => sp.GetRequiredKeyedService<OutboxPublisher<TContext>>(stream));
         return services;
     }
 }

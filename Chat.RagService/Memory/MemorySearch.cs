@@ -98,24 +98,25 @@ public sealed class MemorySearch(RagDbContext db, IndexSync documents, MemoryInd
         var documentRows = documentChunks.Count == 0 ? [] : await db.Chunks.AsNoTracking().Where(c => documentChunks.Contains(c.Id))
             .Select(c => new { c.Id, c.Text, c.Page, c.Heading }).ToDictionaryAsync(r => r.Id, ct);
 
-        var hits = new List<(MemoryHit Hit, string Whole)>();
+        var hits = new List<(MemoryHit Hit, string Whole, bool Worded)>();
         foreach (var (item, chunk, score) in candidates)
         {
             if (messageRows.TryGetValue(chunk, out var m) && channels.Contains(m.ChannelId))
             {
                 hits.Add((new MemoryHit(MemoryHitKinds.Message, Math.Round(score, 6), m.Text, MessageId: m.Id, ChannelId: m.ChannelId, Seq: m.Seq,
-                    SenderId: m.SenderId, CreatedAt: m.CreatedAt), m.Whole));
+                    SenderId: m.SenderId, CreatedAt: m.CreatedAt), m.Whole, matchedWords.Contains(item)));
             }
             else if (documentRows.TryGetValue(chunk, out var d) && byContent.TryGetValue(item, out var file))
             {
                 hits.Add((new MemoryHit(MemoryHitKinds.Document, Math.Round(score, 6), d.Text, FileId: file.FileId, FileName: file.Name,
-                    Page: d.Page, Heading: d.Heading), d.Text));
+                    Page: d.Page, Heading: d.Heading), d.Text, matchedWords.Contains(item)));
             }
         }
-        // Exact matches first: what holds the whole query, as typed (case aside), keeps its rank among them.
-        var ranked = query.Length >= 3
-            ? hits.Where(h => h.Whole.Contains(query, StringComparison.OrdinalIgnoreCase))
-                .Concat(hits.Where(h => !h.Whole.Contains(query, StringComparison.OrdinalIgnoreCase)))
+        // Exact matches first: what holds the whole query, as typed (case aside), keeps its rank among them. A query that
+        // something holds exactly (a name, an error code, a ticket id) is a lookup: then only what shares its words follows.
+        var exact = query.Length >= 3 ? hits.Where(h => h.Whole.Contains(query, StringComparison.OrdinalIgnoreCase)).ToList() : [];
+        var ranked = exact.Count > 0
+            ? exact.Concat(hits.Where(h => !exact.Contains(h) && h.Worded))
             : hits;
         var result = ranked.Take(request.TopK).Select(h => h.Hit).ToList();
         activity?.SetTag("rag.text_hits", text.Count);

@@ -75,6 +75,23 @@ public sealed class TeamMemoryTests(AppHostFixture fixture)
     }
 
     [Fact]
+    public async Task A_rare_word_finds_its_one_message_and_not_every_neighbour()
+    {
+        var alice = await ChatUsers.RegisterAsync(Api, "mem-r");
+        var channel = await alice.CreateChannelAsync("private");
+        var word = $"zebra{Guid.NewGuid():N}"[..14];
+        using var sent = await alice.PostAsync(channel, $"the {word} plan is ready");
+        var id = (await sent.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+        for (var i = 0; i < 15; i++)
+        {
+            (await alice.PostAsync(channel, $"filler {i}")).EnsureSuccessStatusCode();
+        }
+        await Poll.UntilAsync(async () => (await SearchAsync(alice, "filler 14")).Hits.Any(h => h.Message?.Content == "filler 14" && h.Score > 0), Fresh, "the fillers to be indexed");
+        var found = await SearchAsync(alice, word);
+        Assert.Equal([id], found.Hits.Select(h => h.Message?.Id));
+    }
+
+    [Fact]
     public async Task Edited_away_and_deleted_text_is_never_found()
     {
         var alice = await ChatUsers.RegisterAsync(Api, "mem-e");
