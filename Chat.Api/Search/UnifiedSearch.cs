@@ -90,7 +90,7 @@ public sealed partial class UnifiedSearch(ChatDbContext db, ChannelAccess access
         return new SearchResultsDto(query, "hybrid", hits);
     }
 
-    [LoggerMessage(EventId = 2901, EventName = "search_memory_unavailable", Level = LogLevel.Warning,
+    [LoggerMessage(EventId = 2950, EventName = "search_memory_unavailable", Level = LogLevel.Warning,
         Message = "search_memory_unavailable: the team memory did not answer ({Error}); searched messages by keyword")]
     private static partial void LogMemoryUnavailable(ILogger logger, string error);
 }
