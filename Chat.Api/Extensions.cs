@@ -4,6 +4,7 @@ using Chat.Api.Ai;
 using Chat.Api.Attachments;
 using Chat.Api.Channels;
 using Chat.Api.Data;
+using Chat.Api.Digest;
 using Chat.Api.Export;
 using Chat.Api.Messages;
 using Chat.Api.Presence;
@@ -42,7 +43,7 @@ internal static class Extensions
         builder.AddAudit();
         builder.AddExport();
         builder.AddRetention();
-        builder.AddSearch();
+        builder.AddDigest();
         builder.AddRealtime();
     }
 
@@ -68,6 +69,7 @@ internal static class Extensions
         app.MapExportApi();
         app.MapRetentionApi();
         app.MapSearchApi();
+        app.MapCatchUpApi();
         app.MapHub<ChatHub>("/hubs/chat", hub => hub.AllowStatefulReconnects = true);
 
         if (app.Environment.IsDevelopment())

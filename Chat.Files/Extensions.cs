@@ -27,11 +27,7 @@ internal static class Extensions
         builder.Services.AddOutboxPublisher<FilesDbContext>(FileEvents.Stream);
         builder.Services.AddScoped<UploadService>();
         // The web chat (served by Chat.Api) uploads and downloads from the browser.
-        builder.Services.AddCors(cors => cors.AddDefaultPolicy(policy => policy
-            .WithOrigins(builder.Configuration.GetSection("Cors:AllowedOrigins").Get<string[]>() ?? [])
-            .WithHeaders("Authorization", "Content-Type")
-            .WithMethods("GET", "POST", "DELETE")
-            .WithExposedHeaders("Content-Disposition")));
+        builder.AddBrowserOrigins(["GET", "POST", "DELETE"], "Content-Disposition");
         builder.Services.AddOpenApi();
     }
 

@@ -25,6 +25,7 @@ internal static class Extensions
         builder.AddRequestLimits();
         builder.Services.AddProblemDetails();
         builder.Services.AddOpenApi();
+        builder.AddBrowserOrigins(["GET", "POST"]); // the web chat searches from the browser (GET /api/search)
 
         builder.Services.AddOptions<IngestionOptions>().BindConfiguration(IngestionOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddOptions<Documents.DocumentsOptions>().BindConfiguration(Documents.DocumentsOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
@@ -50,6 +51,7 @@ internal static class Extensions
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseCors();
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseRequestLimits();

@@ -47,11 +47,12 @@ files.WithEnvironment(context => context.EnvironmentVariables["Cors__AllowedOrig
 api.WithEnvironment(context => context.EnvironmentVariables["Web__FilesUrl"] = files.GetEndpoint("http"));
 api.WithReference(files);
 
-// The RAG service downloads files to ingest them and asks Chat.Api which files a caller may search.
+// The RAG service downloads files to ingest them and asks Chat.Api which channels and files a caller may search.
 rag.WithReference(files).WithReference(api);
-// Chat.Api's one search (GET /api/search) asks the RAG service's team memory, naming what its user may read. The two call
-// each other for reads only, and neither waits for the other to start (no WaitFor): either starts and serves alone.
-api.WithReference(rag);
+// The page searches the team memory on the RAG service (GET /api/search) from the browser, as it uploads to Chat.Files:
+// configuration for the page and the browser's origin for CORS, not references (Chat.Api never calls the RAG service).
+api.WithEnvironment(context => context.EnvironmentVariables["Web__RagUrl"] = rag.GetEndpoint("http"));
+rag.WithEnvironment(context => context.EnvironmentVariables["Cors__AllowedOrigins__0"] = api.GetEndpoint("http"));
 
 // The AI worker reads context from Chat.Api, documents from the RAG service, and answers with the configured provider.
 builder.AddProject<Projects.Chat_AiWorker>(ResourceNames.AiWorker)

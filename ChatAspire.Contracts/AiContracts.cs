@@ -38,8 +38,12 @@ public sealed record AiReplyDelta(Guid JobId, Guid ChannelId, int Offset, string
     public const string Busy = "busy";
 }
 
-/// <summary>A cited source of an assistant reply.</summary>
-public sealed record AiCitation(int Number, Guid FileId, string FileName, int? Page, string? Heading);
+/// <summary>
+/// A cited source of an assistant reply: a document passage (<c>FileId</c>, <c>FileName</c>, <c>Page</c> or
+/// <c>Heading</c>), or a message of the channel (<c>MessageId</c>, <c>ChannelId</c>, <c>Seq</c>: open the history around it).
+/// </summary>
+public sealed record AiCitation(int Number, Guid? FileId, string? FileName, int? Page, string? Heading,
+    Guid? MessageId = null, Guid? ChannelId = null, long? Seq = null);
 
 /// <summary><c>POST /api/ai/replies</c> on Chat.Api (service callers only): persists the final reply once per job.</summary>
 public sealed record AiReplyRequest(Guid JobId, Guid ChannelId, Guid ReplyToId, string Content, IReadOnlyList<AiCitation> Citations, string Outcome);

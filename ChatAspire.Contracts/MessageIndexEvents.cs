@@ -12,13 +12,23 @@ public static class MessageIndexEvents
     public const string Removed = nameof(MessagesRemoved);
 
     public static readonly string[] Types = [Written, Removed];
+
+    /// <summary>
+    /// Redis key Chat.Api sets, before it commits an edit or a deletion, to the change's <c>ChangedAt</c> (UTC ticks): until
+    /// the RAG service has applied that change (and removed the key), a search leaves the message out rather than show
+    /// text that is no longer there.
+    /// </summary>
+    public static string StaleKey(Guid messageId) => $"memory:stale:{messageId:N}";
+
+    /// <summary>How long a stale mark lives at most (the change reaches the index within seconds; a failed commit leaves a mark that expires).</summary>
+    public static readonly TimeSpan StaleFor = TimeSpan.FromMinutes(2);
 }
 
 /// <summary>
 /// A message's text as it now reads. <c>ChangedAt</c> orders the versions of one message (its creation, then each edit):
 /// an older version never replaces a newer one, whatever order the events arrive in.
 /// </summary>
-public sealed record IndexedMessage(Guid Id, Guid ChannelId, long Seq, Guid SenderId, Guid? ReplyToId, string Text,
+public sealed record IndexedMessage(Guid Id, Guid ChannelId, long Seq, Guid SenderId, string SenderName, Guid? ReplyToId, string Text,
     DateTimeOffset CreatedAt, DateTimeOffset ChangedAt);
 
 /// <summary>Messages of one channel sent or edited.</summary>
@@ -28,9 +38,8 @@ public sealed record MessagesWritten(Guid ChannelId, IReadOnlyList<IndexedMessag
 public sealed record MessagesRemoved(Guid ChannelId, IReadOnlyList<Guid> MessageIds, DateTimeOffset RemovedAt);
 
 /// <summary>
-/// <c>POST /api/rag/memory</c> on Chat.RagService, for services only (Chat.Api's <c>GET /api/search</c>, the AI worker):
-/// one ranked list of messages of <c>ChannelIds</c> and passages of <c>FileIds</c>. The caller has already decided what
-/// its user may read; the RAG service searches exactly that.
+/// <c>POST /api/rag/memory</c> on Chat.RagService, for services only (the AI worker): one ranked list of messages of
+/// <c>ChannelIds</c> and passages of <c>FileIds</c>; the calling service names what it may search.
 /// </summary>
 public sealed record MemorySearchRequest(string Query, IReadOnlyList<Guid> ChannelIds, IReadOnlyList<Guid>? FileIds = null, int TopK = 10);
 
@@ -45,6 +54,13 @@ public static class MemoryHitKinds
 /// <c>FileName</c>, <c>Page</c>, <c>Heading</c>); <c>Text</c> is the message or the passage, <c>Score</c> 0–1.
 /// </summary>
 public sealed record MemoryHit(string Kind, double Score, string Text, Guid? MessageId = null, Guid? ChannelId = null, long? Seq = null,
-    Guid? SenderId = null, DateTimeOffset? CreatedAt = null, Guid? FileId = null, string? FileName = null, int? Page = null, string? Heading = null);
+    Guid? SenderId = null, string? SenderName = null, DateTimeOffset? CreatedAt = null, Guid? FileId = null, string? FileName = null, int? Page = null,
+    string? Heading = null);
 
 public sealed record MemorySearchResponse(IReadOnlyList<MemoryHit> Hits);
+
+/// <summary>
+/// <c>GET /api/search?q=&amp;limit=&amp;channelId=</c> on the RAG service, for people and bots: one ranked list of the
+/// messages and document passages they may read now (Chat.Api says which), best first.
+/// </summary>
+public sealed record SearchResults(string Query, IReadOnlyList<MemoryHit> Hits);

@@ -43,7 +43,8 @@ public sealed partial class ReplyGenerator(
             return;
         }
         var hits = await RetrieveAsync(job, stopping);
-        var sources = Prompt.Sources(hits);
+        var remembered = await RememberAsync(job, stopping);
+        var sources = Prompt.Sources(hits, remembered);
         var history = await HistoryAsync(job, stopping);
         var messages = Prompt.Build(job.Question, history, sources);
 
@@ -105,8 +106,17 @@ public sealed partial class ReplyGenerator(
         {
             reply = reply.Length > 0 ? $"{reply} … (stopped)" : "(stopped before I started)";
         }
-        var citations = Prompt.Cited(reply).Where(n => n >= 1 && n <= hits.Count)
-            .Select(n => new AiCitation(n, hits[n - 1].FileId, hits[n - 1].FileName, hits[n - 1].Page, hits[n - 1].Heading)).ToList();
+        AiCitation Cite(int n)
+        {
+            if (n <= hits.Count)
+            {
+                var hit = hits[n - 1];
+                return new AiCitation(n, hit.FileId, hit.FileName, hit.Page, hit.Heading);
+            }
+            var message = remembered[n - hits.Count - 1];
+            return new AiCitation(n, null, null, null, null, message.MessageId, message.ChannelId, message.Seq);
+        }
+        var citations = Prompt.Cited(reply).Where(n => n >= 1 && n <= hits.Count + remembered.Count).Select(Cite).ToList();
         await api.PostReplyAsync(new AiReplyRequest(job.JobId, job.ChannelId, job.MessageId, reply.Length > 0 ? reply : "(no answer)", citations, outcome),
             CancellationToken.None);
         await PublishAsync(new AiReplyDelta(job.JobId, job.ChannelId, text.Length, "", outcome == "cancelled" ? AiReplyDelta.Cancelled : AiReplyDelta.Completed));
@@ -144,6 +154,34 @@ public sealed partial class ReplyGenerator(
         catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or JsonException && !ct.IsCancellationRequested)
         {
             // Without documents the assistant still answers from the conversation; it says so when it has nothing to quote.
+            activity?.SetStatus(ActivityStatusCode.Error, ex.GetType().Name);
+            LogRetrievalFailed(logger, job.JobId, ex.GetType().Name);
+            return [];
+        }
+    }
+
+    /// <summary>
+    /// Earlier messages of the channel that bear on the question (the team memory), beyond the recent history the prompt
+    /// already holds and never the question itself. Without them the assistant still answers.
+    /// </summary>
+    private async Task<IReadOnlyList<MemoryHit>> RememberAsync(AiJobRequested job, CancellationToken ct)
+    {
+        var w = worker.Value;
+        if (w.MessageSources == 0)
+        {
+            return [];
+        }
+        using var activity = AiTelemetry.Source.StartActivity("ai.remember");
+        try
+        {
+            var recent = job.MessageSeq - w.HistoryMessages;
+            var hits = (await rag.MessagesAsync(job.Question, job.ChannelId, w.MessageSources + w.HistoryMessages + 1, ct))
+                .Where(h => h.MessageId != job.MessageId && h.Seq < recent).Take(w.MessageSources).ToList();
+            activity?.SetTag("rag.message_count", hits.Count);
+            return hits;
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or JsonException && !ct.IsCancellationRequested)
+        {
             activity?.SetStatus(ActivityStatusCode.Error, ex.GetType().Name);
             LogRetrievalFailed(logger, job.JobId, ex.GetType().Name);
             return [];

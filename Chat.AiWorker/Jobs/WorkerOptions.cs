@@ -25,4 +25,8 @@ public sealed class WorkerOptions
     /// <summary>Document passages retrieved from the RAG service.</summary>
     [Range(0, 20)]
     public int Sources { get; set; } = 5;
+
+    /// <summary>Earlier messages of the channel retrieved from the team memory (beyond the recent history above).</summary>
+    [Range(0, 20)]
+    public int MessageSources { get; set; } = 3;
 }

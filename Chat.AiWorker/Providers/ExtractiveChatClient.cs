@@ -79,12 +79,14 @@ public sealed partial class ExtractiveChatClient : IChatClient
         {
             text.Append(sources.Count == 0
                 ? "No documents are shared in this channel yet, so I have nothing to quote. "
-                : "I could not find anything about that in the documents shared in this channel. ");
+                : "I could not find anything about that in this channel's documents or earlier messages. ");
         }
         else
         {
-            // Markdown (clients render it): one quoted sentence per list item, the disclaimer as its own paragraph.
-            text.Append("From the documents shared in this channel:\n\n");
+            // Markdown (clients render it): one quoted sentence per list item, the disclaimer as its own paragraph. Messages
+            // of the channel (the team memory) are quoted the same way as documents.
+            var quotesMessages = best.Any(b => sources.First(s => s.Number == b.Source).Label.StartsWith("message #", StringComparison.Ordinal));
+            text.Append(quotesMessages ? "From this channel's documents and earlier messages:\n\n" : "From the documents shared in this channel:\n\n");
             foreach (var (source, sentence, _) in best)
             {
                 text.Append("- \"").Append(sentence.TrimEnd()).Append("\" [").Append(source).Append("]\n");

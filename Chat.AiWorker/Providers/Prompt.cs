@@ -19,11 +19,20 @@ public static partial class Prompt
     public const int HistoryTokenBudget = 1500;
 
     private const string Instructions =
-        "You are the assistant in a team chat. Answer the last question. When the numbered sources below are relevant, " +
+        "You are the assistant in a team chat. Answer the last question. The numbered sources below are passages of the " +
+        "channel's documents and earlier messages of the channel. When they are relevant, " +
         "use them and cite them like [1]; if they do not contain the answer, say so rather than guessing.";
 
-    public static IReadOnlyList<Source> Sources(IReadOnlyList<RagHit> hits) =>
-        [.. hits.Select((h, i) => new Source(i + 1, Label(h), h.Text))];
+    public static IReadOnlyList<Source> Sources(IReadOnlyList<RagHit> hits) => Sources(hits, []);
+
+    /// <summary>Document passages first, then the channel's earlier messages, numbered on from them.</summary>
+    public static IReadOnlyList<Source> Sources(IReadOnlyList<RagHit> hits, IReadOnlyList<MemoryHit> messages) =>
+        [.. hits.Select((h, i) => new Source(i + 1, Label(h), h.Text)),
+         .. messages.Select((m, i) => new Source(hits.Count + i + 1, Label(m), m.Text))];
+
+    /// <summary>A message source: "message #42, 2026-12-07 09:30 UTC".</summary>
+    public static string Label(MemoryHit message) =>
+        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"message #{message.Seq}, {message.CreatedAt:yyyy-MM-dd HH:mm} UTC");
 
     public static string Label(RagHit hit) =>
         hit.Page is { } page ? $"{hit.FileName}, page {page}" : hit.Heading is { Length: > 0 } heading ? $"{hit.FileName}, “{heading}”" : hit.FileName;

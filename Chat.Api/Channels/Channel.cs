@@ -42,6 +42,12 @@ public sealed class Channel
     public bool AiMode { get; set; }
 
     /// <summary>
+    /// The newest message written before the team memory's feed existed and not yet handed to it (0: none left; see
+    /// <c>Messages.MemoryBackfill</c>). Set to <see cref="LastSeq"/> by the migration that added the feed.
+    /// </summary>
+    public long MemoryBackfillSeq { get; set; }
+
+    /// <summary>
     /// How long messages are kept: null follows the global default (<c>Retention:DefaultDays</c>), 0 keeps them forever,
     /// N deletes what is older than N days (Chat.Api.Retention).
     /// </summary>

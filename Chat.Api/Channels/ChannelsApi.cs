@@ -49,7 +49,8 @@ internal static class ChannelsApi
     }
 
     private static async Task<Results<Created<ChannelDto>, ValidationProblem, ProblemHttpResult>> CreateChannel(
-        CreateChannelRequest request, ClaimsPrincipal user, ChatDbContext db, ChatTelemetry telemetry, AuditLog audit, CancellationToken ct)
+        CreateChannelRequest request, ClaimsPrincipal user, ChatDbContext db, ChatTelemetry telemetry, AuditLog audit, VisibilityEpoch visibility,
+        CancellationToken ct)
     {
         var caller = user.Caller();
         if (caller.Role is Roles.Guest or Roles.Bot)
@@ -96,6 +97,7 @@ internal static class ChannelsApi
             return ChatProblem.Of(ChatErrorKind.Conflict, "A channel with that name exists.");
         }
         telemetry.ChannelCreated(kind);
+        await visibility.ChangedAsync(); // a new channel is readable by its owner (and, public, by everyone): searches must see it
         await audit.RecordAsync(db, AuditRecord.By(user, AuditActions.ChannelCreated, AuditTargets.Channel, channel.Id, $"{kind} {name}"), ct);
         return TypedResults.Created($"/api/channels/{channel.Id}", ChannelDto.From(channel, owner));
     }
@@ -219,7 +221,7 @@ internal static class ChannelsApi
     }
 
     private static async Task<Results<Ok<ChannelDto>, ProblemHttpResult>> OpenDirect(Guid userId, ClaimsPrincipal user, ChatDbContext db, ChatTelemetry telemetry,
-        CancellationToken ct)
+        VisibilityEpoch visibility, CancellationToken ct)
     {
         var caller = user.Caller();
         if (caller.Role is Roles.Guest or Roles.Bot)
@@ -246,6 +248,7 @@ internal static class ChannelsApi
             {
                 await db.SaveChangesAsync(ct);
                 telemetry.ChannelCreated(ChannelKinds.Direct);
+                await visibility.ChangedAsync();
             }
             catch (DbUpdateException ex) when (ex.InnerException is Npgsql.PostgresException { SqlState: Npgsql.PostgresErrorCodes.UniqueViolation })
             {

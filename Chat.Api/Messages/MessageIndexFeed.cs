@@ -14,27 +14,43 @@ namespace Chat.Api.Messages;
 /// crashes and Redis restarts; the outbox publisher carries the rows to <see cref="MessageIndexEvents.Stream"/>.
 /// A send costs one row per channel per group commit, not one per message.
 /// </summary>
-public sealed class MessageIndexFeed([FromKeyedServices(MessageIndexEvents.Stream)] OutboxPublisher<ChatDbContext> publisher)
+public sealed class MessageIndexFeed([FromKeyedServices(MessageIndexEvents.Stream)] OutboxPublisher<ChatDbContext> publisher,
+    StackExchange.Redis.IConnectionMultiplexer redis)
 {
     /// <summary>What people, bots and the assistant write is remembered; system notices are not.</summary>
     public static bool Indexed(string type) => type is MessageTypes.User or MessageTypes.Ai or MessageTypes.Bot or MessageTypes.Command;
 
-    public static IndexedMessage Describe(Message m) =>
-        new(m.Id, m.ChannelId, m.Seq, m.SenderId, m.ReplyToId, m.Content, m.CreatedAt, m.EditedAt ?? m.CreatedAt);
+    public static IndexedMessage Describe(Message m, IReadOnlyDictionary<Guid, string> names) =>
+        new(m.Id, m.ChannelId, m.Seq, m.SenderId, m.AuthorName ?? names.GetValueOrDefault(m.SenderId, ""), m.ReplyToId, m.Content, m.CreatedAt,
+            m.EditedAt ?? m.CreatedAt);
 
-    /// <summary>Outbox rows for messages just written (sent or edited), one per channel; none when nothing is indexed.</summary>
-    public static IEnumerable<OutboxMessage> Written(IEnumerable<Message> messages) =>
+    /// <summary>
+    /// Outbox rows for messages just written (sent or edited), one per channel; none when nothing is indexed.
+    /// <paramref name="names"/> holds the senders' display names.
+    /// </summary>
+    public static IEnumerable<OutboxMessage> Written(IEnumerable<Message> messages, IReadOnlyDictionary<Guid, string> names) =>
         messages.Where(m => Indexed(m.Type) && m.DeletedAt is null).GroupBy(m => m.ChannelId)
-            .Select(g => OutboxMessage.For(new MessagesWritten(g.Key, [.. g.OrderBy(m => m.Seq).Select(Describe)])));
+            .Select(g => OutboxMessage.For(new MessagesWritten(g.Key, [.. g.OrderBy(m => m.Seq).Select(m => Describe(m, names))])));
+
+    /// <summary>
+    /// Before an edit or a deletion commits: searches leave these messages out until the index has their change
+    /// (<see cref="MessageIndexEvents.StaleKey"/>), so text that is no longer there is never shown, not even for the second
+    /// the change takes to reach the index.
+    /// </summary>
+    public async Task MarkStaleAsync(IEnumerable<Guid> messageIds, DateTimeOffset changedAt)
+    {
+        var db = redis.GetDatabase();
+        await Task.WhenAll(messageIds.Select(id => db.StringSetAsync(MessageIndexEvents.StaleKey(id), changedAt.UtcTicks, MessageIndexEvents.StaleFor)));
+    }
 
     /// <summary>The outbox row for messages of a channel just deleted.</summary>
     public static OutboxMessage Removed(Guid channelId, IReadOnlyList<Guid> messageIds, DateTimeOffset at) =>
         OutboxMessage.For(new MessagesRemoved(channelId, messageIds, at));
 
     /// <summary>The same rows as one statement of the group commit's own batch (it writes through Npgsql, not EF).</summary>
-    public static NpgsqlBatchCommand? InsertCommand(IEnumerable<Message> messages)
+    public static NpgsqlBatchCommand? InsertCommand(IEnumerable<Message> messages, IReadOnlyDictionary<Guid, string> names)
     {
-        var rows = Written(messages).ToArray();
+        var rows = Written(messages, names).ToArray();
         if (rows.Length == 0)
         {
             return null;

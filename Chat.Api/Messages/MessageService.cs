@@ -283,7 +283,8 @@ public sealed partial class MessageService(
         message.EditedAt = now;
         if (MessageIndexFeed.Indexed(message.Type))
         {
-            db.Outbox.AddRange(MessageIndexFeed.Written([message]));
+            db.Outbox.AddRange(MessageIndexFeed.Written([message], await users.NamesAsync([message.SenderId], ct)));
+            await index.MarkStaleAsync([message.Id], now);
         }
         await db.SaveChangesAsync(ct);
         index.Committed();
@@ -320,6 +321,7 @@ public sealed partial class MessageService(
             message.DeletedAt = DateTimeOffset.UtcNow;
             message.Content = "";
             db.Outbox.Add(MessageIndexFeed.Removed(channelId, [messageId], message.DeletedAt.Value));
+            await index.MarkStaleAsync([messageId], message.DeletedAt.Value);
             await using (var tx = await db.Database.BeginTransactionAsync(ct))
             {
                 await db.SaveChangesAsync(ct);

@@ -162,12 +162,22 @@ public sealed partial class MessageWriter(
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<ChatDbContext>();
         db.Database.AutoTransactionBehavior = AutoTransactionBehavior.Never; // the batch's own BEGIN and COMMIT hold everything
+        // The senders' names for the message index (cached by the directory; without them the index shows none).
+        IReadOnlyDictionary<Guid, string> senderNames;
+        try
+        {
+            senderNames = await users.NamesAsync(batch.Select(p => p.Message.SenderId).Distinct(), CancellationToken.None);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            senderNames = new Dictionary<Guid, string>();
+        }
         await db.Database.OpenConnectionAsync();
         Outcome[] outcomes;
         try
         {
             var started = Stopwatch.GetTimestamp();
-            outcomes = await WriteAsync(db, batch);
+            outcomes = await WriteAsync(db, batch, senderNames);
             queries.Record("insert", Stopwatch.GetElapsedTime(started), ok: true);
         }
         finally
@@ -218,7 +228,7 @@ public sealed partial class MessageWriter(
         ? pending.Done.TrySetException(refusal)
         : pending.Done.TrySetResult(new Written(outcome.Message, dto, outcome.Created));
 
-    private static async Task<Outcome[]> WriteAsync(ChatDbContext db, IReadOnlyList<Pending> batch)
+    private static async Task<Outcome[]> WriteAsync(ChatDbContext db, IReadOnlyList<Pending> batch, IReadOnlyDictionary<Guid, string> senderNames)
     {
         var connection = (NpgsqlConnection)db.Database.GetDbConnection();
         var messages = batch.Select(p => p.Message).ToArray();
@@ -363,7 +373,7 @@ public sealed partial class MessageWriter(
                     inserted.Select(m => m.CreatedAt).ToArray(),
                     inserted.Select(m => "{" + string.Join(',', m.Mentions) + "}").ToArray(),
                     inserted.Select(m => m.AuthorName).ToArray()));
-                if (MessageIndexFeed.InsertCommand(inserted) is { } remember)
+                if (MessageIndexFeed.InsertCommand(inserted, senderNames) is { } remember)
                 {
                     write.BatchCommands.Add(remember); // the message index learns of them in the same transaction
                 }

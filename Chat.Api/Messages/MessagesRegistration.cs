@@ -12,6 +12,7 @@ internal static class MessagesRegistration
         builder.Services.AddScoped<Mentions>();
         builder.Services.AddSingleton<MessageIndexFeed>();
         builder.Services.AddOutboxPublisher<Data.ChatDbContext>(ChatAspire.Contracts.MessageIndexEvents.Stream, ChatAspire.Contracts.MessageIndexEvents.Types);
+        builder.Services.AddHostedService<MemoryBackfill>();
         builder.Services.AddSingleton<MessageWriter>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<MessageWriter>());
         return builder;

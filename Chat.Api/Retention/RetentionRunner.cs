@@ -81,6 +81,7 @@ public sealed partial class RetentionRunner(ChatDbContext db, FilesClient files,
                         deletedFiles++;
                     }
                 }
+                await index.MarkStaleAsync(ids, now);
                 await using (var tx = await db.Database.BeginTransactionAsync(ct))
                 {
                     messages += await db.Messages.Where(m => ids.Contains(m.Id)).ExecuteDeleteAsync(ct);

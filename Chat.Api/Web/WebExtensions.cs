@@ -3,17 +3,18 @@ namespace Chat.Api.Web;
 /// <summary>The browser chat at <c>/</c>: static files built into the service, a strict CSP, and the client's settings.</summary>
 internal static class WebExtensions
 {
-    public sealed record ClientConfig(string FilesUrl);
+    public sealed record ClientConfig(string FilesUrl, string RagUrl);
 
     public static WebApplication UseWebClient(this WebApplication app)
     {
         var filesUrl = FilesUrl(app.Configuration);
+        var ragUrl = RagUrl(app.Configuration);
         var csp = string.Join("; ",
             "default-src 'self'",
             "script-src 'self'",
             "style-src 'self'",
             "img-src 'self' blob: data:",
-            $"connect-src 'self' ws: wss: {filesUrl}".TrimEnd(),
+            $"connect-src 'self' ws: wss: {filesUrl} {ragUrl}".TrimEnd(),
             "frame-ancestors 'none'",
             "base-uri 'self'",
             "form-action 'self'",
@@ -29,11 +30,15 @@ internal static class WebExtensions
         });
         app.UseDefaultFiles();
         app.UseStaticFiles();
-        app.MapGet("/config", () => TypedResults.Ok(new ClientConfig(filesUrl))).AllowAnonymous().ExcludeFromDescription();
+        app.MapGet("/config", () => TypedResults.Ok(new ClientConfig(filesUrl, ragUrl))).AllowAnonymous().ExcludeFromDescription();
         return app;
     }
 
     /// <summary>Chat.Files' address as a browser reaches it: service discovery's <c>services:files:http:0</c>, or <c>Web:FilesUrl</c>.</summary>
     private static string FilesUrl(IConfiguration configuration) =>
         (configuration["Web:FilesUrl"] ?? configuration["services:files:http:0"] ?? configuration["services:files:https:0"] ?? "").TrimEnd('/');
+
+    /// <summary>The RAG service's address as a browser reaches it (the search box asks its <c>GET /api/search</c>): <c>Web:RagUrl</c>.</summary>
+    private static string RagUrl(IConfiguration configuration) =>
+        (configuration["Web:RagUrl"] ?? configuration["services:rag:http:0"] ?? configuration["services:rag:https:0"] ?? "").TrimEnd('/');
 }

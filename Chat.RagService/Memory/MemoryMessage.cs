@@ -11,6 +11,10 @@ public sealed class MemoryMessage
     public required Guid ChannelId { get; init; }
     public long Seq { get; set; }
     public Guid SenderId { get; set; }
+
+    /// <summary>The sender's display name when the message was written (a bot's or webhook's own name).</summary>
+    [System.ComponentModel.DataAnnotations.MaxLength(100)]
+    public string SenderName { get; set; } = "";
     public Guid? ReplyToId { get; set; }
     public string Text { get; set; } = "";
     public DateTimeOffset CreatedAt { get; set; }

@@ -1,3 +1,5 @@
+using ChatAspire.ServiceDefaults.Auth;
+
 namespace Chat.RagService.Memory;
 
 internal static class MemoryRegistration
@@ -9,6 +11,7 @@ internal static class MemoryRegistration
         builder.Services.AddSingleton<MemoryIndex>();
         builder.Services.AddScoped<MemoryWriter>();
         builder.Services.AddScoped<MemorySearch>();
+        builder.AddServiceClient<ReadableScope>(ChatAspire.Contracts.ResourceNames.Api, ChatAspire.Contracts.ResourceNames.Rag);
         builder.Services.AddHostedService<MemoryEventsConsumer>();
         return builder;
     }

@@ -14,7 +14,8 @@ namespace Chat.RagService.Memory;
 /// and files the calling service names (Chat.Api decides what its user may read, at the moment of the search).
 /// Items whose text holds the whole query (a name, an error code, a ticket id) come first, in their ranked order.
 /// </summary>
-public sealed class MemorySearch(RagDbContext db, IndexSync documents, MemoryIndex messages, QueryEmbeddings embeddings)
+public sealed class MemorySearch(RagDbContext db, IndexSync documents, MemoryIndex messages, QueryEmbeddings embeddings,
+    StackExchange.Redis.IConnectionMultiplexer redis)
 {
     private const string MessagePrefix = "m:";
 
@@ -93,7 +94,7 @@ public sealed class MemorySearch(RagDbContext db, IndexSync documents, MemoryInd
                 from c in db.MemoryChunks.AsNoTracking()
                 join m in db.MemoryMessages.AsNoTracking() on c.MessageId equals m.Id
                 where messageChunks.Contains(c.Id) && !m.Removed
-                select new { ChunkId = c.Id, c.Text, m.Id, m.ChannelId, m.Seq, m.SenderId, m.CreatedAt, Whole = m.Text })
+                select new { ChunkId = c.Id, c.Text, m.Id, m.ChannelId, m.Seq, m.SenderId, m.SenderName, m.CreatedAt, Whole = m.Text })
             .ToDictionaryAsync(r => r.ChunkId, ct);
         var documentRows = documentChunks.Count == 0 ? [] : await db.Chunks.AsNoTracking().Where(c => documentChunks.Contains(c.Id))
             .Select(c => new { c.Id, c.Text, c.Page, c.Heading }).ToDictionaryAsync(r => r.Id, ct);
@@ -104,7 +105,7 @@ public sealed class MemorySearch(RagDbContext db, IndexSync documents, MemoryInd
             if (messageRows.TryGetValue(chunk, out var m) && channels.Contains(m.ChannelId))
             {
                 hits.Add((new MemoryHit(MemoryHitKinds.Message, Math.Round(score, 6), m.Text, MessageId: m.Id, ChannelId: m.ChannelId, Seq: m.Seq,
-                    SenderId: m.SenderId, CreatedAt: m.CreatedAt), m.Whole, matchedWords.Contains(item)));
+                    SenderId: m.SenderId, SenderName: m.SenderName, CreatedAt: m.CreatedAt), m.Whole, matchedWords.Contains(item)));
             }
             else if (documentRows.TryGetValue(chunk, out var d) && byContent.TryGetValue(item, out var file))
             {
@@ -118,7 +119,17 @@ public sealed class MemorySearch(RagDbContext db, IndexSync documents, MemoryInd
         var ranked = exact.Count > 0
             ? exact.Concat(hits.Where(h => !exact.Contains(h) && h.Worded))
             : hits;
-        var result = ranked.Take(request.TopK).Select(h => h.Hit).ToList();
+        var shown = ranked.Take(request.TopK * 2).ToList();
+        // A message edited or deleted a moment ago, whose change has not reached the index yet, is left out (its old text
+        // must not show): Chat.Api marks it in Redis before it commits the change.
+        var marks = shown.Where(h => h.Hit.MessageId is not null).Select(h => h.Hit.MessageId!.Value).ToList();
+        var stale = new HashSet<Guid>();
+        if (marks.Count > 0)
+        {
+            var values = await redis.GetDatabase().StringGetAsync([.. marks.Select(id => (StackExchange.Redis.RedisKey)MessageIndexEvents.StaleKey(id))]);
+            stale = [.. marks.Where((_, i) => values[i].HasValue)];
+        }
+        var result = shown.Where(h => h.Hit.MessageId is not { } id || !stale.Contains(id)).Take(request.TopK).Select(h => h.Hit).ToList();
         activity?.SetTag("rag.text_hits", text.Count);
         activity?.SetTag("rag.vector_hits", vector.Count);
         activity?.SetTag("rag.hit_count", result.Count);

@@ -15,9 +15,18 @@ namespace Chat.RagService.Memory;
 /// advisory lock, so revisions are given in commit order, and every replica's <see cref="MemoryIndex"/> can follow them.
 /// </summary>
 public sealed class MemoryWriter(RagDbContext db, IEmbeddingGenerator<string, Embedding<float>> embedder, IOptions<IngestionOptions> options,
-    MemoryIndex index)
+    MemoryIndex index, StackExchange.Redis.IConnectionMultiplexer redis)
 {
     private const long WriteLock = 4301;
+
+    /// <summary>Removes a stale mark (<see cref="MessageIndexEvents.StaleKey"/>) only when it is for this change or an older one.</summary>
+    private const string ClearStale = """
+        local at = redis.call('GET', KEYS[1])
+        if at and tonumber(at) <= tonumber(ARGV[1]) then
+          redis.call('DEL', KEYS[1])
+        end
+        return 0
+        """;
 
     public async Task WrittenAsync(MessagesWritten written, CancellationToken ct)
     {
@@ -66,6 +75,7 @@ public sealed class MemoryWriter(RagDbContext db, IEmbeddingGenerator<string, Em
             }
             row.Seq = m.Seq;
             row.SenderId = m.SenderId;
+            row.SenderName = m.SenderName.Length > 100 ? m.SenderName[..100] : m.SenderName;
             row.ReplyToId = m.ReplyToId;
             row.Text = m.Text;
             row.CreatedAt = m.CreatedAt;
@@ -86,6 +96,14 @@ public sealed class MemoryWriter(RagDbContext db, IEmbeddingGenerator<string, Em
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
         await index.BumpAsync();
+        await ClearStaleAsync(candidates.Where(m => changed.Contains(m.Id)).Select(m => (m.Id, m.ChangedAt)));
+    }
+
+    /// <summary>The edits just applied are searchable again (their marks were set by Chat.Api before it committed them).</summary>
+    private async Task ClearStaleAsync(IEnumerable<(Guid Id, DateTimeOffset ChangedAt)> applied)
+    {
+        var redisDb = redis.GetDatabase();
+        await Task.WhenAll(applied.Select(a => redisDb.ScriptEvaluateAsync(ClearStale, [MessageIndexEvents.StaleKey(a.Id)], [a.ChangedAt.UtcTicks])));
     }
 
     public async Task RemovedAsync(MessagesRemoved removed, CancellationToken ct)

@@ -354,6 +354,9 @@ namespace Chat.Api.Data.Migrations
                     b.Property<long>("LastSeq")
                         .HasColumnType("bigint");
 
+                    b.Property<long>("MemoryBackfillSeq")
+                        .HasColumnType("bigint");
+
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(80)

@@ -8,7 +8,7 @@ import { attachFrom, clearAttachment, editLastMessage, saveDraft, send, suggest,
 import { $, showError } from "./dom.js";
 import { connect, updateNotificationButton } from "./hub.js";
 import { closePicker, loadNewer, loadNewest, loadOlder, log, renderMessages } from "./messages.js";
-import { closePanel, searchMessages, sendInThread, showMentions } from "./panel.js";
+import { catchMeUp, closePanel, searchMessages, sendInThread, showMentions } from "./panel.js";
 import { openProfile, saveProfile } from "./profile.js";
 import { api, finishSingleSignOn, loadSignInMethods, logout, showView, submitAuth } from "./session.js";
 import { state } from "./state.js";
@@ -96,6 +96,12 @@ function wire() {
     if (query) searchMessages(query);
   });
   $("show-mentions").addEventListener("click", showMentions);
+  $("catch-up").addEventListener("click", catchMeUp);
+  // A cited message (an assistant's source): its channel, opened around it.
+  window.addEventListener("chat:open-message", async (e) => {
+    if (!state.channels.has(e.detail.channelId)) await loadChannels();
+    await openChannel(e.detail.channelId, e.detail.seq);
+  });
   $("enable-notifications").addEventListener("click", async () => {
     try { await Notification.requestPermission(); } catch { /* refused */ }
     updateNotificationButton();

@@ -70,6 +70,8 @@ export async function openChannel(id, aroundSeq) {
   const unread = channel.unreadCount || 0;
   if (unread > 0) state.unreadLine = { channelId: id, seq: Math.max(1, Math.max(channel.lastSeq || 0, l.lastSeq) - unread + 1) };
   else if (state.unreadLine?.channelId !== id) state.unreadLine = null;
+  // "Catch me up" digests what was unread as the channel opened (reading it marks it read at once).
+  $("catch-up").hidden = state.unreadLine?.channelId !== id;
   renderMessages();
   if (state.opening === id) state.opening = null;
   if (state.unreadLine && !aroundSeq) $("messages").querySelector(".new-messages")?.scrollIntoView({ block: "center" });

@@ -346,15 +346,25 @@ function rerender() {
   renderPanel();
 }
 
-/** Sources of an assistant reply: "[1] policy.md, page 2", each a download of the cited file. */
+/** Sources of an assistant reply: "[1] policy.md, page 2" (a download of the cited file) or "[2] message #42" (opens it in its channel). */
 function renderCitations(citations) {
   const holder = el("div", { class: "citations" }, el("span", { text: "Sources:" }));
   for (const c of citations) {
+    if (c.messageId) {
+      holder.append(el("button", { type: "button", class: "citation", text: `[${c.number}] message #${c.seq}`,
+        onclick: () => openCited(c) }));
+      continue;
+    }
     const where = c.page ? `, page ${c.page}` : c.heading ? ` — ${c.heading}` : "";
     holder.append(el("button", { type: "button", class: "citation", text: `[${c.number}] ${c.fileName}${where}`,
       onclick: () => download(c.fileId) }));
   }
   return holder;
+}
+
+/** A cited message: its channel, opened around it (the page's own navigation, so the history and focus are as for a search hit). */
+function openCited(c) {
+  window.dispatchEvent(new CustomEvent("chat:open-message", { detail: { channelId: c.channelId, seq: c.seq } }));
 }
 
 function renderAttachment(fileId) {

@@ -46,11 +46,43 @@ export async function searchMessages(query) {
   showPanel("Search");
   $("side-summary").textContent = "Searching…";
   try {
-    // One list: messages and document passages, best first (GET /api/search: words and meaning).
-    const found = await api(`/api/search?q=${encodeURIComponent(query)}&limit=30`);
+    // One list: messages and document passages, best first (the team memory on the RAG service: words and meaning), then
+    // messages found by their words that the memory has not indexed yet (sent a moment ago, or while it was away).
+    const [memory, keyword] = await Promise.allSettled([
+      api(`${state.config.ragUrl}/api/search?q=${encodeURIComponent(query)}&limit=30`),
+      query.length <= 200 ? api(`/api/messages/search?q=${encodeURIComponent(query)}&limit=30`) : Promise.resolve([]),
+    ]);
     if (state.panel?.query !== query) return;
-    state.panel.results = found.hits;
-    state.panel.mode = found.mode;
+    if (memory.status === "rejected" && keyword.status === "rejected") throw memory.reason;
+    const hits = memory.status === "fulfilled" ? memory.value.hits.map((h) => h.kind === "document"
+      ? { kind: "document", passage: { fileId: h.fileId, fileName: h.fileName, text: h.text, page: h.page, heading: h.heading } }
+      : { kind: "message", message: { id: h.messageId, channelId: h.channelId, seq: h.seq, senderName: h.senderName || "someone", content: h.text, createdAt: h.createdAt } }) : [];
+    const seen = new Set(hits.filter((h) => h.message).map((h) => h.message.id));
+    for (const m of keyword.status === "fulfilled" ? keyword.value : []) {
+      if (hits.length >= 30) break;
+      if (!seen.has(m.id)) hits.push({ kind: "message", message: m });
+    }
+    state.panel.results = hits;
+    state.panel.mode = memory.status === "fulfilled" ? "hybrid" : "keyword";
+    renderPanel();
+  } catch (e) { $("side-summary").textContent = e.message; }
+}
+
+/** "Catch me up": who took part in what was unread as the channel opened, and the messages worth reading, in order. */
+export async function catchMeUp() {
+  const line = state.unreadLine;
+  if (!line || line.channelId !== state.current) return;
+  state.panel = { kind: "catch-up", results: [] };
+  showPanel("Catch up");
+  $("side-summary").textContent = "Reading…";
+  try {
+    const digest = await api(`/api/channels/${line.channelId}/catch-up?after=${line.seq - 1}`);
+    if (state.panel?.kind !== "catch-up") return;
+    state.panel.results = digest.highlights.map((h) => Object.assign({}, h.message, { why: h.why, threadSize: h.threadSize }));
+    const people = digest.participants.slice(0, 5).map((p) => p.name).join(", ") + (digest.participants.length > 5 ? ` and ${digest.participants.length - 5} more` : "");
+    state.panel.summary = digest.unread
+      ? `${digest.unread} unread ${digest.unread === 1 ? "message" : "messages"} from ${people}. Worth reading:`
+      : "Nothing unread here.";
     renderPanel();
   } catch (e) { $("side-summary").textContent = e.message; }
 }
@@ -77,7 +109,7 @@ export function renderPanel() {
   list.replaceChildren();
   const query = panel.kind === "search" ? panel.query : null;
   const n = panel.results.length;
-  $("side-summary").textContent = n
+  $("side-summary").textContent = panel.kind === "catch-up" ? panel.summary : n
     ? query ? `${n} ${n === 1 ? "result" : "results"} for “${query}”${panel.mode === "keyword" ? " (messages by keyword only for now)" : ""}`
       : `${n} ${n === 1 ? "message" : "messages"} mention you`
     : query ? `Nothing found for “${query}”.` : "Nobody has mentioned you yet.";
@@ -92,7 +124,7 @@ export function renderPanel() {
     for (const a of body.querySelectorAll("a")) a.replaceWith(el("span", { class: "link-text", text: a.textContent }));
     if (query) ChatMarkdown.highlight(body, query);
     list.append(el("li", { class: "hit" }, el("button", { type: "button", class: "hit-button", "data-id": m.id, onclick: () => jumpTo(m) },
-      el("span", { class: "meta", text: `${where} · ${m.senderName} · ${new Date(m.createdAt).toLocaleString()}` }), body)));
+      el("span", { class: "meta", text: `${where} · ${m.senderName} · ${new Date(m.createdAt).toLocaleString()}${m.why ? ` · ${m.why}` : ""}` }), body)));
   }
 }
 

@@ -183,6 +183,11 @@ namespace Chat.RagService.Data.Migrations
                     b.Property<Guid>("SenderId")
                         .HasColumnType("uuid");
 
+                    b.Property<string>("SenderName")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
+
                     b.Property<long>("Seq")
                         .HasColumnType("bigint");
 

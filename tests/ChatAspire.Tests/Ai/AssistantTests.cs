@@ -53,6 +53,58 @@ public sealed class AssistantTests(AppHostFixture fixture)
     }
 
     [Fact]
+    public async Task The_assistant_quotes_and_cites_an_earlier_message_of_the_channel_beyond_the_recent_conversation()
+    {
+        var alice = await ChatUsers.RegisterAsync(Api, "ai-mem");
+        var channel = await alice.CreateChannelAsync();
+        var factId = await SendAsync(alice, channel, "The guest wifi password is tulip-forty-two, valid until March.");
+        for (var i = 0; i < 21; i++)
+        {
+            await SendAsync(alice, channel, $"small talk {i}"); // the fact falls out of the 20 recent messages the prompt holds
+        }
+        await using (var connection = new Npgsql.NpgsqlConnection(await fixture.ConnectionStringAsync(ResourceNames.RagDb)))
+        {
+            await connection.OpenAsync();
+            await Poll.UntilAsync(async () =>
+            {
+                await using var command = new Npgsql.NpgsqlCommand("""SELECT count(*) FROM memory_messages WHERE "ChannelId" = $1""", connection);
+                command.Parameters.Add(new Npgsql.NpgsqlParameter { Value = channel });
+                return (long)(await command.ExecuteScalarAsync())! == 22;
+            }, TimeSpan.FromSeconds(30), "the channel's messages to reach the team memory");
+        }
+        await using var hub = await alice.ConnectAsync();
+        var events = AiScenario.Record(hub);
+
+        var (_, messageId) = await AiScenario.AskAsync(alice, channel, "What is the guest wifi password?");
+
+        var reply = await events.ReplyAsync(messageId);
+        var content = reply.GetProperty("content").GetString()!;
+        Assert.Contains("tulip-forty-two", content, StringComparison.Ordinal);
+        Assert.StartsWith("From this channel's documents and earlier messages:", content, StringComparison.Ordinal);
+        var citation = Assert.Single(reply.GetProperty("citations").EnumerateArray());
+        Assert.Equal(factId, citation.GetProperty("messageId").GetGuid());
+        Assert.Equal(channel, citation.GetProperty("channelId").GetGuid());
+        Assert.Equal(1, citation.GetProperty("seq").GetInt64());
+        Assert.Equal(JsonValueKind.Null, citation.GetProperty("fileId").ValueKind);
+    }
+
+    /// <summary>Sends through the REST API, waiting out the send limit's Retry-After when it refuses.</summary>
+    private static async Task<Guid> SendAsync(ChatUser user, Guid channel, string content)
+    {
+        while (true)
+        {
+            using var response = await user.PostAsync(channel, content);
+            if (response.StatusCode == HttpStatusCode.TooManyRequests)
+            {
+                await Task.Delay(response.Headers.RetryAfter?.Delta ?? TimeSpan.FromSeconds(1));
+                continue;
+            }
+            Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+            return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+        }
+    }
+
+    [Fact]
     public async Task Without_documents_the_built_in_assistant_says_what_it_is_and_invents_nothing()
     {
         var bob = await ChatUsers.RegisterAsync(Api, "ai-nodoc");

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
-using Chat.Api.Search;
+using ChatAspire.Contracts;
 using ChatAspire.Tests.Infrastructure;
 
 namespace ChatAspire.Tests.Chat;
@@ -45,32 +45,32 @@ public sealed class TeamMemoryTests(AppHostFixture fixture)
         (await PostWithAttachmentAsync(alice, secret, $"runbook attached {tag}", passage)).EnsureSuccessStatusCode();
 
         // Keyword-exact: the ticket id finds the message, first, within seconds of the send.
-        await Poll.UntilAsync(async () => (await SearchAsync(alice, ticket)).Hits.FirstOrDefault()?.Message?.Id == incidentId, Fresh, "the ticket id to find its message");
+        await Poll.UntilAsync(async () => (await SearchAsync(alice, ticket)).Hits.FirstOrDefault()?.MessageId == incidentId, Fresh, "the ticket id to find its message");
         var freshness = watch.Elapsed;
         var exact = await SearchAsync(alice, ticket);
-        Assert.Equal("hybrid", exact.Mode);
-        Assert.Equal(secret, exact.Hits[0].Message!.ChannelId);
-        Assert.True(exact.Hits[0].Message!.Seq > 0);
+        Assert.Equal(secret, exact.Hits[0].ChannelId);
+        Assert.Equal(4, exact.Hits[0].Seq);
+        Assert.Equal(alice.UserName, exact.Hits[0].SenderName);
 
         // By meaning, in words the message does not use; the runbook passage in the same list.
-        await Poll.UntilAsync(async () => (await SearchAsync(alice, $"why did the payment page go down {tag}")).Hits.Any(h => h.Passage?.FileId == passage),
+        await Poll.UntilAsync(async () => (await SearchAsync(alice, $"why did the payment page go down {tag}")).Hits.Any(h => h.FileId == passage),
             TimeSpan.FromSeconds(120), "the runbook to be searchable");
         var meaning = await SearchAsync(alice, $"why did the payment page go down {tag}");
-        Assert.Contains(meaning.Hits.Take(3), h => h.Message?.Id == incidentId);
-        Assert.Contains(meaning.Hits, h => h.Kind == "document" && h.Passage!.FileName == "runbook.txt" && h.Passage.Text.Contains("roll back", StringComparison.Ordinal));
+        Assert.Contains(meaning.Hits.Take(3), h => h.MessageId == incidentId);
+        Assert.Contains(meaning.Hits, h => h.Kind == "document" && h.FileName == "runbook.txt" && h.Text.Contains("roll back", StringComparison.Ordinal));
         Assert.Contains(meaning.Hits, h => h.Kind == "message");
 
         // A member finds it too; someone outside the private channel never does, by word or by meaning.
-        Assert.Equal(incidentId, (await SearchAsync(bob, ticket)).Hits[0].Message!.Id);
+        Assert.Equal(incidentId, (await SearchAsync(bob, ticket)).Hits[0].MessageId);
         var outside = (await SearchAsync(mallory, ticket)).Hits.Concat((await SearchAsync(mallory, $"checkout crashed migration {tag}")).Hits).ToList();
-        Assert.DoesNotContain(outside, h => h.Message?.ChannelId == secret || h.Passage?.FileId == passage);
+        Assert.DoesNotContain(outside, h => h.ChannelId == secret || h.FileId == passage);
 
         // Leaving takes effect at once: the next search already cannot see the channel.
         using (var bobHttp = bob.Http())
         {
             (await bobHttp.PostAsync($"/api/channels/{secret}/leave", null)).EnsureSuccessStatusCode();
         }
-        Assert.DoesNotContain((await SearchAsync(bob, ticket)).Hits, h => h.Message?.ChannelId == secret);
+        Assert.DoesNotContain((await SearchAsync(bob, ticket)).Hits, h => h.ChannelId == secret);
         Assert.True(freshness < Fresh, $"found after {freshness}");
     }
 
@@ -86,9 +86,9 @@ public sealed class TeamMemoryTests(AppHostFixture fixture)
         {
             (await alice.PostAsync(channel, $"filler {i}")).EnsureSuccessStatusCode();
         }
-        await Poll.UntilAsync(async () => (await SearchAsync(alice, "filler 14")).Hits.Any(h => h.Message?.Content == "filler 14" && h.Score > 0), Fresh, "the fillers to be indexed");
+        await Poll.UntilAsync(async () => (await SearchAsync(alice, "filler 14")).Hits.Any(h => h.Text == "filler 14"), Fresh, "the fillers to be indexed");
         var found = await SearchAsync(alice, word);
-        Assert.Equal([id], found.Hits.Select(h => h.Message?.Id));
+        Assert.Equal([id], found.Hits.Select(h => h.MessageId));
     }
 
     [Fact]
@@ -100,18 +100,18 @@ public sealed class TeamMemoryTests(AppHostFixture fixture)
         var after = $"new{Guid.NewGuid():N}"[..14];
         using var sent = await alice.PostAsync(channel, $"the password hint is {before}");
         var id = (await sent.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
-        await Poll.UntilAsync(async () => (await SearchAsync(alice, before)).Hits.Any(h => h.Message?.Id == id), Fresh, "the message to be found");
+        await Poll.UntilAsync(async () => (await SearchAsync(alice, before)).Hits.Any(h => h.MessageId == id), Fresh, "the message to be found");
 
         using var http = alice.Http();
         (await http.PutAsJsonAsync($"/api/channels/{channel}/messages/{id}", new { content = $"the hint is {after}" })).EnsureSuccessStatusCode();
-        await Poll.UntilAsync(async () => (await SearchAsync(alice, after)).Hits.Any(h => h.Message?.Id == id), Fresh, "the edit to be found");
+        await Poll.UntilAsync(async () => (await SearchAsync(alice, after)).Hits.Any(h => h.MessageId == id), Fresh, "the edit to be found");
         // The old words are gone from the index: no hit holds them, and what the index keeps is the new text only.
-        Assert.DoesNotContain((await SearchAsync(alice, before)).Hits, h => h.Message?.Content.Contains(before, StringComparison.Ordinal) == true);
+        Assert.DoesNotContain((await SearchAsync(alice, before)).Hits, h => h.Text.Contains(before, StringComparison.Ordinal));
         Assert.Equal((false, $"the hint is {after}"), await RagRowAsync(id));
 
         (await http.DeleteAsync($"/api/channels/{channel}/messages/{id}")).EnsureSuccessStatusCode();
-        // Gone from the answer at once (Chat.Api checks each hit), and from the index itself soon after.
-        Assert.DoesNotContain((await SearchAsync(alice, after)).Hits, h => h.Message?.Id == id);
+        // Gone from the answer at once (Chat.Api marks it before it commits the deletion), and from the index itself soon after.
+        Assert.DoesNotContain((await SearchAsync(alice, after)).Hits, h => h.MessageId == id);
         await Poll.UntilAsync(async () => await RagRowAsync(id) is { Removed: true, Text: "" }, Fresh, "the index to forget the text");
     }
 
@@ -119,30 +119,37 @@ public sealed class TeamMemoryTests(AppHostFixture fixture)
     public async Task Bad_searches_are_refused_with_the_field_and_people_cannot_ask_the_memory_directly()
     {
         var alice = await ChatUsers.RegisterAsync(Api, "mem-v");
-        using var http = alice.Http();
+        using var rag = Rag(alice);
         foreach (var query in new[] { "/api/search", "/api/search?q=%20", $"/api/search?q={new string('x', 501)}", "/api/search?q=a&limit=0", "/api/search?q=a%00b" })
         {
-            using var response = await http.GetAsync(query);
+            using var response = await rag.GetAsync(query);
             Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
             var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
             Assert.Equal("Invalid", problem.GetProperty("title").GetString());
             Assert.True(problem.GetProperty("errors").EnumerateObject().Any());
         }
-        using var other = await http.GetAsync($"/api/search?q=hello&channelId={Guid.NewGuid()}");
-        Assert.Equal(HttpStatusCode.NotFound, other.StatusCode);
+        using var other = await rag.GetAsync($"/api/search?q=hello&channelId={Guid.NewGuid()}");
+        Assert.Equal(HttpStatusCode.Forbidden, other.StatusCode);
+        using var anonymous = await fixture.ProxyClient(ResourceNames.Rag).GetAsync("/api/search?q=hello");
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
 
-        using var rag = fixture.ProxyClient(ResourceNames.Rag);
-        rag.DefaultRequestHeaders.Authorization = new("Bearer", alice.Token);
         using var direct = await rag.PostAsJsonAsync("/api/rag/memory", new { query = "hello", channelIds = Array.Empty<Guid>() });
         Assert.Equal(HttpStatusCode.Forbidden, direct.StatusCode);
     }
 
-    private static async Task<SearchResultsDto> SearchAsync(ChatUser user, string query)
+    private HttpClient Rag(ChatUser user)
     {
-        using var http = user.Http();
-        using var response = await http.GetAsync($"/api/search?q={Uri.EscapeDataString(query)}");
+        var client = fixture.ProxyClient(ResourceNames.Rag);
+        client.DefaultRequestHeaders.Authorization = new("Bearer", user.Token);
+        return client;
+    }
+
+    private async Task<SearchResults> SearchAsync(ChatUser user, string query)
+    {
+        using var rag = Rag(user);
+        using var response = await rag.GetAsync($"/api/search?q={Uri.EscapeDataString(query)}");
         Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
-        return (await response.Content.ReadFromJsonAsync<SearchResultsDto>())!;
+        return (await response.Content.ReadFromJsonAsync<SearchResults>())!;
     }
 
     private static async Task<HttpResponseMessage> PostWithAttachmentAsync(ChatUser user, Guid channel, string content, Guid file)

@@ -12,7 +12,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace Chat.RagService.Data.Migrations
 {
     [DbContext(typeof(RagDbContext))]
-    [Migration("20261207214112_TeamMemory")]
+    [Migration("20261207222258_TeamMemory")]
     partial class TeamMemory
     {
         /// <inheritdoc />
@@ -185,6 +185,11 @@ namespace Chat.RagService.Data.Migrations
 
                     b.Property<Guid>("SenderId")
                         .HasColumnType("uuid");
+
+                    b.Property<string>("SenderName")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
 
                     b.Property<long>("Seq")
                         .HasColumnType("bigint");

@@ -34,6 +34,7 @@ namespace Chat.RagService.Data.Migrations
                     ChannelId = table.Column<Guid>(type: "uuid", nullable: false),
                     Seq = table.Column<long>(type: "bigint", nullable: false),
                     SenderId = table.Column<Guid>(type: "uuid", nullable: false),
+                    SenderName = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false),
                     ReplyToId = table.Column<Guid>(type: "uuid", nullable: true),
                     Text = table.Column<string>(type: "text", nullable: false),
                     CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
