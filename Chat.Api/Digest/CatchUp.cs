@@ -92,7 +92,7 @@ public sealed partial class CatchUp(ChatDbContext db, ChannelAccess access, Mess
                 score += 1;
                 why.Add("shares a file");
             }
-            if (m.Content.TrimEnd().EndsWith('?'))
+            if (m.Content.TrimEnd().EndsWith('?') || m.Content.Contains("? ", StringComparison.Ordinal))
             {
                 score += 0.5;
                 why.Add("asks a question");
