@@ -31,8 +31,11 @@ public static class MessageIndexEvents
 public sealed record IndexedMessage(Guid Id, Guid ChannelId, long Seq, Guid SenderId, string SenderName, Guid? ReplyToId, string Text,
     DateTimeOffset CreatedAt, DateTimeOffset ChangedAt);
 
-/// <summary>Messages of one channel sent or edited.</summary>
-public sealed record MessagesWritten(Guid ChannelId, IReadOnlyList<IndexedMessage> Messages);
+/// <summary>
+/// Messages sent or edited: a group commit's messages of every channel in one event (each message names its channel).
+/// Events may be handled in any order: a message's older version never replaces a newer one, nor brings back a deleted one.
+/// </summary>
+public sealed record MessagesWritten(IReadOnlyList<IndexedMessage> Messages);
 
 /// <summary>Messages of one channel deleted (by a person, or by the channel's retention); their text is gone for good.</summary>
 public sealed record MessagesRemoved(Guid ChannelId, IReadOnlyList<Guid> MessageIds, DateTimeOffset RemovedAt);

@@ -214,11 +214,19 @@ public sealed partial class OutboxPublisher<TContext>(IServiceScopeFactory scope
         // "upkeep": the poll for work is the service's own (DatabaseQueryObserver.UpkeepTag): a busy machine's slow answer is no slow query.
         var pending = await Mine(db.Outbox.TagWith(UpkeepTag)).Where(m => m.PublishedAt == null).OrderBy(m => m.CreatedAt).Take(100).ToListAsync(ct);
         var redisDb = redis.GetDatabase();
-        foreach (var message in pending)
+        try
         {
-            message.EntryId = await AddAsync(redisDb, message);
-            message.PublishedAt = clock.GetUtcNow();
-            await db.SaveChangesAsync(ct);
+            foreach (var message in pending)
+            {
+                message.EntryId = await AddAsync(redisDb, message);
+                message.PublishedAt = clock.GetUtcNow();
+            }
+        }
+        finally
+        {
+            // One write for the batch: a row added to the stream but not marked (a crash, Redis failing midway) is added
+            // again next time, and AddOnce returns its first entry instead of a second one.
+            await db.SaveChangesAsync(CancellationToken.None);
         }
         return pending.Count;
     }
@@ -240,7 +248,7 @@ public sealed partial class OutboxPublisher<TContext>(IServiceScopeFactory scope
 
     /// <summary>
     /// Checks published, unsettled rows against the stream: settles those every group has handled, publishes again those
-    /// whose entry is gone. Returns how many rows it looked at.
+    /// whose entry is gone. Returns how many rows it looked at, or 0 when a consumer is still working through them.
     /// </summary>
     public async Task<int> SweepAsync(CancellationToken ct)
     {
@@ -259,6 +267,7 @@ public sealed partial class OutboxPublisher<TContext>(IServiceScopeFactory scope
         var states = (RedisResult[])(await redisDb.ScriptEvaluateAsync(SettleState, [stream],
             [.. unsettled.Select(m => (RedisValue)(m.EntryId ?? "0-0"))]))!;
         var republished = 0;
+        var waiting = 0;
         for (var i = 0; i < unsettled.Count; i++)
         {
             var message = unsettled[i];
@@ -279,6 +288,10 @@ public sealed partial class OutboxPublisher<TContext>(IServiceScopeFactory scope
                     {
                         message.SettledAt = now; // nobody reads this stream; stop looking
                     }
+                    else
+                    {
+                        waiting++;
+                    }
                     break;
             }
         }
@@ -287,7 +300,9 @@ public sealed partial class OutboxPublisher<TContext>(IServiceScopeFactory scope
         {
             LogRepublished(logger, stream, republished);
         }
-        return unsettled.Count;
+        // A consumer still busy with these is busy with the newer ones too (it reads in order): looking further costs a
+        // round trip per batch of a backlog that only grows while it is behind. The next sweep looks again from the oldest.
+        return waiting > 0 ? 0 : unsettled.Count;
     }
 
     [LoggerMessage(EventId = 9101, EventName = "outbox_publish_failed", Level = LogLevel.Warning, Message = "Publishing outbox events to {Stream} failed ({Error}); will retry")]

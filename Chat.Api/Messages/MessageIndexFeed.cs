@@ -12,7 +12,7 @@ namespace Chat.Api.Messages;
 /// edits as <see cref="MessagesWritten"/>, deletions and retention as <see cref="MessagesRemoved"/>. Each event is an
 /// outbox row written in the transaction of the change, so the index learns exactly what was committed, even across
 /// crashes and Redis restarts; the outbox publisher carries the rows to <see cref="MessageIndexEvents.Stream"/>.
-/// A send costs one row per channel per group commit, not one per message.
+/// Sends cost one row per group commit, not one per message.
 /// </summary>
 public sealed class MessageIndexFeed([FromKeyedServices(MessageIndexEvents.Stream)] OutboxPublisher<ChatDbContext> publisher,
     StackExchange.Redis.IConnectionMultiplexer redis)
@@ -25,12 +25,14 @@ public sealed class MessageIndexFeed([FromKeyedServices(MessageIndexEvents.Strea
             m.EditedAt ?? m.CreatedAt);
 
     /// <summary>
-    /// Outbox rows for messages just written (sent or edited), one per channel; none when nothing is indexed.
-    /// <paramref name="names"/> holds the senders' display names.
+    /// The outbox row for messages just written (sent or edited), one for all of them (a group commit's many channels);
+    /// none when nothing is indexed. <paramref name="names"/> holds the senders' display names.
     /// </summary>
-    public static IEnumerable<OutboxMessage> Written(IEnumerable<Message> messages, IReadOnlyDictionary<Guid, string> names) =>
-        messages.Where(m => Indexed(m.Type) && m.DeletedAt is null).GroupBy(m => m.ChannelId)
-            .Select(g => OutboxMessage.For(new MessagesWritten(g.Key, [.. g.OrderBy(m => m.Seq).Select(m => Describe(m, names))])));
+    public static IEnumerable<OutboxMessage> Written(IEnumerable<Message> messages, IReadOnlyDictionary<Guid, string> names)
+    {
+        var indexed = messages.Where(m => Indexed(m.Type) && m.DeletedAt is null).OrderBy(m => m.ChannelId).ThenBy(m => m.Seq).ToList();
+        return indexed.Count == 0 ? [] : [OutboxMessage.For(new MessagesWritten([.. indexed.Select(m => Describe(m, names))]))];
+    }
 
     /// <summary>
     /// Before an edit or a deletion commits: searches leave these messages out until the index has their change

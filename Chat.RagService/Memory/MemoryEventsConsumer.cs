@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text.Json;
 using ChatAspire.Contracts;
 using ChatAspire.Messaging;
 using Microsoft.Extensions.Options;
@@ -7,7 +6,7 @@ using StackExchange.Redis;
 
 namespace Chat.RagService.Memory;
 
-/// <summary>Consumer group <c>rag</c> on <c>chat:messages</c>: each event goes to the <see cref="MemoryWriter"/>; one channel's events in stream order.</summary>
+/// <summary>Consumer group <c>rag</c> on <c>chat:messages</c>: each event goes to the <see cref="MemoryWriter"/>.</summary>
 public sealed class MemoryEventsConsumer(IServiceScopeFactory scopes, IConnectionMultiplexer redis, IOptions<MemoryOptions> options,
     ILogger<MemoryEventsConsumer> logger) : StreamConsumerService(redis, logger)
 {
@@ -18,30 +17,34 @@ public sealed class MemoryEventsConsumer(IServiceScopeFactory scopes, IConnectio
     protected override StreamConsumerOptions Options => options.Value.Stream;
     protected override ActivitySource ActivitySource => RagTelemetry.Source;
 
-    protected override string? OrderingKey(StreamMessage message)
+    /// <summary>
+    /// Any order: the writer keeps a message's newest version and its deletion whatever order events come in. Handling
+    /// keeps to <see cref="MemoryOptions.MaxCores"/>: after each event it waits in proportion to the CPU it took, so a
+    /// flood of messages (a busy hour, an import) is indexed a little later instead of taking the cores from the chat.
+    /// </summary>
+    protected override async Task HandleAsync(StreamMessage message, Activity? activity, CancellationToken ct)
     {
-        try
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+        await using (var scope = scopes.CreateAsyncScope())
         {
-            return JsonDocument.Parse(message.Payload).RootElement.TryGetProperty("channelId", out var id) ? id.ToString() : null;
+            var writer = scope.ServiceProvider.GetRequiredService<MemoryWriter>();
+            switch (message.Type)
+            {
+                case MessageIndexEvents.Written:
+                    await writer.WrittenAsync(message.PayloadAs<MessagesWritten>(), ct);
+                    break;
+                case MessageIndexEvents.Removed:
+                    await writer.RemovedAsync(message.PayloadAs<MessagesRemoved>(), ct);
+                    break;
+            }
         }
-        catch (JsonException)
+        var used = Process.GetCurrentProcess().TotalProcessorTime - cpu;
+        var pause = used * (Options.Concurrency / options.Value.MaxCores - 1);
+        if (pause > TimeSpan.FromMilliseconds(1))
         {
-            return null;
+            await Task.Delay(pause < MaxPause ? pause : MaxPause, ct);
         }
     }
 
-    protected override async Task HandleAsync(StreamMessage message, Activity? activity, CancellationToken ct)
-    {
-        await using var scope = scopes.CreateAsyncScope();
-        var writer = scope.ServiceProvider.GetRequiredService<MemoryWriter>();
-        switch (message.Type)
-        {
-            case MessageIndexEvents.Written:
-                await writer.WrittenAsync(message.PayloadAs<MessagesWritten>(), ct);
-                break;
-            case MessageIndexEvents.Removed:
-                await writer.RemovedAsync(message.PayloadAs<MessagesRemoved>(), ct);
-                break;
-        }
-    }
+    private static readonly TimeSpan MaxPause = TimeSpan.FromSeconds(5);
 }

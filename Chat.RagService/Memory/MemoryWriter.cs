@@ -30,7 +30,7 @@ public sealed class MemoryWriter(RagDbContext db, IEmbeddingGenerator<string, Em
 
     public async Task WrittenAsync(MessagesWritten written, CancellationToken ct)
     {
-        var candidates = written.Messages.Where(m => m.ChannelId == written.ChannelId).DistinctBy(m => m.Id).ToList();
+        var candidates = written.Messages.DistinctBy(m => m.Id).ToList();
         if (candidates.Count == 0)
         {
             return;
