@@ -3,6 +3,7 @@ using System.Security.Claims;
 using ChatAspire.Contracts;
 using ChatAspire.ServiceDefaults.Auth;
 using ChatAspire.ServiceDefaults.Http;
+using Chat.RagService.Search;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Chat.RagService.Memory;
@@ -41,18 +42,7 @@ internal static class MemoryApi
         {
             errors["token"] = ["A service searches with POST /api/rag/memory, naming its channels."];
         }
-        if (string.IsNullOrWhiteSpace(q))
-        {
-            errors["q"] = ["Say what to search for."];
-        }
-        else if (q.Length > MaxSearchQueryLength)
-        {
-            errors["q"] = [$"A query has at most {MaxSearchQueryLength} characters."];
-        }
-        else if (!ChatAspire.Rules.TextRules.IsAcceptableText(q))
-        {
-            errors["q"] = ["The query contains a control character (such as NUL)."];
-        }
+        QueryRules.Check(q, MaxSearchQueryLength, errors, "q");
         if (limit is < 1 or > MaxLimit)
         {
             errors["limit"] = [$"limit must be between 1 and {MaxLimit}."];
@@ -103,18 +93,7 @@ internal static class MemoryApi
     private static Dictionary<string, string[]> Validate(MemorySearchRequest request)
     {
         var errors = new Dictionary<string, string[]>();
-        if (string.IsNullOrWhiteSpace(request.Query))
-        {
-            errors["query"] = ["Say what to search for."];
-        }
-        else if (request.Query.Length > MaxQueryLength)
-        {
-            errors["query"] = [$"A query has at most {MaxQueryLength} characters."];
-        }
-        else if (!ChatAspire.Rules.TextRules.IsAcceptableText(request.Query))
-        {
-            errors["query"] = ["The query contains a control character (such as NUL)."];
-        }
+        QueryRules.Check(request.Query, MaxQueryLength, errors, "query");
         if (request.TopK is < 1 or > MaxTopK)
         {
             errors["topK"] = [$"topK must be between 1 and {MaxTopK}."];

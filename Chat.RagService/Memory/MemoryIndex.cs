@@ -18,10 +18,9 @@ public sealed partial class MemoryIndex(IServiceScopeFactory scopes, IConnection
     public const string VersionKey = "rag:memory:version";
     private const int Batch = 2000;
 
-    private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly Dictionary<Guid, (Guid Channel, Guid[] Chunks)> _chunksOf = [];
     private readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, Guid> _messageOf = new();
-    private long _version = -1;
+    private readonly ReplicaVersion _version = new(redis, VersionKey);
     private long _revision;
 
     /// <summary>The Lucene content group of a channel's messages.</summary>
@@ -46,31 +45,10 @@ public sealed partial class MemoryIndex(IServiceScopeFactory scopes, IConnection
         }
     }
 
-    public async Task BumpAsync() => await redis.GetDatabase().StringIncrementAsync(VersionKey);
+    public Task<long> BumpAsync() => _version.BumpAsync();
 
     /// <summary>Applies what changed since this replica last looked; returns the version now served.</summary>
-    public async Task<long> EnsureCurrentAsync(CancellationToken ct)
-    {
-        var current = (long?)await redis.GetDatabase().StringGetAsync(VersionKey) ?? 0;
-        if (current == Volatile.Read(ref _version))
-        {
-            return current;
-        }
-        await _gate.WaitAsync(ct);
-        try
-        {
-            if (current != _version)
-            {
-                await CatchUpAsync(ct);
-                _version = current;
-            }
-            return current;
-        }
-        finally
-        {
-            _gate.Release();
-        }
-    }
+    public Task<long> EnsureCurrentAsync(CancellationToken ct) => _version.EnsureCurrentAsync(CatchUpAsync, ct);
 
     private async Task CatchUpAsync(CancellationToken ct)
     {

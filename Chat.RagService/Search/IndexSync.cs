@@ -16,9 +16,8 @@ public sealed partial class IndexSync(IServiceScopeFactory scopes, IConnectionMu
 {
     public const string VersionKey = "rag:index:version";
 
-    private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly Dictionary<string, DateTimeOffset> _loaded = new(StringComparer.Ordinal);
-    private long _version = -1;
+    private readonly ReplicaVersion _version = new(redis, VersionKey);
 
     public VectorIndex Index { get; } = new(embedding.Value.Dimensions);
 
@@ -27,31 +26,10 @@ public sealed partial class IndexSync(IServiceScopeFactory scopes, IConnectionMu
     public void Dispose() => Lexical.Dispose();
 
     /// <summary>Tells every replica that the index changed.</summary>
-    public async Task<long> BumpAsync() => await redis.GetDatabase().StringIncrementAsync(VersionKey);
+    public Task<long> BumpAsync() => _version.BumpAsync();
 
     /// <summary>Brings the index up to date if another replica (or this one) changed it; returns the version now served.</summary>
-    public async Task<long> EnsureCurrentAsync(CancellationToken ct)
-    {
-        var current = (long?)await redis.GetDatabase().StringGetAsync(VersionKey) ?? 0;
-        if (current == Volatile.Read(ref _version))
-        {
-            return current;
-        }
-        await _gate.WaitAsync(ct);
-        try
-        {
-            if (current != _version)
-            {
-                await ReconcileAsync(ct);
-                _version = current;
-            }
-            return current;
-        }
-        finally
-        {
-            _gate.Release();
-        }
-    }
+    public Task<long> EnsureCurrentAsync(CancellationToken ct) => _version.EnsureCurrentAsync(ReconcileAsync, ct);
 
     private async Task ReconcileAsync(CancellationToken ct)
     {

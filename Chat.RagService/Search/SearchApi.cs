@@ -49,18 +49,7 @@ internal static class SearchApi
     private static Dictionary<string, string[]> Validate(RagSearchRequest request)
     {
         var errors = new Dictionary<string, string[]>();
-        if (string.IsNullOrWhiteSpace(request.Query))
-        {
-            errors["query"] = ["Say what to search for."];
-        }
-        else if (request.Query.Length > MaxQueryLength)
-        {
-            errors["query"] = [$"A query has at most {MaxQueryLength} characters."];
-        }
-        else if (!ChatAspire.Rules.TextRules.IsAcceptableText(request.Query))
-        {
-            errors["query"] = ["The query contains a control character (such as NUL)."];
-        }
+        QueryRules.Check(request.Query, MaxQueryLength, errors, "query");
         if (request.TopK is < 1 or > MaxTopK)
         {
             errors["topK"] = [$"topK must be between 1 and {MaxTopK}."];
