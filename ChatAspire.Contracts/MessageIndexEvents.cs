@@ -63,7 +63,7 @@ public sealed record MemoryHit(string Kind, double Score, string Text, Guid? Mes
 public sealed record MemorySearchResponse(IReadOnlyList<MemoryHit> Hits);
 
 /// <summary>
-/// <c>GET /api/search?q=&amp;limit=&amp;channelId=</c> on the RAG service, for people and bots: one ranked list of the
+/// <c>GET /api/search?q=&amp;limit=&amp;channelId=</c> on the RAG service, for people: one ranked list of the
 /// messages and document passages they may read now (Chat.Api says which), best first.
 /// </summary>
 public sealed record SearchResults(string Query, IReadOnlyList<MemoryHit> Hits);

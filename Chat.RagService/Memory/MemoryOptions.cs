@@ -19,5 +19,5 @@ public sealed class MemoryOptions
     /// pace while the chat keeps the rest (the page finds what is not indexed yet by its words).
     /// </summary>
     [System.ComponentModel.DataAnnotations.Range(0.05, 64)]
-    public double MaxCores { get; set; } = 0.25;
+    public double MaxCores { get; set; } = 1;
 }

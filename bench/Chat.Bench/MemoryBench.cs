@@ -51,8 +51,8 @@ internal static class MemoryBench
             // The corpus is posted as fast as the system takes it: the per-person limits are a guard, not the subject here.
             ["Messages__SendBurst"] = "10000", ["Messages__SendPerSecond"] = "10000",
             ["RequestLimits__PerUserBurst"] = "1000000", ["RequestLimits__PerUserPerMinute"] = "1000000",
-            // The corpus arrives as an import of 5,183 long messages: indexing may use the cores (as shipped it keeps to a
-            // quarter of one, and the import would take half an hour). Single messages (freshness) do not depend on it.
+            // The corpus arrives as an import of 5,183 long messages: indexing may use the cores (as shipped it keeps to one
+            // core). Single messages (freshness) do not depend on it.
             ["Rag__Memory__MaxCores"] = "2",
         });
         await using var app = await BenchApp.StartAsync(environment, ResourceNames.Api, ResourceNames.Rag);

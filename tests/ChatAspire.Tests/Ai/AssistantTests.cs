@@ -70,7 +70,7 @@ public sealed class AssistantTests(AppHostFixture fixture)
                 await using var command = new Npgsql.NpgsqlCommand("""SELECT count(*) FROM memory_messages WHERE "ChannelId" = $1""", connection);
                 command.Parameters.Add(new Npgsql.NpgsqlParameter { Value = channel });
                 return (long)(await command.ExecuteScalarAsync())! == 22;
-            }, TimeSpan.FromSeconds(30), "the channel's messages to reach the team memory");
+            }, TimeSpan.FromSeconds(90), "the channel's messages to reach the team memory");
         }
         await using var hub = await alice.ConnectAsync();
         var events = AiScenario.Record(hub);
