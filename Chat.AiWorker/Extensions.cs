@@ -1,6 +1,7 @@
 using ChatAspire.Contracts;
 using Chat.AiWorker.Jobs;
 using Chat.AiWorker.Providers;
+using Chat.AiWorker.Summaries;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
@@ -13,7 +14,7 @@ internal static class Extensions
     public static void AddAiWorker(this IHostApplicationBuilder builder)
     {
         builder.AddServiceRedis(ResourceNames.Redis);
-        builder.AddServiceTokens(); // it calls Chat.Api and the RAG service as itself; it serves no API
+        builder.AddServiceTokens(); // it calls Chat.Api and the RAG service as itself
 
         builder.Services.AddOptions<ProviderOptions>().BindConfiguration(ProviderOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddOptions<WorkerOptions>().BindConfiguration(WorkerOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
@@ -30,5 +31,6 @@ internal static class Extensions
         builder.Services.AddHostedService(sp => sp.GetRequiredService<CancelRegistry>());
         builder.Services.AddHostedService<AiJobConsumer>();
         builder.Services.AddHostedService<QueueMonitor>();
+        builder.AddSummaries();
     }
 }

@@ -1,6 +1,7 @@
 using Chat.AiWorker;
+using Chat.AiWorker.Summaries;
 
-// A worker service that still serves /health* and /metrics over HTTP.
+// A worker service that serves /health*, /metrics and one API for people: written "catch me up" summaries.
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
@@ -8,6 +9,7 @@ builder.AddAiWorker();
 
 var app = builder.Build();
 
+app.MapSummaries();
 app.MapDefaultEndpoints();
 
 app.Run();

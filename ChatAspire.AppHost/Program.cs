@@ -55,13 +55,20 @@ api.WithEnvironment(context => context.EnvironmentVariables["Web__RagUrl"] = rag
 rag.WithEnvironment(context => context.EnvironmentVariables["Cors__AllowedOrigins__0"] = api.GetEndpoint("http"));
 
 // The AI worker reads context from Chat.Api, documents from the RAG service, and answers with the configured provider.
-builder.AddProject<Projects.Chat_AiWorker>(ResourceNames.AiWorker)
+var worker = builder.AddProject<Projects.Chat_AiWorker>(ResourceNames.AiWorker)
     .WithDependency(infra.Redis)
     .WithSigningKey(jwtKey)
     .WithReference(api)
     .WithReference(rag)
     .WithAiProvider()
     .WithHttpHealthCheck("/health/ready");
+// With a model configured, the page asks the worker for written "catch me up" summaries from the browser: configuration
+// for the page and the browser's origin for CORS, not references (Chat.Api never calls the worker).
+if (worker.HasLanguageModel())
+{
+    api.WithEnvironment(context => context.EnvironmentVariables["Web__AiUrl"] = worker.GetEndpoint("http"));
+    worker.WithEnvironment(context => context.EnvironmentVariables["Cors__AllowedOrigins__0"] = api.GetEndpoint("http"));
+}
 
 builder.AddChatMonitoring(infra);
 builder.WithTelemetryExportCadence();

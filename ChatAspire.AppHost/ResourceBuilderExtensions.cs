@@ -21,7 +21,7 @@ internal static class ResourceBuilderExtensions
     public static IResourceBuilder<ProjectResource> WithAiProvider(this IResourceBuilder<ProjectResource> worker)
     {
         var config = worker.ApplicationBuilder.Configuration.GetSection("ChatAspire:Ai");
-        var provider = config["Provider"] is { Length: > 0 } p ? p : "builtin";
+        var provider = AiProvider(worker);
         worker.WithEnvironment("Ai__Provider", provider);
         if (config["Model"] is { Length: > 0 } model)
         {
@@ -37,6 +37,12 @@ internal static class ResourceBuilderExtensions
         }
         return worker;
     }
+
+    /// <summary>Whether <c>ChatAspire:Ai:Provider</c> names a language model (ollama, openai) rather than the built-in extractive assistant.</summary>
+    public static bool HasLanguageModel(this IResourceBuilder<ProjectResource> worker) => AiProvider(worker) != "builtin";
+
+    private static string AiProvider(IResourceBuilder<ProjectResource> worker) =>
+        worker.ApplicationBuilder.Configuration["ChatAspire:Ai:Provider"] is { Length: > 0 } p ? p : "builtin";
 
     /// <summary>
     /// Single sign-on for Chat.Api from <c>ChatAspire:Oidc</c> (every key of docs/integrations.md's <c>Auth:Oidc</c> table,

@@ -75,7 +75,7 @@ public static partial class Prompt
     public static IReadOnlyList<int> Cited(string reply) =>
         [.. CitationMark().Matches(reply).Select(m => int.Parse(m.Groups["n"].Value, System.Globalization.CultureInfo.InvariantCulture)).Distinct()];
 
-    private static string Flatten(string text) => Whitespace().Replace(text, " ").Trim();
+    public static string Flatten(string text) => Whitespace().Replace(text, " ").Trim();
 
     [GeneratedRegex(@"^\[(?<n>\d+)\] \((?<label>[^\n]*?)\) (?<text>[^\n]*)$", RegexOptions.Multiline)]
     private static partial Regex SourceLine();

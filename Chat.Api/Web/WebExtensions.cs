@@ -3,18 +3,20 @@ namespace Chat.Api.Web;
 /// <summary>The browser chat at <c>/</c>: static files built into the service, a strict CSP, and the client's settings.</summary>
 internal static class WebExtensions
 {
-    public sealed record ClientConfig(string FilesUrl, string RagUrl);
+    /// <summary>What the page calls beside Chat.Api; <c>AiUrl</c> is empty unless a model writes catch-up summaries.</summary>
+    public sealed record ClientConfig(string FilesUrl, string RagUrl, string AiUrl);
 
     public static WebApplication UseWebClient(this WebApplication app)
     {
         var filesUrl = FilesUrl(app.Configuration);
         var ragUrl = RagUrl(app.Configuration);
+        var aiUrl = (app.Configuration["Web:AiUrl"] ?? "").TrimEnd('/');
         var csp = string.Join("; ",
             "default-src 'self'",
             "script-src 'self'",
             "style-src 'self'",
             "img-src 'self' blob: data:",
-            $"connect-src 'self' ws: wss: {filesUrl} {ragUrl}".TrimEnd(),
+            $"connect-src 'self' ws: wss: {filesUrl} {ragUrl} {aiUrl}".TrimEnd(),
             "frame-ancestors 'none'",
             "base-uri 'self'",
             "form-action 'self'",
@@ -30,7 +32,7 @@ internal static class WebExtensions
         });
         app.UseDefaultFiles();
         app.UseStaticFiles();
-        app.MapGet("/config", () => TypedResults.Ok(new ClientConfig(filesUrl, ragUrl))).AllowAnonymous().ExcludeFromDescription();
+        app.MapGet("/config", () => TypedResults.Ok(new ClientConfig(filesUrl, ragUrl, aiUrl))).AllowAnonymous().ExcludeFromDescription();
         return app;
     }
 

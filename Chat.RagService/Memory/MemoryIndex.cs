@@ -18,6 +18,9 @@ public sealed partial class MemoryIndex(IServiceScopeFactory scopes, IConnection
     public const string VersionKey = "rag:memory:version";
     private const int Batch = 2000;
 
+    /// <summary>Chunks read before they are applied in one go (about 75 MB of vectors).</summary>
+    private const int ApplyChunks = 50_000;
+
     private readonly Dictionary<Guid, (Guid Channel, Guid[] Chunks)> _chunksOf = [];
     private readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, Guid> _messageOf = new();
     private readonly ReplicaVersion _version = new(redis, VersionKey);
@@ -50,14 +53,24 @@ public sealed partial class MemoryIndex(IServiceScopeFactory scopes, IConnection
     /// <summary>Applies what changed since this replica last looked; returns the version now served.</summary>
     public Task<long> EnsureCurrentAsync(CancellationToken ct) => _version.EnsureCurrentAsync(CatchUpAsync, ct);
 
+    /// <summary>
+    /// Reads the rows past the last revision applied here, in pages, and applies them in sets of up to
+    /// <see cref="ApplyChunks"/> chunks: each set costs one copy of each channel block it touches and one reopen of the
+    /// Lucene searcher, so a replica starting on a million messages loads them in one pass instead of copying a growing
+    /// channel block for every page.
+    /// </summary>
     private async Task CatchUpAsync(CancellationToken ct)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<RagDbContext>();
         var applied = 0;
+        var read = _revision;
+        // The latest state of each message read so far, by channel (a message changed during the pass is read again, later).
+        var pending = new Dictionary<Guid, Dictionary<Guid, (Guid Id, string Text, float[] Embedding)[]?>>();
+        var pendingChunks = 0;
         while (true)
         {
-            var rows = await db.MemoryMessages.AsNoTracking().Where(m => m.Revision > _revision).OrderBy(m => m.Revision).Take(Batch)
+            var rows = await db.MemoryMessages.AsNoTracking().Where(m => m.Revision > read).OrderBy(m => m.Revision).Take(Batch)
                 .Select(m => new { m.Id, m.ChannelId, m.Removed, m.Revision }).ToListAsync(ct);
             if (rows.Count == 0)
             {
@@ -66,54 +79,76 @@ public sealed partial class MemoryIndex(IServiceScopeFactory scopes, IConnection
             var live = rows.Where(r => !r.Removed).Select(r => r.Id).ToList();
             var chunks = (await db.MemoryChunks.AsNoTracking().Where(c => live.Contains(c.MessageId)).OrderBy(c => c.MessageId).ThenBy(c => c.Ordinal)
                 .Select(c => new { c.Id, c.MessageId, c.Text, c.Embedding }).ToListAsync(ct)).ToLookup(c => c.MessageId, c => (c.Id, c.Text, c.Embedding));
-            foreach (var channel in rows.GroupBy(r => r.ChannelId))
+            foreach (var row in rows)
             {
-                ApplyChannel(channel.Key, [.. channel.Select(r => (r.Id, r.Removed))], chunks);
+                var mine = row.Removed ? null : chunks[row.Id].ToArray();
+                if (!pending.TryGetValue(row.ChannelId, out var channel))
+                {
+                    pending[row.ChannelId] = channel = [];
+                }
+                channel[row.Id] = mine is { Length: > 0 } ? mine : null;
+                pendingChunks += mine?.Length ?? 0;
             }
-            _revision = rows[^1].Revision;
+            read = rows[^1].Revision;
             applied += rows.Count;
+            if (pendingChunks >= ApplyChunks)
+            {
+                Apply(pending);
+                _revision = read;
+                (pending, pendingChunks) = ([], 0);
+            }
         }
+        Apply(pending);
+        _revision = read;
         if (applied > 0)
         {
             LogCaughtUp(logger, applied, _chunksOf.Count);
         }
     }
 
-    /// <summary>Replaces (or drops) the given messages of one channel in both indexes: one copy of the channel's vector block.</summary>
-    private void ApplyChannel(Guid channelId, IReadOnlyList<(Guid Id, bool Removed)> rows, ILookup<Guid, (Guid Id, string Text, float[] Embedding)> chunks)
+    /// <summary>Replaces (or drops, where the chunks are null) messages in both indexes: one copy of each touched channel block.</summary>
+    private void Apply(Dictionary<Guid, Dictionary<Guid, (Guid Id, string Text, float[] Embedding)[]?>> changes)
     {
+        if (changes.Count == 0)
+        {
+            return;
+        }
         lock (_chunksOf)
         {
-            var removedChunks = new List<Guid>();
-            var added = new List<(Guid, float[])>();
+            var blocks = new List<(Guid, IReadOnlyCollection<Guid>, IReadOnlyList<(Guid, float[])>)>();
             var text = new List<(string, Guid, IReadOnlyList<(Guid, string)>)>();
-            var removedMessages = new List<Guid>();
-            foreach (var row in rows)
+            var replaced = new List<Guid>();
+            foreach (var (channelId, messages) in changes)
             {
-                if (_chunksOf.Remove(row.Id, out var old))
+                var removedChunks = new List<Guid>();
+                var added = new List<(Guid, float[])>();
+                foreach (var (id, chunks) in messages)
                 {
-                    removedChunks.AddRange(old.Chunks);
-                    foreach (var id in old.Chunks)
+                    if (_chunksOf.Remove(id, out var old))
                     {
-                        _messageOf.TryRemove(id, out _);
+                        replaced.Add(id);
+                        removedChunks.AddRange(old.Chunks);
+                        foreach (var chunk in old.Chunks)
+                        {
+                            _messageOf.TryRemove(chunk, out _);
+                        }
                     }
+                    if (chunks is null)
+                    {
+                        continue;
+                    }
+                    _chunksOf[id] = (channelId, [.. chunks.Select(c => c.Id)]);
+                    foreach (var c in chunks)
+                    {
+                        _messageOf[c.Id] = id;
+                        added.Add((c.Id, c.Embedding));
+                    }
+                    text.Add((Group(channelId), id, [.. chunks.Select(c => (c.Id, c.Text))]));
                 }
-                var mine = chunks[row.Id].ToList();
-                if (row.Removed || mine.Count == 0)
-                {
-                    removedMessages.Add(row.Id);
-                    continue;
-                }
-                _chunksOf[row.Id] = (channelId, [.. mine.Select(c => c.Id)]);
-                foreach (var c in mine)
-                {
-                    _messageOf[c.Id] = row.Id;
-                    added.Add((c.Id, c.Embedding));
-                }
-                text.Add((Group(channelId), row.Id, [.. mine.Select(c => (c.Id, c.Text))]));
+                blocks.Add((Block(channelId), removedChunks, added));
             }
-            indexes.Index.Update(Block(channelId), removedChunks, added);
-            indexes.Lexical.Put(text, removedMessages);
+            indexes.Index.Update(blocks);
+            indexes.Lexical.Put(text, replaced);
         }
     }
 

@@ -93,8 +93,9 @@ public sealed class LexicalIndex : IDisposable
     }
 
     /// <summary>
-    /// Replaces the chunks of single items (messages) inside a content group (their channel) and removes
-    /// <paramref name="removed"/> items; unlike <see cref="Apply"/>, a group keeps its other items. Visible on return.
+    /// Removes the <paramref name="removed"/> items, then adds the chunks of <paramref name="items"/> (messages) inside their
+    /// content group (their channel): an item being replaced is named in both. Unlike <see cref="Apply"/>, a group keeps
+    /// its other items. Visible on return (one reopen of the searcher, however many items).
     /// </summary>
     public void Put(IEnumerable<(string Group, Guid Item, IReadOnlyList<(Guid Id, string Text)> Chunks)> items, IEnumerable<Guid> removed)
     {
@@ -109,7 +110,6 @@ public sealed class LexicalIndex : IDisposable
                 _contents.Add(group);
             }
             var itemKey = item.ToString("N");
-            _writer.DeleteDocuments(new Term(ItemField, itemKey));
             var content = new BytesRef(group);
             _writer.AddDocuments(chunks.Select(c => (IEnumerable<IIndexableField>)new Document
             {

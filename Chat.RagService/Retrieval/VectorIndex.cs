@@ -104,41 +104,56 @@ public sealed class VectorIndex(int dimensions)
     }
 
     /// <summary>
-    /// Changes single chunks of one block (a channel's messages): drops <paramref name="removed"/> and the chunks being
-    /// replaced, appends <paramref name="added"/>. Costs one copy of that block, not of the index.
+    /// Changes single chunks of some blocks (a channel's messages each): in each, drops <c>Removed</c> and the chunks being
+    /// replaced and appends <c>Added</c>. Costs one copy of each changed block (the kept chunks' codes are copied, only the
+    /// added ones are encoded) and one of the block table, not a copy of the index.
     /// </summary>
-    public void Update(Guid documentId, IReadOnlyCollection<Guid> removed, IReadOnlyList<(Guid ChunkId, float[] Vector)> added)
+    public void Update(IEnumerable<(Guid Block, IReadOnlyCollection<Guid> Removed, IReadOnlyList<(Guid ChunkId, float[] Vector)> Added)> changes)
     {
         lock (_write)
         {
-            var gone = removed.Concat(added.Select(a => a.ChunkId)).ToHashSet();
-            var ids = new List<Guid>();
-            var vectors = new List<float[]>();
-            if (_state.ByDocument.TryGetValue(documentId, out var old))
+            var next = new Dictionary<Guid, Block>(_state.ByDocument);
+            foreach (var (blockId, removed, added) in changes)
             {
-                for (var c = 0; c < old.ChunkIds.Length; c++)
+                var gone = removed.Concat(added.Select(a => a.ChunkId)).ToHashSet();
+                var keep = new List<int>();
+                next.TryGetValue(blockId, out var old);
+                for (var c = 0; c < (old?.ChunkIds.Length ?? 0); c++)
                 {
-                    if (!gone.Contains(old.ChunkIds[c]))
+                    if (gone.Count == 0 || !gone.Contains(old!.ChunkIds[c]))
                     {
-                        ids.Add(old.ChunkIds[c]);
-                        vectors.Add(old.Vectors.AsSpan(c * dimensions, dimensions).ToArray());
+                        keep.Add(c);
                     }
                 }
-            }
-            foreach (var (id, vector) in added)
-            {
-                ids.Add(id);
-                vectors.Add(vector);
-            }
-            var next = new Dictionary<Guid, Block>(_state.ByDocument);
-            if (ids.Count == 0)
-            {
-                next.Remove(documentId);
-            }
-            else
-            {
-                var block = ToBlock(ids, vectors);
-                next[documentId] = block with { Codes = Encode(block.Vectors) };
+                var count = keep.Count + added.Count;
+                if (count == 0)
+                {
+                    next.Remove(blockId);
+                    continue;
+                }
+                var ids = new Guid[count];
+                var vectors = new float[count * dimensions];
+                var codes = Coded ? new sbyte[count * CodeStride] : null;
+                var n = 0;
+                foreach (var c in keep)
+                {
+                    ids[n] = old!.ChunkIds[c];
+                    old.Vectors.AsSpan(c * dimensions, dimensions).CopyTo(vectors.AsSpan(n * dimensions));
+                    old.Codes?.AsSpan(c * CodeStride, CodeStride).CopyTo(codes.AsSpan(n * CodeStride));
+                    n++;
+                }
+                foreach (var (id, vector) in added)
+                {
+                    CheckDimensions(vector.Length);
+                    ids[n] = id;
+                    vector.CopyTo(vectors.AsSpan(n * dimensions));
+                    if (codes is not null)
+                    {
+                        EncodeOne(vector, codes.AsSpan(n * CodeStride, CodeStride));
+                    }
+                    n++;
+                }
+                next[blockId] = new Block(ids, vectors, codes);
             }
             _state = Snapshot.Of(next);
         }
@@ -166,16 +181,20 @@ public sealed class VectorIndex(int dimensions)
         var codes = new sbyte[count * CodeStride];
         for (var c = 0; c < count; c++)
         {
-            var vector = vectors.AsSpan(c * dimensions, dimensions);
-            var scale = MathF.Abs(TensorPrimitives.MaxMagnitude(vector)) / 127f; // MaxMagnitude keeps the sign
-            var chunk = codes.AsSpan(c * CodeStride, CodeStride);
-            MemoryMarshal.Write(MemoryMarshal.AsBytes(chunk[dimensions..]), new CodeTail(scale, TensorPrimitives.SumOfMagnitudes(vector)));
-            for (var i = 0; i < dimensions; i++)
-            {
-                chunk[i] = scale == 0 ? (sbyte)0 : (sbyte)Math.Round(vector[i] / (double)scale);
-            }
+            EncodeOne(vectors.AsSpan(c * dimensions, dimensions), codes.AsSpan(c * CodeStride, CodeStride));
         }
         return codes;
+    }
+
+    /// <summary>One vector's codes and <see cref="CodeTail"/>, into <paramref name="chunk"/> (<see cref="CodeStride"/> bytes).</summary>
+    private void EncodeOne(ReadOnlySpan<float> vector, Span<sbyte> chunk)
+    {
+        var scale = MathF.Abs(TensorPrimitives.MaxMagnitude(vector)) / 127f; // MaxMagnitude keeps the sign
+        MemoryMarshal.Write(MemoryMarshal.AsBytes(chunk[dimensions..]), new CodeTail(scale, TensorPrimitives.SumOfMagnitudes(vector)));
+        for (var i = 0; i < dimensions; i++)
+        {
+            chunk[i] = scale == 0 ? (sbyte)0 : (sbyte)Math.Round(vector[i] / (double)scale);
+        }
     }
 
     /// <summary>The <paramref name="k"/> most similar chunks (cosine = dot for unit vectors), optionally only of allowed documents.</summary>

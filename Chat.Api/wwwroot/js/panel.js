@@ -83,8 +83,30 @@ export async function catchMeUp() {
     state.panel.summary = digest.unread
       ? `${digest.unread} unread ${digest.unread === 1 ? "message" : "messages"} from ${people}. Worth reading:`
       : "Nothing unread here.";
+    const panel = state.panel;
+    // With a model configured (the AI worker's address in the page's config), a written summary of the same messages.
+    if (digest.unread && state.config.aiUrl) panel.written = { text: "Writing a summary…", sources: [] };
     renderPanel();
+    if (!panel.written) return;
+    try {
+      const written = await api(`${state.config.aiUrl}/api/channels/${line.channelId}/catch-up/summary?after=${line.seq - 1}`, { method: "POST" });
+      panel.written = { text: written.summary, sources: written.sources };
+    } catch (e) { panel.written = { text: `No written summary: ${e.message}`, sources: [] }; }
+    if (state.panel === panel) renderPanel();
   } catch (e) { $("side-summary").textContent = e.message; }
+}
+
+/** The model's summary, each [n] a button that opens the message it cites. */
+function renderWritten(written) {
+  const text = el("p", { class: "written-summary" });
+  for (const [i, part] of written.text.split(/\[(\d+)\]/).entries()) {
+    const source = i % 2 ? written.sources[Number(part) - 1] : null;
+    if (source) {
+      text.append(el("button", { type: "button", class: "cite", "aria-label": `message #${source.seq}`, text: `[${part}]`,
+        onclick: () => jumpTo({ channelId: source.channelId, seq: source.seq }) }));
+    } else text.append(i % 2 ? `[${part}]` : part);
+  }
+  return el("li", { class: "written" }, text);
 }
 
 export async function showMentions() {
@@ -113,6 +135,7 @@ export function renderPanel() {
     ? query ? `${n} ${n === 1 ? "result" : "results"} for “${query}”${panel.mode === "keyword" ? " (messages by keyword only for now)" : ""}`
       : `${n} ${n === 1 ? "message" : "messages"} mention you`
     : query ? `Nothing found for “${query}”.` : "Nobody has mentioned you yet.";
+  if (panel.kind === "catch-up" && panel.written) list.append(renderWritten(panel.written));
   for (const result of panel.results) {
     if (query && result.kind === "document") { list.append(renderPassage(result.passage, query)); continue; }
     const m = query ? result.message : result;

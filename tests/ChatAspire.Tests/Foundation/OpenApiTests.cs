@@ -18,7 +18,7 @@ namespace ChatAspire.Tests.Foundation;
 [Collection(ExclusiveCollection.Name)]
 public sealed partial class OpenApiTests(AppHostFixture fixture)
 {
-    public static TheoryData<string> Services => [ResourceNames.Api, ResourceNames.Files, ResourceNames.Rag];
+    public static TheoryData<string> Services => [ResourceNames.Api, ResourceNames.Files, ResourceNames.Rag, ResourceNames.AiWorker];
 
     [Theory]
     [MemberData(nameof(Services))]
@@ -30,6 +30,10 @@ public sealed partial class OpenApiTests(AppHostFixture fixture)
                 await fixture.ServiceSettingsAsync(ResourceNames.ChatDb)) { ConfigureTestServices = NoBackgroundWork }),
             ResourceNames.Files => await ReadAsync(new ServiceFactory<global::Chat.Files.Data.FilesDbContext>(
                 await fixture.ServiceSettingsAsync(ResourceNames.FilesDb)) { ConfigureTestServices = NoBackgroundWork }),
+            ResourceNames.AiWorker => await ReadAsync(new ServiceFactory<global::Chat.AiWorker.AiTelemetry>(new Dictionary<string, string?>
+            {
+                ["ConnectionStrings:cache"] = await fixture.ConnectionStringAsync(ResourceNames.Redis),
+            }) { ConfigureTestServices = NoBackgroundWork }),
             _ => await ReadAsync(new ServiceFactory<global::Chat.RagService.Data.RagDbContext>(
                 await fixture.ServiceSettingsAsync(ResourceNames.RagDb)) { ConfigureTestServices = NoBackgroundWork }),
         };

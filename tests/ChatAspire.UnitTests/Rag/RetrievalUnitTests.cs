@@ -173,6 +173,51 @@ public sealed class RetrievalUnitTests
     }
 
     [Fact]
+    public void Block_updates_replace_remove_and_append_chunks_and_search_as_if_built_afresh()
+    {
+        const int Dimensions = 384;
+        var random = new Random(17);
+        float[] Random()
+        {
+            var v = Enumerable.Range(0, Dimensions).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
+            var norm = MathF.Sqrt(v.Sum(x => x * x));
+            return [.. v.Select(x => x / norm)];
+        }
+        // Three channel blocks of messages, changed in two updates: appends, a replaced chunk, removals, an emptied block.
+        var blocks = Enumerable.Range(0, 3).Select(_ => Guid.NewGuid()).ToArray();
+        var live = new Dictionary<Guid, (Guid Block, float[] Vector)>();
+        var index = new VectorIndex(Dimensions);
+        List<(Guid, float[])> Add(Guid block, int n)
+        {
+            var added = Enumerable.Range(0, n).Select(_ => (Guid.NewGuid(), Random())).ToList();
+            foreach (var (id, v) in added)
+            {
+                live[id] = (block, v);
+            }
+            return added;
+        }
+        index.Update([(blocks[0], [], Add(blocks[0], 300)), (blocks[1], [], Add(blocks[1], 200)), (blocks[2], [], Add(blocks[2], 5))]);
+        var replaced = live.First(l => l.Value.Block == blocks[0]).Key;
+        var removed = live.Where(l => l.Value.Block == blocks[1]).Select(l => l.Key).Take(50).ToList();
+        var emptied = live.Where(l => l.Value.Block == blocks[2]).Select(l => l.Key).ToList();
+        live[replaced] = (blocks[0], Random());
+        removed.ForEach(id => live.Remove(id));
+        emptied.ForEach(id => live.Remove(id));
+        index.Update([(blocks[0], [], [(replaced, live[replaced].Vector), .. Add(blocks[0], 20)]), (blocks[1], removed, []), (blocks[2], emptied, [])]);
+
+        Assert.Equal(live.Count, index.Count);
+        Assert.Equal(2, index.DocumentCount);
+        foreach (var query in new[] { Random(), live[replaced].Vector })
+        {
+            var exact = live.OrderByDescending(l => System.Numerics.Tensors.TensorPrimitives.Dot(query, l.Value.Vector)).ToList();
+            Assert.Equal(exact.Take(40).Select(l => l.Key), index.Search(query, 40).Select(h => h.ChunkId));
+            Assert.Equal(exact.Where(l => l.Value.Block == blocks[1]).Take(10).Select(l => l.Key),
+                index.Search(query, 10, new HashSet<Guid> { blocks[1] }).Select(h => h.ChunkId));
+        }
+        Assert.Equal(replaced, index.Search(live[replaced].Vector, 1)[0].ChunkId);
+    }
+
+    [Fact]
     public void Score_combination_standardises_each_list_and_counts_a_missing_item_as_the_list_lowest()
     {
         double[] a = [10.0, 2.0, 1.0], b = [0.60, 0.58, 0.50];
