@@ -53,7 +53,7 @@ public sealed class AssistantTests(AppHostFixture fixture)
     }
 
     [Fact]
-    public async Task The_assistant_quotes_and_cites_an_earlier_message_of_the_channel_beyond_the_recent_conversation()
+    public async Task The_assistant_quotes_and_cites_an_earlier_message_of_the_channel_beyond_the_recent_conversation_and_never_once_it_is_deleted()
     {
         var alice = await ChatUsers.RegisterAsync(Api, "ai-mem");
         var channel = await alice.CreateChannelAsync();
@@ -86,6 +86,18 @@ public sealed class AssistantTests(AppHostFixture fixture)
         Assert.Equal(channel, citation.GetProperty("channelId").GetGuid());
         Assert.Equal(1, citation.GetProperty("seq").GetInt64());
         Assert.Equal(JsonValueKind.Null, citation.GetProperty("fileId").ValueKind);
+
+        // Deleted, it is gone from the answers at once (its stale mark is set before the deletion commits), and for good.
+        using (var http = alice.Http())
+        using (var deleted = await http.DeleteAsync($"/api/channels/{channel}/messages/{factId}"))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        }
+        var (_, again) = await AiScenario.AskAsync(alice, channel, "What is the guest wifi password?");
+        var second = await events.ReplyAsync(again);
+        Assert.DoesNotContain("tulip", second.GetProperty("content").GetString()!, StringComparison.Ordinal);
+        var cited = second.GetProperty("citations") is { ValueKind: JsonValueKind.Array } list ? list.EnumerateArray().ToList() : [];
+        Assert.DoesNotContain(cited, c => c.TryGetProperty("messageId", out var id) && id.ValueKind == JsonValueKind.String && id.GetGuid() == factId);
     }
 
     /// <summary>Sends through the REST API, waiting out the send limit's Retry-After when it refuses.</summary>
