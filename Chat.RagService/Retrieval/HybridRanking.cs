@@ -52,8 +52,14 @@ public static class HybridRanking
     /// </summary>
     public static float[] Expand(ReadOnlySpan<float> query, IEnumerable<Guid> ranked, VectorIndex index, float feedbackWeight = FeedbackWeight)
     {
+        var q = query.ToArray();
+        return Expand(q, ranked.Take(FeedbackDocuments).Select(d => index.BestChunk(d, q)).OfType<float[]>().ToList(), feedbackWeight);
+    }
+
+    /// <summary>unit(q + β · mean of <paramref name="feedback"/>): the chunks chosen for the first items of a ranking.</summary>
+    public static float[] Expand(ReadOnlySpan<float> query, IReadOnlyList<float[]> feedback, float feedbackWeight = FeedbackWeight)
+    {
         var expanded = query.ToArray();
-        var feedback = ranked.Take(FeedbackDocuments).Select(d => index.BestChunk(d, expanded)).OfType<float[]>().ToList();
         foreach (var vector in feedback)
         {
             TensorPrimitives.MultiplyAdd(vector, feedbackWeight / feedback.Count, expanded, expanded);

@@ -29,7 +29,7 @@ public sealed class VectorIndex(int dimensions)
     /// <summary>The same for the scan of 8-bit codes, four times cheaper per chunk.</summary>
     public const int ParallelCodeScanChunks = 200_000;
 
-    private sealed record Block(Guid[] ChunkIds, float[] Vectors, sbyte[]? Codes);
+    internal sealed record Block(Guid[] ChunkIds, float[] Vectors, sbyte[]? Codes);
 
     /// <summary>
     /// Bytes per chunk in a block's codes: the vector in 8-bit codes, then two floats, the scale that turns them back into the
@@ -42,7 +42,7 @@ public sealed class VectorIndex(int dimensions)
     /// <summary>What follows a chunk's codes: the scale that turns them back into the vector, and the vector's L1 norm.</summary>
     private readonly record struct CodeTail(float Scale, float L1);
 
-    private sealed record Entry(Guid DocumentId, Block Block);
+    internal sealed record Entry(Guid DocumentId, Block Block);
 
     private sealed record Snapshot(Dictionary<Guid, Block> ByDocument, Entry[] All, int Chunks)
     {
@@ -198,7 +198,45 @@ public sealed class VectorIndex(int dimensions)
     }
 
     /// <summary>The <paramref name="k"/> most similar chunks (cosine = dot for unit vectors), optionally only of allowed documents.</summary>
-    public IReadOnlyList<(Guid ChunkId, Guid DocumentId, float Score)> Search(ReadOnlySpan<float> query, int k, IReadOnlySet<Guid>? allowedDocuments = null)
+    public IReadOnlyList<(Guid ChunkId, Guid DocumentId, float Score)> Search(ReadOnlySpan<float> query, int k, IReadOnlySet<Guid>? allowedDocuments = null) =>
+        [.. Find(query, k, allowedDocuments).Select(h => (h.Hit.Ids.ChunkId, h.Hit.Ids.DocumentId, h.Score))];
+
+    /// <summary>
+    /// The <paramref name="k"/> most similar chunks, and the <paramref name="shortlist"/> most similar (k or more) kept for
+    /// <see cref="Rescore"/>: a second search with a query close to this one (pseudo-relevance feedback) that scores only
+    /// them instead of the whole scope again.
+    /// </summary>
+    public IReadOnlyList<(Guid ChunkId, Guid DocumentId, float Score)> Search(ReadOnlySpan<float> query, int k, IReadOnlySet<Guid>? allowedDocuments,
+        int shortlist, out Shortlist kept)
+    {
+        var found = Find(query, Math.Max(k, shortlist), allowedDocuments);
+        kept = new Shortlist([.. found.Select(h => h.Hit)]);
+        return [.. found.Take(k).Select(h => (h.Hit.Ids.ChunkId, h.Hit.Ids.DocumentId, h.Score))];
+    }
+
+    /// <summary>The <paramref name="k"/> chunks of <paramref name="shortlist"/> most similar to <paramref name="query"/> (exact float scores).</summary>
+    public IReadOnlyList<(Guid ChunkId, Guid DocumentId, float Score)> Rescore(ReadOnlySpan<float> query, int k, Shortlist shortlist)
+    {
+        CheckDimensions(query.Length);
+        var best = new PriorityQueue<Hit, float>(k + 1);
+        foreach (var hit in shortlist.Hits)
+        {
+            Offer(best, k, hit, TensorPrimitives.Dot(query, hit.Entry.Block.Vectors.AsSpan(hit.Index * dimensions, dimensions)));
+        }
+        return [.. BestFirst(best).Select(h => (h.Hit.Ids.ChunkId, h.Hit.Ids.DocumentId, h.Score))];
+    }
+
+    /// <summary>Chunks a search found, kept (with the snapshot's blocks they live in) for <see cref="Rescore"/>.</summary>
+    public sealed class Shortlist
+    {
+        internal Shortlist(Hit[] hits) => Hits = hits;
+
+        internal Hit[] Hits { get; }
+
+        public int Count => Hits.Length;
+    }
+
+    private List<(Hit Hit, float Score)> Find(ReadOnlySpan<float> query, int k, IReadOnlySet<Guid>? allowedDocuments)
     {
         CheckDimensions(query.Length);
         var state = _state;
@@ -221,7 +259,7 @@ public sealed class VectorIndex(int dimensions)
             return SearchCodes(query, k, candidates, chunks, filter);
         }
         var parts = chunks >= ParallelScanChunks ? Math.Min(Environment.ProcessorCount, 8) : 1;
-        var queues = new PriorityQueue<(Guid Chunk, Guid Document), float>[parts];
+        var queues = new PriorityQueue<Hit, float>[parts];
         if (parts == 1)
         {
             queues[0] = ScanRange(query, k, candidates, 0, candidates.Length, filter);
@@ -240,6 +278,17 @@ public sealed class VectorIndex(int dimensions)
             }
         }
         return BestFirst(best);
+    }
+
+    /// <summary>The vector of one chunk of a document (a message's chunk in its channel block), or null when it is not here.</summary>
+    public float[]? ChunkVector(Guid documentId, Guid chunkId)
+    {
+        if (!_state.ByDocument.TryGetValue(documentId, out var block))
+        {
+            return null;
+        }
+        var index = Array.IndexOf(block.ChunkIds, chunkId);
+        return index < 0 ? null : block.Vectors.AsSpan(index * dimensions, dimensions).ToArray();
     }
 
     /// <summary>The vector of the document's chunk most similar to <paramref name="query"/>, or null when the document has none here.</summary>
@@ -302,7 +351,7 @@ public sealed class VectorIndex(int dimensions)
     /// <summary>One part of a code scan: its k best lower bounds and the chunks whose upper bound reaches the k-th of them.</summary>
     private sealed record CodeScan(List<float> Lower, List<Candidate> Candidates);
 
-    private List<(Guid, Guid, float)> SearchCodes(ReadOnlySpan<float> query, int k, Entry[] entries, int chunks, IReadOnlySet<Guid>? filter)
+    private List<(Hit Hit, float Score)> SearchCodes(ReadOnlySpan<float> query, int k, Entry[] entries, int chunks, IReadOnlySet<Guid>? filter)
     {
         if (k <= 0)
         {
@@ -322,14 +371,14 @@ public sealed class VectorIndex(int dimensions)
         // At least k chunks score at least the k-th best lower bound: a chunk whose upper bound is below it is not among the best.
         var lower = scans.SelectMany(s => s.Lower).OrderDescending().ToList();
         var threshold = lower.Count >= k ? lower[k - 1] : float.NegativeInfinity;
-        var best = new PriorityQueue<(Guid Chunk, Guid Document), float>(k + 1);
+        var best = new PriorityQueue<Hit, float>(k + 1);
         foreach (var candidate in scans.SelectMany(s => s.Candidates))
         {
             if (candidate.Upper >= threshold)
             {
                 var block = candidate.Entry.Block;
                 var score = TensorPrimitives.Dot(query, block.Vectors.AsSpan(candidate.Index * dimensions, dimensions));
-                Offer(best, k, (block.ChunkIds[candidate.Index], candidate.Entry.DocumentId), score);
+                Offer(best, k, new Hit(candidate.Entry, candidate.Index), score);
             }
         }
         return BestFirst(best);
@@ -401,33 +450,39 @@ public sealed class VectorIndex(int dimensions)
         return Vector256.Sum(sum);
     }
 
-    private PriorityQueue<(Guid Chunk, Guid Document), float> ScanRange(ReadOnlySpan<float> query, int k, Entry[] entries, int from, int to, IReadOnlySet<Guid>? filter)
+    private PriorityQueue<Hit, float> ScanRange(ReadOnlySpan<float> query, int k, Entry[] entries, int from, int to, IReadOnlySet<Guid>? filter)
     {
-        var best = new PriorityQueue<(Guid Chunk, Guid Document), float>(k + 1);
+        var best = new PriorityQueue<Hit, float>(k + 1);
         for (var i = from; i < to; i++)
         {
             var entry = entries[i];
             if (filter is null || filter.Contains(entry.DocumentId))
             {
-                Scan(query, k, entry.DocumentId, entry.Block, best);
+                Scan(query, k, entry, best);
             }
         }
         return best;
     }
 
     /// <summary>The queue's hits, best first (it dequeues the worst first).</summary>
-    private static List<(Guid, Guid, float)> BestFirst(PriorityQueue<(Guid Chunk, Guid Document), float> best)
+    private static List<(Hit Hit, float Score)> BestFirst(PriorityQueue<Hit, float> best)
     {
-        var result = new List<(Guid, Guid, float)>(best.Count);
+        var result = new List<(Hit, float)>(best.Count);
         while (best.TryDequeue(out var hit, out var score))
         {
-            result.Add((hit.Chunk, hit.Document, score));
+            result.Add((hit, score));
         }
         result.Reverse();
         return result;
     }
 
-    private static void Offer(PriorityQueue<(Guid Chunk, Guid Document), float> best, int k, (Guid Chunk, Guid Document) hit, float score)
+    /// <summary>A chunk found by a scan: its block's entry and its place in the block.</summary>
+    internal readonly record struct Hit(Entry Entry, int Index)
+    {
+        public (Guid ChunkId, Guid DocumentId) Ids => (Entry.Block.ChunkIds[Index], Entry.DocumentId);
+    }
+
+    private static void Offer(PriorityQueue<Hit, float> best, int k, Hit hit, float score)
     {
         if (best.Count < k)
         {
@@ -439,19 +494,12 @@ public sealed class VectorIndex(int dimensions)
         }
     }
 
-    private void Scan(ReadOnlySpan<float> query, int k, Guid documentId, Block block, PriorityQueue<(Guid, Guid), float> best)
+    private void Scan(ReadOnlySpan<float> query, int k, Entry entry, PriorityQueue<Hit, float> best)
     {
+        var block = entry.Block;
         for (var i = 0; i < block.ChunkIds.Length; i++)
         {
-            var score = TensorPrimitives.Dot(query, block.Vectors.AsSpan(i * dimensions, dimensions));
-            if (best.Count < k)
-            {
-                best.Enqueue((block.ChunkIds[i], documentId), score);
-            }
-            else if (best.TryPeek(out _, out var worst) && score > worst)
-            {
-                best.DequeueEnqueue((block.ChunkIds[i], documentId), score);
-            }
+            Offer(best, k, new Hit(entry, i), TensorPrimitives.Dot(query, block.Vectors.AsSpan(i * dimensions, dimensions)));
         }
     }
 

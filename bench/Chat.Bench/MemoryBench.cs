@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using Aspire.Hosting;
 using Aspire.Hosting.Testing;
 using ChatAspire.Contracts;
 using Npgsql;
@@ -22,6 +23,10 @@ namespace Chat.Bench;
 /// 4. Freshness: messages with a unique word, sent one by one; the time from the send's answer until the word finds them.
 ///   dotnet run -c Release --project bench/Chat.Bench -- memory [--save]
 /// 5. Catch me up over 1,000 unread messages.
+/// 6. At 1M messages: a million more written straight into <c>ragdb</c> over 200 channels (sentences of the imported
+///    abstracts, each with its abstract's embedding moved by noise), the time a replica takes to load them, then 8
+///    concurrent searchers, each a member of 20 of the 200 channels, with the SciFact queries: p50/p95 and leaks.
+///    <c>-- memory --million-only</c> runs this part alone (random vectors: no import to borrow embeddings from).
 /// Ends with one line: <c>memory: nDCG@10 H (baseline P); recall@10 R; leaks L of Q; search p95 S ms at N messages; freshness p95 F s; catch-up T ms for 1000 unread</c>.
 /// </summary>
 internal static class MemoryBench
@@ -31,12 +36,17 @@ internal static class MemoryBench
     private const int LeakQueries = 10_000;
     private const int FreshMessages = 30;
     private const int CatchUpUnread = 1000;
+    private const int MillionChannels = 200;
+    private const int MillionMessages = 1_000_000;
+    private const int MillionChannelsEach = 20;
+    private static readonly int MillionQueries = int.TryParse(Environment.GetEnvironmentVariable("BENCH_MILLION_QUERIES"), out var n) ? n : 2_000; // more, to profile
 
     /// <summary>A person: Chat.Api with their token, and the RAG service (its GET /api/search is the team memory's).</summary>
     private sealed record Person(Guid Id, string UserName, HttpClient Http, HttpClient Rag);
 
-    public static async Task<int> RunAsync()
+    public static async Task<int> RunAsync(string[] args)
     {
+        var millionOnly = args.Contains("--million-only");
         var data = Path.Combine(RepoPaths.Root, "..", "shared", "data", "scifact");
         var corpus = File.ReadLines(Path.Combine(data, "corpus.jsonl")).Select(l => JsonDocument.Parse(l).RootElement)
             .Select(e => (Id: e.GetProperty("_id").GetString()!, Text: Clean($"{e.GetProperty("title").GetString()!.Trim()}. {e.GetProperty("text").GetString()}")))
@@ -71,6 +81,13 @@ internal static class MemoryBench
             person.Rag.DefaultRequestHeaders.Authorization = new("Bearer", token);
         }
         var owner = await PersonAsync("mem-owner");
+        var queryTexts = queries.Values.Select(q => q.Length > 200 ? q[..200] : q).ToList();
+        if (millionOnly)
+        {
+            var alone = await MillionAsync(app, owner, PersonAsync, queryTexts, ragDb!);
+            Console.WriteLine(alone.Report);
+            return 0;
+        }
         var people = new List<Person>();
         for (var i = 0; i < 3; i++)
         {
@@ -253,8 +270,16 @@ internal static class MemoryBench
         }
         var catchUp = BenchApp.Percentile(catchUps, 0.5);
 
+        // 6. At a million messages.
+        foreach (var person in people.Prepend(owner))
+        {
+            await RefreshAsync(person);
+        }
+        var million = await MillionAsync(app, owner, PersonAsync, queryTexts, ragDb!);
+        Console.WriteLine(million.Report);
+
         var line = string.Create(CultureInfo.InvariantCulture,
-            $"memory: nDCG@10 {ndcg:F3} (baseline {baseNdcg:F3}); recall@10 {recall:F3}; leaks {leaks} of {LeakQueries}; search p95 {p95:F0} ms at {corpus.Count} messages; freshness p95 {fresh95:F2} s; catch-up {catchUp:F0} ms for {CatchUpUnread} unread");
+            $"memory: nDCG@10 {ndcg:F3} (baseline {baseNdcg:F3}); recall@10 {recall:F3}; leaks {leaks + million.Leaks} of {LeakQueries + MillionQueries}; search p95 {million.P95:F0} ms at 1M messages; freshness p95 {fresh95:F2} s; catch-up {catchUp:F0} ms for {CatchUpUnread} unread");
         var text = string.Create(CultureInfo.InvariantCulture, $"""
             # Team memory benchmark
 
@@ -269,7 +294,7 @@ internal static class MemoryBench
             - Leaks: {LeakQueries:N0} searches by {Searchers} concurrent searchers (members of different channel subsets; one leaves a
               channel and joins another halfway), {checkedHits:N0} message hits checked against what their searcher could read: **{leaks} leaks**.
             - Latency of those searches ({Searchers} at once): p50 {p50:F1} ms, p95 **{p95:F1} ms** at {corpus.Count:N0} messages ({searchSeconds:F0} s in all).
-              Not measured at 1M messages: embedding a million messages here would take about a day at the import's pace.
+            {million.Report}
             - Freshness: {FreshMessages} messages sent one by one; from the send's answer until the memory stored it and a search found it
               by its word: p50 {BenchApp.Percentile(freshness, 0.5):F2} s, p95 **{fresh95:F2} s**.
             - Catch me up: `GET /api/channels/(id)/catch-up` over {CatchUpUnread:N0} unread messages (first sentences of abstracts) for a member:
@@ -281,6 +306,197 @@ internal static class MemoryBench
         await Repo.SaveResultAsync("memory-bench.md", text.TrimEnd() + Environment.NewLine);
         Console.WriteLine(line);
         return 0;
+    }
+
+    private sealed record Million(double P95, int Leaks, string Report);
+
+    /// <summary>Step 6: a million messages over 200 channels, loaded by the RAG replica, searched by 8 members of 20 channels each.</summary>
+    private static async Task<Million> MillionAsync(DistributedApplication app, Person owner, Func<string, Task<Person>> personAsync,
+        IReadOnlyList<string> queries, string ragDb)
+    {
+        var channels = new List<Guid>();
+        for (var c = 0; c < MillionChannels; c++)
+        {
+            using var created = await owner.Http.PostAsJsonAsync("/api/channels", new { name = $"m-{c}-{Guid.NewGuid():N}"[..24], kind = "private" });
+            created.EnsureSuccessStatusCode();
+            channels.Add((await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid());
+        }
+        var searchers = new List<(Person Person, HashSet<Guid> Channels)>();
+        for (var i = 0; i < Searchers; i++)
+        {
+            var person = await personAsync($"mem-m{i}");
+            var mine = channels.Where((_, c) => c % (MillionChannels / MillionChannelsEach) == i).ToHashSet();
+            foreach (var channel in mine)
+            {
+                await InviteAsync(owner, channel, person);
+            }
+            searchers.Add((person, mine));
+        }
+
+        await using var connection = new NpgsqlConnection(ragDb);
+        await connection.OpenAsync();
+        var writing = Stopwatch.StartNew();
+        var sentences = await SentencesAsync(connection);
+        var random = new Random(39);
+        await using (var tx = await connection.BeginTransactionAsync())
+        {
+            // As MemoryWriter does: revisions in commit order under its advisory lock.
+            await using (var lockIt = new NpgsqlCommand("SELECT pg_advisory_xact_lock(4301)", connection, tx))
+            {
+                await lockIt.ExecuteNonQueryAsync();
+            }
+            await using var max = new NpgsqlCommand("""SELECT coalesce(max("Revision"), 0) FROM memory_messages""", connection, tx);
+            var revision = (long)(await max.ExecuteScalarAsync())!;
+            var ids = new Guid[MillionMessages];
+            var now = DateTimeOffset.UtcNow;
+            await using (var writer = await connection.BeginBinaryImportAsync("""
+                COPY memory_messages ("Id", "ChannelId", "Seq", "SenderId", "SenderName", "ReplyToId", "Text", "CreatedAt", "ChangedAt", "Removed", "Revision") FROM STDIN (FORMAT BINARY)
+                """))
+            {
+                for (var i = 0; i < MillionMessages; i++)
+                {
+                    ids[i] = Guid.CreateVersion7();
+                    var at = now.AddSeconds(i - MillionMessages);
+                    await writer.StartRowAsync();
+                    await writer.WriteAsync(ids[i], NpgsqlTypes.NpgsqlDbType.Uuid);
+                    await writer.WriteAsync(channels[i % MillionChannels], NpgsqlTypes.NpgsqlDbType.Uuid);
+                    await writer.WriteAsync((long)(i / MillionChannels + 1), NpgsqlTypes.NpgsqlDbType.Bigint);
+                    await writer.WriteAsync(owner.Id, NpgsqlTypes.NpgsqlDbType.Uuid);
+                    await writer.WriteAsync("bulk", NpgsqlTypes.NpgsqlDbType.Varchar);
+                    await writer.WriteNullAsync();
+                    await writer.WriteAsync(sentences[i % sentences.Count].Text, NpgsqlTypes.NpgsqlDbType.Text);
+                    await writer.WriteAsync(at, NpgsqlTypes.NpgsqlDbType.TimestampTz);
+                    await writer.WriteAsync(at, NpgsqlTypes.NpgsqlDbType.TimestampTz);
+                    await writer.WriteAsync(false, NpgsqlTypes.NpgsqlDbType.Boolean);
+                    await writer.WriteAsync(revision + i + 1, NpgsqlTypes.NpgsqlDbType.Bigint);
+                }
+                await writer.CompleteAsync();
+            }
+            await using (var writer = await connection.BeginBinaryImportAsync("""
+                COPY memory_chunks ("Id", "MessageId", "Ordinal", "Text", "Embedding") FROM STDIN (FORMAT BINARY)
+                """))
+            {
+                for (var i = 0; i < MillionMessages; i++)
+                {
+                    var sentence = sentences[i % sentences.Count];
+                    await writer.StartRowAsync();
+                    await writer.WriteAsync(Guid.CreateVersion7(), NpgsqlTypes.NpgsqlDbType.Uuid);
+                    await writer.WriteAsync(ids[i], NpgsqlTypes.NpgsqlDbType.Uuid);
+                    await writer.WriteAsync(0, NpgsqlTypes.NpgsqlDbType.Integer);
+                    await writer.WriteAsync(sentence.Text, NpgsqlTypes.NpgsqlDbType.Text);
+                    await writer.WriteAsync(Near(sentence.Vector, random), NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Real);
+                }
+                await writer.CompleteAsync();
+            }
+            await tx.CommitAsync();
+        }
+        foreach (var table in new[] { "memory_messages", "memory_chunks" })
+        {
+            await using var analyze = new NpgsqlCommand($"ANALYZE {table}", connection) { CommandTimeout = 600 };
+            await analyze.ExecuteNonQueryAsync();
+        }
+        var written = writing.Elapsed;
+        await using var count = new NpgsqlCommand("""SELECT count(*) FROM memory_messages WHERE NOT "Removed" """, connection);
+        var messages = (long)(await count.ExecuteScalarAsync())!;
+        Console.WriteLine($"wrote {MillionMessages:N0} messages in {written.TotalSeconds:F0} s; {messages:N0} in the memory");
+
+        // The replica applies them before its next search (as after a restart, where it loads every message).
+        var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync((await app.GetConnectionStringAsync(ResourceNames.Redis))!);
+        await redis.GetDatabase().StringIncrementAsync("rag:memory:version");
+        var loading = Stopwatch.StartNew();
+        using (var first = BenchApp.Client(app, ResourceNames.Rag, searchers[0].Person.Rag.DefaultRequestHeaders.Authorization!.Parameter!))
+        {
+            first.Timeout = TimeSpan.FromMinutes(30);
+            (await first.GetAsync($"/api/search?q={Uri.EscapeDataString(queries[0])}&limit=10")).EnsureSuccessStatusCode();
+        }
+        var load = loading.Elapsed;
+        var rss = System.Diagnostics.Process.GetProcessesByName("Chat.RagService").Sum(p => p.WorkingSet64) / 1024.0 / 1024 / 1024;
+        Console.WriteLine($"the replica applied them in {load.TotalSeconds:F0} s; its working set is {rss:F1} GB");
+        foreach (var (person, _) in searchers)
+        {
+            (await person.Rag.GetAsync($"/api/search?q=warm&limit=10")).EnsureSuccessStatusCode(); // each one's readable channels, once
+        }
+
+        var latencies = new ConcurrentBag<double>();
+        var leaks = 0;
+        var hits = 0L;
+        var searching = Stopwatch.StartNew();
+        await Parallel.ForEachAsync(Enumerable.Range(0, MillionQueries), new ParallelOptions { MaxDegreeOfParallelism = Searchers }, async (i, ct) =>
+        {
+            var (person, mine) = searchers[i % Searchers];
+            var watch = Stopwatch.StartNew();
+            var found = await person.Rag.GetFromJsonAsync<JsonElement>($"/api/search?q={Uri.EscapeDataString(queries[(i * 7) % queries.Count])}&limit=10", ct);
+            latencies.Add(watch.Elapsed.TotalMilliseconds);
+            foreach (var hit in found.GetProperty("hits").EnumerateArray().Where(h => h.GetProperty("kind").GetString() == "message"))
+            {
+                Interlocked.Increment(ref hits);
+                if (!mine.Contains(hit.GetProperty("channelId").GetGuid()))
+                {
+                    Interlocked.Increment(ref leaks);
+                }
+            }
+        });
+        var seconds = searching.Elapsed.TotalSeconds;
+        var p50 = BenchApp.Percentile([.. latencies], 0.5);
+        var p95 = BenchApp.Percentile([.. latencies], 0.95);
+        var p99 = BenchApp.Percentile([.. latencies], 0.99);
+        Console.WriteLine($"1M: p50 {p50:F1} ms, p95 {p95:F1} ms over {MillionQueries} searches; {hits} message hits, {leaks} leaks");
+        var report = string.Create(CultureInfo.InvariantCulture, $"""
+            - **At 1M messages**: {MillionMessages:N0} more messages written straight into `ragdb` ({messages:N0} in the memory in all) over
+              {MillionChannels} private channels in {written.TotalSeconds:F0} s (binary COPY; each a sentence of an imported abstract, {sentences.Count:N0} distinct, with
+              {(sentences[0].Real ? "that abstract's embedding moved by noise to cosine ≈ 0.8 of it" : "a random unit vector (--million-only: no import to borrow embeddings from)")}). The RAG replica applied them
+              before its next search in {load.TotalSeconds:F0} s (what a restart on a million messages costs); its working set then was {rss:F1} GB.
+              Then {MillionQueries:N0} searches (SciFact queries, `GET /api/search?limit=10`) by {Searchers} concurrent searchers, each a member of
+              {MillionChannelsEach} of the {MillionChannels} channels (every channel a different searcher's): p50 {p50:F1} ms, p95 **{p95:F1} ms**, p99 {p99:F1} ms
+              ({MillionQueries / seconds:F0} searches/s); {hits:N0} message hits checked against the searcher's channels: **{leaks} leaks**.
+            """);
+        return new Million(p95, leaks, report);
+    }
+
+    private sealed record Sentence(string Text, float[] Vector, bool Real);
+
+    /// <summary>Sentences of the messages the memory holds, each with its message chunk's embedding; random vectors when it holds none.</summary>
+    private static async Task<List<Sentence>> SentencesAsync(NpgsqlConnection connection)
+    {
+        var sentences = new List<Sentence>();
+        await using (var command = new NpgsqlCommand("""SELECT "Text", "Embedding" FROM memory_chunks WHERE "Ordinal" = 0 LIMIT 20000""", connection))
+        await using (var reader = await command.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                var vector = reader.GetFieldValue<float[]>(1);
+                foreach (var sentence in reader.GetString(0).Split(". ", StringSplitOptions.TrimEntries).Where(t => t.Length is >= 30 and <= 400))
+                {
+                    sentences.Add(new Sentence(sentence.TrimEnd('.') + ".", vector, true));
+                }
+            }
+        }
+        if (sentences.Count < 1000)
+        {
+            var random = new Random(7);
+            var words = "release build database migration review billing export login test deploy cache latency incident customer invoice".Split(' ');
+            sentences = [.. Enumerable.Range(0, 20_000).Select(i => new Sentence(
+                string.Join(' ', Enumerable.Range(0, 12).Select(_ => words[random.Next(words.Length)])) + $" {i}.", Near(new float[384], random, 1f), false))];
+        }
+        return sentences;
+    }
+
+    /// <summary>A unit vector near <paramref name="vector"/>: uniform noise of the given spread in each dimension (0.07: cosine ≈ 0.8 in 384 dimensions).</summary>
+    private static float[] Near(float[] vector, Random random, float spread = 0.07f)
+    {
+        var near = new float[vector.Length];
+        var norm = 0.0;
+        for (var d = 0; d < near.Length; d++)
+        {
+            near[d] = vector[d] + spread * (float)(random.NextDouble() * 2 - 1);
+            norm += near[d] * near[d];
+        }
+        var scale = (float)(1 / Math.Sqrt(norm));
+        for (var d = 0; d < near.Length; d++)
+        {
+            near[d] *= scale;
+        }
+        return near;
     }
 
     private static async Task InviteAsync(Person owner, Guid channel, Person member)

@@ -14,7 +14,7 @@
 //   dotnet run -c Release --project bench/Chat.Bench -- rolling [--rate 200] (every service restarted with SIGTERM in turn under load, see Rolling.cs)
 //   dotnet run -c Release --project bench/Chat.Bench -- files      (20 MB upload throughput, see FilesBench.cs)
 //   dotnet run -c Release --project bench/Chat.Bench -- web        (Lighthouse on the sign-in and channel pages, the 10,000-message channel; see WebBench.cs)
-//   dotnet run -c Release --project bench/Chat.Bench -- memory     (the team memory: SciFact as messages, quality, leaks, latency, freshness; see MemoryBench.cs)
+//   dotnet run -c Release --project bench/Chat.Bench -- memory [--million-only] (the team memory: SciFact as messages, quality, leaks, latency, freshness, 1M messages; see MemoryBench.cs)
 //   dotnet run -c Release --project bench/Chat.Bench -- rag        (ingestion and search latency at 10k/100k chunks, see RagBench.cs)
 //     rag --million (also 1M chunks), rag --ingest-only / --search-only (only that phase, printed; takes BENCH_SERVICE_ENV too)
 using Chat.Bench;
@@ -48,7 +48,7 @@ if (args.FirstOrDefault() == "web")
 }
 if (args.FirstOrDefault() == "memory")
 {
-    return await MemoryBench.RunAsync();
+    return await MemoryBench.RunAsync(args);
 }
 if (args.FirstOrDefault() == "rag")
 {

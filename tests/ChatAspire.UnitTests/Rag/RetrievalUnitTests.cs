@@ -173,7 +173,7 @@ public sealed class RetrievalUnitTests
     }
 
     [Fact]
-    public void Block_updates_replace_remove_and_append_chunks_and_search_as_if_built_afresh()
+    public void Block_updates_replace_remove_and_append_chunks_and_search_as_if_built_afresh_and_a_shortlist_rescores_exactly()
     {
         const int Dimensions = 384;
         var random = new Random(17);
@@ -215,6 +215,17 @@ public sealed class RetrievalUnitTests
                 index.Search(query, 10, new HashSet<Guid> { blocks[1] }).Select(h => h.ChunkId));
         }
         Assert.Equal(replaced, index.Search(live[replaced].Vector, 1)[0].ChunkId);
+
+        // A shortlist keeps the query's nearest chunks; a nearby query is scored exactly among them only.
+        var q = Random();
+        var first = index.Search(q, 10, null, 100, out var shortlist);
+        Assert.Equal(100, shortlist.Count);
+        Assert.Equal(index.Search(q, 10).Select(h => h.ChunkId), first.Select(h => h.ChunkId));
+        Assert.Equal(first.Select(h => h.ChunkId), index.Rescore(q, 10, shortlist).Select(h => h.ChunkId));
+        var near = q.Zip(live[first[5].ChunkId].Vector, (a, b) => a + 0.3f * b).ToArray();
+        var kept = index.Search(q, 100).Select(h => h.ChunkId).ToHashSet();
+        var expected = live.Where(l => kept.Contains(l.Key)).OrderByDescending(l => System.Numerics.Tensors.TensorPrimitives.Dot(near, l.Value.Vector)).Take(10);
+        Assert.Equal(expected.Select(l => l.Key), index.Rescore(near, 10, shortlist).Select(h => h.ChunkId));
     }
 
     [Fact]
