@@ -60,7 +60,7 @@ public static class AuthExtensions
         return builder;
     }
 
-    /// <summary>The shared token settings and <see cref="ServiceTokens"/>, for a service that calls others but serves no API (the AI worker).</summary>
+    /// <summary>The shared token settings and <see cref="ServiceTokens"/>, for a service that calls others as itself.</summary>
     public static IHostApplicationBuilder AddServiceTokens(this IHostApplicationBuilder builder)
     {
         builder.Services.AddOptions<TokenOptions>()
