@@ -9,7 +9,7 @@ builder.AddAiWorker();
 
 var app = builder.Build();
 
-app.MapSummaries();
 app.MapDefaultEndpoints();
+app.MapSummaries();
 
 app.Run();
