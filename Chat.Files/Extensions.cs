@@ -33,16 +33,6 @@ internal static class Extensions
 
     public static void MapFilesService(this WebApplication app)
     {
-        app.UseExceptionHandler();
-        app.UseStatusCodePages();
-        app.UseCors();
-        app.UseAuthentication();
-        app.UseAuthorization();
-        app.UseRequestLimits();
-        app.MapFilesApi();
-        if (app.Environment.IsDevelopment())
-        {
-            app.MapOpenApi().AllowAnonymous();
-        }
+        app.UseServiceApi(routes => routes.MapFilesApi());
     }
 }

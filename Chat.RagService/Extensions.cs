@@ -49,20 +49,12 @@ internal static class Extensions
 
     public static void MapRagService(this WebApplication app)
     {
-        app.UseExceptionHandler();
-        app.UseStatusCodePages();
-        app.UseCors();
-        app.UseAuthentication();
-        app.UseAuthorization();
-        app.UseRequestLimits();
-        app.MapDocumentsApi();
-        app.MapSearchApi();
-        app.MapMemoryApi();
-
-        if (app.Environment.IsDevelopment())
+        app.UseServiceApi(routes =>
         {
-            app.MapOpenApi().AllowAnonymous();
-        }
+            routes.MapDocumentsApi();
+            routes.MapSearchApi();
+            routes.MapMemoryApi();
+        });
     }
 
     /// <summary>The configured embedding provider, with OpenTelemetry; MiniLM (built in) unless configured otherwise.</summary>

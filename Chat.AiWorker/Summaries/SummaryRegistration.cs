@@ -26,17 +26,6 @@ internal static class SummaryRegistration
 
     public static WebApplication MapSummaries(this WebApplication app)
     {
-        app.UseExceptionHandler();
-        app.UseStatusCodePages();
-        app.UseCors();
-        app.UseAuthentication();
-        app.UseAuthorization();
-        app.UseRequestLimits();
-        app.MapSummaryApi();
-        if (app.Environment.IsDevelopment())
-        {
-            app.MapOpenApi().AllowAnonymous();
-        }
-        return app;
+        return app.UseServiceApi(routes => routes.MapSummaryApi());
     }
 }

@@ -115,7 +115,11 @@ public sealed partial class RevocationLedger(IServiceScopeFactory scopes, TokenR
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<ChatDbContext>();
         var now = clock.GetUtcNow();
-        var rows = await db.RevokedTokens.AsNoTracking().Where(r => r.ExpiresAt > now).ToListAsync(ct);
+        List<RevokedToken> rows;
+        using (ChatAspire.ServiceDefaults.Data.DatabaseQueryObserver.Upkeep()) // a start-up scan on a cold database, not a query to tune
+        {
+            rows = await db.RevokedTokens.AsNoTracking().Where(r => r.ExpiresAt > now).ToListAsync(ct);
+        }
         await revocations.LoadAsync([.. rows.Select(r => r.ToEntry())]);
         return rows.Count;
     }

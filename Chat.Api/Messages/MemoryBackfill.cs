@@ -47,6 +47,7 @@ public sealed partial class MemoryBackfill(IServiceScopeFactory scopes, MessageI
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<ChatDbContext>();
         await using var tx = await db.Database.BeginTransactionAsync(ct);
+        // The lock and the scan for a channel left to feed run at every start, on a cold database: upkeep, not queries to tune.
         using (ChatAspire.ServiceDefaults.Data.DatabaseQueryObserver.Upkeep())
         {
             if (!await db.Database.SqlQuery<bool>($"SELECT pg_try_advisory_xact_lock({BatchLock}) AS \"Value\"").SingleAsync(ct))
@@ -54,12 +55,19 @@ public sealed partial class MemoryBackfill(IServiceScopeFactory scopes, MessageI
                 return -1;
             }
         }
-        var channel = await db.Channels.Where(c => c.MemoryBackfillSeq > 0).OrderBy(c => c.Id).Select(c => new { c.Id, c.MemoryBackfillSeq })
-            .FirstOrDefaultAsync(ct);
-        if (channel is null)
+        Guid channelId;
+        long backfillSeq;
+        using (ChatAspire.ServiceDefaults.Data.DatabaseQueryObserver.Upkeep())
         {
-            return -1;
+            var next = await db.Channels.Where(c => c.MemoryBackfillSeq > 0).OrderBy(c => c.Id).Select(c => new { c.Id, c.MemoryBackfillSeq })
+                .FirstOrDefaultAsync(ct);
+            if (next is null)
+            {
+                return -1;
+            }
+            (channelId, backfillSeq) = (next.Id, next.MemoryBackfillSeq);
         }
+        var channel = new { Id = channelId, MemoryBackfillSeq = backfillSeq };
         var messages = await db.Messages.AsNoTracking()
             .Where(m => m.ChannelId == channel.Id && m.Seq <= channel.MemoryBackfillSeq && m.Seq > channel.MemoryBackfillSeq - Batch && m.DeletedAt == null)
             .ToListAsync(ct);
